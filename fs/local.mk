@@ -1,0 +1,18 @@
+# fs/: the backing-I/O and vault library shared with tools/ (libveilcore.a), and the FUSE
+# daemon. Only fs/ops.c, fs/inode.c and fs/main.c include FUSE headers.
+noinst_LIBRARIES += libveilcore.a
+libveilcore_a_SOURCES = \
+	fs/backing.c fs/backing.h \
+	fs/log.c fs/log.h \
+	fs/vault.c fs/vault.h \
+	fs/fileio.c fs/fileio.h \
+	fs/dirs.c fs/dirs.h \
+	fs/object.c fs/object.h \
+	fs/password.c fs/password.h
+
+VL_CORE_LIBS = libveilcore.a libveilcrypto.a $(CRYPTO_LIBS) $(XXHASH_LIBS)
+
+bin_PROGRAMS += veilfs
+veilfs_SOURCES = fs/main.c fs/ops.c fs/ops.h fs/inode.c fs/inode.h
+veilfs_CFLAGS = $(AM_CFLAGS) $(FUSE_CFLAGS)
+veilfs_LDADD = $(VL_CORE_LIBS) $(FUSE_LIBS)

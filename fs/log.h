@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Logging for the daemon and the tools: stderr while in the foreground, syslog once
+ * daemonized. Never logs plaintext names or contents of a vault. */
+#ifndef VEILFS_FS_LOG_H
+#define VEILFS_FS_LOG_H
+
+#include <stdint.h>
+
+enum vl_log_level { VL_LOG_ERR, VL_LOG_WARN, VL_LOG_INFO, VL_LOG_DEBUG };
+
+void vl_log_to_syslog(const char *ident);
+void vl_log_set_debug(int on);
+void vl_log(enum vl_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Logs an authentication failure of block `block` of the ciphertext file open as fd, once
+ * per (file, block) for the life of the process (later ones are counted, not logged). */
+void vl_log_corrupt_block(int fd, uint64_t block);
+/* Logs a problem with a ciphertext entry (undecryptable name, bad sidecar, ...) once. */
+void vl_log_bad_entry(int dirfd, const char *diskname, const char *what);
+
+#endif
