@@ -1,0 +1,129 @@
+# tests/lib.sh: sourced by every shell test. TAP output, private temporary directories, and
+# mounts that are always unmounted, even when a test fails or is interrupted.
+# Needs $VEILFS, $VEILCTL (set by make check; defaults to the build tree).
+set -u
+
+: "${TOP_BUILDDIR:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${TOP_SRCDIR:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${VEILFS:=$TOP_BUILDDIR/veilfs}"
+: "${VEILCTL:=$TOP_BUILDDIR/veilctl}"
+: "${FUSERMOUNT:=fusermount3}"
+
+vl_n=0
+vl_failed=0
+vl_mounts=()
+VL_TMP=
+
+# ok DESC CMD...: one TAP test point, passing when CMD exits 0.
+ok() {
+	local desc=$1
+	shift
+	vl_n=$((vl_n + 1))
+	if "$@"; then
+		echo "ok $vl_n - $desc"
+	else
+		echo "not ok $vl_n - $desc"
+		vl_failed=$((vl_failed + 1))
+	fi
+}
+# nok DESC CMD...: passes when CMD fails.
+nok() {
+	local desc=$1
+	shift
+	vl_n=$((vl_n + 1))
+	if "$@"; then
+		echo "not ok $vl_n - $desc (command succeeded)"
+		vl_failed=$((vl_failed + 1))
+	else
+		echo "ok $vl_n - $desc"
+	fi
+}
+# is DESC EXPECTED ACTUAL
+is() {
+	vl_n=$((vl_n + 1))
+	if [ "$2" = "$3" ]; then
+		echo "ok $vl_n - $1"
+	else
+		echo "not ok $vl_n - $1"
+		printf '#   expected: %s\n#   got:      %s\n' "$2" "$3"
+		vl_failed=$((vl_failed + 1))
+	fi
+}
+# skip_test DESC REASON: a skipped point (counted as skipped, never as passed).
+skip_test() {
+	vl_n=$((vl_n + 1))
+	echo "ok $vl_n - $1 # SKIP $2"
+}
+diag() { printf '# %s\n' "$*"; }
+# skip_all REASON: the whole file is skipped (exit 77 semantics through TAP).
+skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+# done_testing: prints the plan and exits non-zero if anything failed.
+done_testing() {
+	echo "1..$vl_n"
+	[ "$vl_failed" -eq 0 ]
+	exit $?
+}
+bail() {
+	echo "Bail out! $*"
+	exit 1
+}
+
+vl_cleanup() {
+	local m
+	cd / || true
+	for m in "${vl_mounts[@]}"; do
+		vl_umount_dir "$m" 2>/dev/null
+	done
+	[ -n "$VL_TMP" ] && [ -d "$VL_TMP" ] && rm -rf -- "$VL_TMP"
+}
+
+# vl_setup: makes $VL_TMP with $CIPHER, $MNT, $PASSFILE (password "test password") and
+# registers the cleanup trap.
+vl_setup() {
+	[ -e /dev/fuse ] || skip_all "no /dev/fuse"
+	[ -x "$VEILFS" ] || bail "VEILFS=$VEILFS is not built"
+	[ -x "$VEILCTL" ] || bail "VEILCTL=$VEILCTL is not built"
+	VL_TMP=$(mktemp -d "${TMPDIR:-/tmp}/veilfs-test.XXXXXX") || bail "mktemp failed"
+	trap vl_cleanup EXIT
+	trap 'exit 130' INT TERM
+	CIPHER=$VL_TMP/cipher
+	MNT=$VL_TMP/mnt
+	PASSFILE=$VL_TMP/pass
+	mkdir -p "$CIPHER" "$MNT"
+	printf 'test password\n' >"$PASSFILE"
+}
+
+# vl_init [ARGS...] [DIR]: creates a vault in $CIPHER (or the last argument if it is a
+# directory path given explicitly via VL_INIT_DIR) with the minimum scrypt cost for speed.
+vl_init() {
+	"$VEILCTL" init --passfile "$PASSFILE" --scrypt-log2n 16 "$@" "${VL_INIT_DIR:-$CIPHER}" \
+		</dev/null >"$VL_TMP/init.out" 2>&1
+}
+
+# vl_mount [ARGS...]: mounts $CIPHER on $MNT; vl_mount_at CIPHERDIR MNT [ARGS...] for others.
+vl_mount() {
+	vl_mount_at "$CIPHER" "$MNT" "$@"
+}
+vl_mount_at() {
+	local c=$1 m=$2
+	shift 2
+	vl_mounts+=("$m")
+	"$VEILFS" --passfile "$PASSFILE" "$@" "$c" "$m" </dev/null
+}
+
+vl_umount_dir() {
+	local m=$1 i
+	mountpoint -q "$m" || return 0
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		"$FUSERMOUNT" -u "$m" 2>/dev/null && return 0
+		sleep 0.2
+	done
+	umount -l "$m" 2>/dev/null || "$FUSERMOUNT" -uz "$m"
+}
+vl_umount() {
+	cd / || true
+	vl_umount_dir "$MNT"
+}
