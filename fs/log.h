@@ -12,9 +12,12 @@ void vl_log_to_syslog(const char *ident);
 void vl_log_set_debug(int on);
 void vl_log(enum vl_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Logs an authentication failure of block `block` of the ciphertext file open as fd, once
- * per (file, block) for the life of the process (later ones are counted, not logged). */
+ * per (file, block) for the life of the process (later ones are counted, not logged).
+ * block == UINT64_MAX means the header (or an impossible ciphertext size). */
 void vl_log_corrupt_block(int fd, uint64_t block);
 /* Logs a problem with a ciphertext entry (undecryptable name, bad sidecar, ...) once. */
 void vl_log_bad_entry(int dirfd, const char *diskname, const char *what);
+/* How many repeated corruption/bad-entry reports were counted but not logged. */
+unsigned long vl_log_suppressed(void);
 
 #endif

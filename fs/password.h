@@ -9,6 +9,9 @@
 
 #include "../crypto/common.h"
 
+/* Longest accepted password in bytes (longer ones are refused, not cut). */
+#define VL_PASSWORD_MAX 1024
+
 struct vl_pwsrc {
 	const char *passfile; /* first line of this file */
 	const char *extpass;  /* run with /bin/sh -c, first line of its stdout */

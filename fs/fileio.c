@@ -1,0 +1,486 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Plaintext reads, writes and truncates over a ciphertext file (FORMAT.md §3).
+ *
+ * Locking: the caller holds the file's lock, exclusively for writes and truncates; reads
+ * may run in parallel with reads. Reads therefore use per-call buffers only, and the lazily
+ * loaded file key is guarded by c->lock. Writes and truncates may replace the key (first
+ * header) because no read runs beside them. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../crypto/content.h"
+#include "../crypto/secmem.h"
+#include "backing.h"
+#include "fileio.h"
+#include "log.h"
+#include "vault.h"
+
+/* Upper bound of one batch of sealed blocks (one buffer, one pwrite). Larger writes and
+ * truncates that grow a file by a lot are done in several batches. */
+#define VL_BATCH_BYTES (4u << 20)
+
+struct vl_content {
+	const struct vl_vault *v;
+	enum vl_stream stream;
+	pthread_mutex_t lock;	/* guards fk */
+	struct vl_filekey *fk;	/* cached key of the header's file ID; protected by lock */
+};
+
+int vl_content_new(struct vl_content **out, const struct vl_vault *v, enum vl_stream s)
+{
+	struct vl_content *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	c->v = v;
+	c->stream = s;
+	pthread_mutex_init(&c->lock, NULL);
+	*out = c;
+	return 0;
+}
+
+void vl_content_free(struct vl_content *c)
+{
+	if (!c)
+		return;
+	vl_filekey_free(c->fk);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+void vl_content_reset(struct vl_content *c)
+{
+	pthread_mutex_lock(&c->lock);
+	vl_filekey_free(c->fk);
+	c->fk = NULL;
+	pthread_mutex_unlock(&c->lock);
+}
+
+static uint32_t bsize(const struct vl_content *c)
+{
+	return vl_vault_block_size(c->v);
+}
+
+/* Ciphertext and plaintext size of fd. */
+static int sizes(const struct vl_vault *v, int fd, uint64_t *csize, uint64_t *psize)
+{
+	struct stat st;
+	int r;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	*csize = (uint64_t)st.st_size;
+	r = vl_plain_size(*csize, vl_vault_block_size(v), psize);
+	if (r < 0) {
+		/* A torn header or torn last block: report it like a failed block. */
+		if (*csize >= VL_HEADER_LEN) {
+			uint64_t blk = (*csize - VL_HEADER_LEN) /
+				       ((uint64_t)vl_vault_block_size(v) + VL_BLOCK_OVERHEAD);
+			vl_log_corrupt_block(fd, blk);
+		} else {
+			vl_log_corrupt_block(fd, UINT64_MAX);
+		}
+	}
+	return r;
+}
+
+int vl_content_size(const struct vl_vault *v, int fd, uint64_t *psize)
+{
+	uint64_t csize;
+
+	return sizes(v, fd, &csize, psize);
+}
+
+/* Returns the file key, reading and checking the header on first use. The file must have
+ * a header (csize >= VL_HEADER_LEN). The pointer stays valid until vl_content_reset or
+ * _free, which the caller's lock keeps away from every user. */
+static int get_key(struct vl_content *c, int fd, const struct vl_filekey **fk)
+{
+	uint8_t hdr[VL_HEADER_LEN];
+	uint8_t id[VL_FILEID_LEN];
+	ssize_t n;
+	int r = 0;
+
+	pthread_mutex_lock(&c->lock);
+	if (c->fk)
+		goto out;
+	n = vl_pread_full(fd, hdr, sizeof(hdr), 0);
+	if (n < 0) {
+		r = (int)n;
+		goto out;
+	}
+	r = vl_header_parse(hdr, (size_t)n, id);
+	if (r < 0) {
+		vl_log_corrupt_block(fd, UINT64_MAX); /* the header */
+		goto out;
+	}
+	r = vl_filekey_new(&c->fk, vl_vault_keys(c->v), c->stream, id);
+out:
+	if (r == 0)
+		*fk = c->fk;
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+/* Makes the key for a new header (a cached ID is reused: the file had a header that
+ * someone removed, and xattrs may be bound to the ID). Caller holds the file exclusively. */
+static int new_key(struct vl_content *c, const struct vl_filekey **fk)
+{
+	uint8_t id[VL_FILEID_LEN];
+	int r = 0;
+
+	pthread_mutex_lock(&c->lock);
+	if (!c->fk) {
+		r = vl_random(id, sizeof(id));
+		if (r == 0)
+			r = vl_filekey_new(&c->fk, vl_vault_keys(c->v), c->stream, id);
+	}
+	if (r == 0)
+		*fk = c->fk;
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+/* Plaintext length of block i in a file of psize bytes (0 if beyond the end). */
+static size_t block_len(uint64_t psize, uint64_t i, uint32_t B)
+{
+	uint64_t start = i * B;
+
+	if (start >= psize)
+		return 0;
+	return psize - start < B ? (size_t)(psize - start) : B;
+}
+
+ssize_t vl_content_read(struct vl_content *c, int fd, void *buf, size_t len, uint64_t off)
+{
+	const uint32_t B = bsize(c);
+	const uint64_t S = (uint64_t)B + VL_BLOCK_OVERHEAD;
+	const struct vl_filekey *fk;
+	uint64_t csize, psize, end, first, last, final, i, coff;
+	uint8_t *ct = NULL, *tmp = NULL;
+	size_t ctlen, done = 0;
+	ssize_t n, r;
+
+	r = sizes(c->v, fd, &csize, &psize);
+	if (r < 0)
+		return r;
+	if (len == 0 || off >= psize)
+		return 0;
+	end = psize - off < len ? psize : off + len;
+	first = off / B;
+	last = (end - 1) / B;
+	final = (psize - 1) / B;
+	r = get_key(c, fd, &fk);
+	if (r < 0)
+		return r;
+
+	/* One pread for every block the request touches, into a per-call buffer (reads run
+	 * in parallel: nothing shared). */
+	coff = vl_block_offset(first, B);
+	ctlen = (size_t)((last == final ? csize : vl_block_offset(last + 1, B)) - coff);
+	ct = malloc(ctlen);
+	tmp = malloc(B);
+	if (!ct || !tmp) {
+		r = -ENOMEM;
+		goto out;
+	}
+	n = vl_pread_full(fd, ct, ctlen, coff);
+	if (n < 0) {
+		r = n;
+		goto out;
+	}
+	if ((size_t)n != ctlen) {
+		/* Shrunk under us (by someone outside veilfs): the last block is cut. */
+		vl_log_corrupt_block(fd, last);
+		r = -EIO;
+		goto out;
+	}
+	for (i = first; i <= last; i++) {
+		size_t blen = block_len(psize, i, B);
+		uint64_t bstart = i * B;
+		/* Part of the block the caller wants. */
+		size_t from = off > bstart ? (size_t)(off - bstart) : 0;
+		size_t to = end - bstart < blen ? (size_t)(end - bstart) : blen;
+		uint8_t *dst;
+		int m;
+
+		/* Whole blocks decrypt straight into the caller's buffer (written only after
+		 * the tag verified); partial ones go through tmp. */
+		dst = from == 0 && to == blen ? (uint8_t *)buf + done : tmp;
+		m = vl_block_open(fk, i, i == final, ct + (i - first) * S, blen + VL_BLOCK_OVERHEAD,
+				  dst, B);
+		if (m != (int)blen) {
+			vl_log_corrupt_block(fd, i);
+			r = -EIO;
+			goto out;
+		}
+		if (dst == tmp)
+			memcpy((uint8_t *)buf + done, tmp + from, to - from);
+		done += to - from;
+	}
+	r = (ssize_t)done;
+out:
+	free(ct);
+	if (tmp) {
+		vl_wipe(tmp, B);
+		free(tmp);
+	}
+	return r;
+}
+
+/* Reads and authenticates block i of the current file (for read-modify-write) into pt
+ * (B bytes; the tail beyond the block's length is zeroed). */
+static int read_block(struct vl_content *c, const struct vl_filekey *fk, int fd,
+		      uint64_t csize, uint64_t psize, uint64_t i, uint8_t *pt, uint8_t *ct)
+{
+	const uint32_t B = bsize(c);
+	size_t blen = block_len(psize, i, B);
+	uint64_t final = (psize - 1) / B;
+	ssize_t n;
+	int m;
+
+	(void)csize;
+	n = vl_pread_full(fd, ct, blen + VL_BLOCK_OVERHEAD, vl_block_offset(i, B));
+	if (n < 0)
+		return (int)n;
+	m = -EIO;
+	if ((size_t)n == blen + VL_BLOCK_OVERHEAD)
+		m = vl_block_open(fk, i, i == final, ct, blen + VL_BLOCK_OVERHEAD, pt, B);
+	if (m != (int)blen) {
+		vl_log_corrupt_block(fd, i);
+		return -EIO;
+	}
+	memset(pt + blen, 0, B - blen);
+	return 0;
+}
+
+/* Reserves disk space for the ciphertext growing from csize to new_csize, so that ENOSPC
+ * comes now and not in the middle of writing blocks. FALLOC_FL_KEEP_SIZE: if anything fails
+ * later, no zero-filled tail (a torn block) is left behind. */
+static int reserve(int fd, uint64_t csize, uint64_t new_csize)
+{
+	if (new_csize <= csize)
+		return 0;
+	if (fallocate(fd, FALLOC_FL_KEEP_SIZE, (off_t)csize, (off_t)(new_csize - csize)) == 0)
+		return 0;
+	if (errno == EOPNOTSUPP || errno == ENOSYS || errno == EINTR)
+		return 0; /* no reservation possible here: write and hope */
+	return -errno;
+}
+
+/*
+ * The one write path: makes the plaintext [off, off + len) equal to data (zeros when data
+ * is NULL), growing the file to at least off + len. Blocks rewritten:
+ *  - from the block of min(off, old size) (a gap after the old end is filled with zeros)
+ *    to the block of off + len - 1;
+ *  - plus the old last block if the file grows past it, to clear its `last` flag.
+ * Partially covered old blocks are read, authenticated and merged. Sealed blocks are
+ * batched into one buffer and one pwrite per VL_BATCH_BYTES. Caller holds the file
+ * exclusively.
+ */
+static int update(struct vl_content *c, int fd, const uint8_t *data, size_t len, uint64_t off)
+{
+	const uint32_t B = bsize(c);
+	const uint64_t S = (uint64_t)B + VL_BLOCK_OVERHEAD;
+	const struct vl_filekey *fk = NULL;
+	uint64_t csize, psize, new_size, ws, fb, lb, old_n, new_final, i, batch_blocks;
+	uint8_t *pt = NULL, *out = NULL, *rct = NULL;
+	bool header = false;
+	int r;
+
+	r = sizes(c->v, fd, &csize, &psize);
+	if (r < 0)
+		return r;
+	if (len == 0)
+		return 0;
+	new_size = off + len > psize ? off + len : psize;
+	ws = off < psize ? off : psize;
+	fb = ws / B;
+	lb = (off + len - 1) / B;
+	old_n = (psize + B - 1) / B;
+	new_final = (new_size - 1) / B;
+	/* Growing past a full old last block: it must be re-sealed with last = 0. */
+	if (new_size > psize && old_n > 0 && old_n - 1 < fb)
+		fb = old_n - 1;
+
+	if (csize == 0) {
+		r = new_key(c, &fk);
+		header = true;
+	} else {
+		r = get_key(c, fd, &fk);
+	}
+	if (r < 0)
+		return r;
+	r = reserve(fd, csize, vl_cipher_size(new_size, B));
+	if (r < 0)
+		return r;
+
+	batch_blocks = VL_BATCH_BYTES / S;
+	if (batch_blocks == 0)
+		batch_blocks = 1;
+	if (batch_blocks > lb - fb + 1)
+		batch_blocks = lb - fb + 1;
+	pt = malloc(B);
+	rct = malloc(S);
+	out = malloc(VL_HEADER_LEN + batch_blocks * S);
+	if (!pt || !rct || !out) {
+		r = -ENOMEM;
+		goto out;
+	}
+
+	for (i = fb; i <= lb;) {
+		uint64_t bend = i + batch_blocks - 1 < lb ? i + batch_blocks - 1 : lb;
+		uint64_t woff = vl_block_offset(i, B);
+		size_t pos = 0;
+
+		if (header) {
+			/* First write to an empty file: header and blocks in one pwrite. */
+			vl_header_build(out, vl_filekey_id(fk));
+			pos = VL_HEADER_LEN;
+			woff = 0;
+			header = false;
+		}
+		for (; i <= bend; i++) {
+			uint64_t bstart = i * B;
+			size_t old_len = block_len(psize, i, B);
+			size_t new_len = block_len(new_size, i, B);
+			/* Bytes of this block that come from data: [from, to). */
+			uint64_t lo = off > bstart ? off : bstart;
+			uint64_t hi = off + len < bstart + B ? off + len : bstart + B;
+			bool covers = lo <= bstart && hi >= bstart + old_len;
+
+			if (old_len > 0 && !covers) {
+				r = read_block(c, fk, fd, csize, psize, i, pt, rct);
+				if (r < 0)
+					goto out;
+			} else {
+				memset(pt, 0, B);
+			}
+			if (hi > lo) {
+				if (data)
+					memcpy(pt + (lo - bstart), data + (lo - off), (size_t)(hi - lo));
+				else
+					memset(pt + (lo - bstart), 0, (size_t)(hi - lo));
+			}
+			r = vl_block_seal(fk, i, i == new_final, pt, new_len, out + pos,
+					  new_len + VL_BLOCK_OVERHEAD);
+			if (r < 0)
+				goto out;
+			pos += new_len + VL_BLOCK_OVERHEAD;
+		}
+		r = vl_pwrite_full(fd, out, pos, woff);
+		if (r < 0)
+			goto out;
+	}
+	r = 0;
+out:
+	if (pt) {
+		vl_wipe(pt, B);
+		free(pt);
+	}
+	free(rct);
+	free(out);
+	return r;
+}
+
+ssize_t vl_content_write(struct vl_content *c, int fd, const void *buf, size_t len, uint64_t off)
+{
+	int r;
+
+	if (len > SSIZE_MAX || off > (uint64_t)INT64_MAX - len)
+		return -EFBIG;
+	r = update(c, fd, buf, len, off);
+	return r < 0 ? r : (ssize_t)len;
+}
+
+int vl_content_truncate(struct vl_content *c, int fd, uint64_t size)
+{
+	const uint32_t B = bsize(c);
+	const struct vl_filekey *fk;
+	uint64_t csize, psize, n;
+	uint8_t *pt = NULL, *ct = NULL;
+	size_t nlen;
+	int r;
+
+	r = sizes(c->v, fd, &csize, &psize);
+	if (r < 0)
+		return r;
+	if (size == psize)
+		return 0;
+	if (size > psize) {
+		if (size > (uint64_t)INT64_MAX)
+			return -EFBIG;
+		/* Growing is writing zeros: encrypted zero blocks, no holes (§3). */
+		return update(c, fd, NULL, size - psize, psize);
+	}
+	if (size == 0) {
+		/* Keep the header: the file ID and the xattrs bound to it stay. */
+		return ftruncate(fd, VL_HEADER_LEN) < 0 ? -errno : 0;
+	}
+	/* Shrink: re-seal the new last block with last = 1, then cut. */
+	r = get_key(c, fd, &fk);
+	if (r < 0)
+		return r;
+	n = (size - 1) / B;
+	nlen = block_len(size, n, B);
+	pt = malloc(B);
+	ct = malloc((size_t)B + VL_BLOCK_OVERHEAD);
+	if (!pt || !ct) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = read_block(c, fk, fd, csize, psize, n, pt, ct);
+	if (r < 0)
+		goto out;
+	r = vl_block_seal(fk, n, true, pt, nlen, ct, nlen + VL_BLOCK_OVERHEAD);
+	if (r < 0)
+		goto out;
+	r = vl_pwrite_full(fd, ct, nlen + VL_BLOCK_OVERHEAD, vl_block_offset(n, B));
+	if (r < 0)
+		goto out;
+	if (ftruncate(fd, (off_t)vl_cipher_size(size, B)) < 0)
+		r = -errno;
+out:
+	if (pt) {
+		vl_wipe(pt, B);
+		free(pt);
+	}
+	free(ct);
+	return r;
+}
+
+int vl_content_file_id(struct vl_content *c, int fd, uint8_t id[static VL_FILEID_LEN])
+{
+	uint8_t hdr[VL_HEADER_LEN];
+	const struct vl_filekey *fk;
+	uint64_t csize, psize;
+	int r;
+
+	r = sizes(c->v, fd, &csize, &psize);
+	if (r < 0)
+		return r;
+	if (csize == 0) {
+		/* An empty file gets a header so that xattr values can be bound to its ID. */
+		r = new_key(c, &fk);
+		if (r < 0)
+			return r;
+		vl_header_build(hdr, vl_filekey_id(fk));
+		r = vl_pwrite_full(fd, hdr, sizeof(hdr), 0);
+		if (r < 0)
+			return r;
+	} else {
+		r = get_key(c, fd, &fk);
+		if (r < 0)
+			return r;
+	}
+	memcpy(id, vl_filekey_id(fk), VL_FILEID_LEN);
+	return 0;
+}
