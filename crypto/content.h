@@ -39,8 +39,10 @@ int vl_block_seal(const struct vl_filekey *fk, uint64_t index, bool last, const 
 int vl_block_seal_nonce(const struct vl_filekey *fk, uint64_t index, bool last,
 			const uint8_t nonce[static VL_NONCE_LEN], const uint8_t *pt, size_t ptlen,
 			uint8_t *out, size_t outcap) VL_MUST_CHECK;
-/* Verifies and decrypts block `index` (ctlen = plaintext + VL_BLOCK_OVERHEAD). Writes the
- * plaintext only after the tag verified. Returns the plaintext length, or -EIO. */
+/* Verifies and decrypts block `index` (ctlen = plaintext + VL_BLOCK_OVERHEAD). GCM decrypts
+ * into pt while it computes the tag; on a tag failure pt is wiped before returning, so no
+ * unverified plaintext is ever released. Returns the plaintext length, -EIO (tampered, torn
+ * or misplaced block), or -EINVAL (ptcap too small). */
 int vl_block_open(const struct vl_filekey *fk, uint64_t index, bool last, const uint8_t *ct,
 		  size_t ctlen, uint8_t *pt, size_t ptcap) VL_MUST_CHECK;
 

@@ -3,6 +3,7 @@ noinst_LIBRARIES += libveilcrypto.a
 libveilcrypto_a_SOURCES = \
 	crypto/common.h \
 	crypto/secmem.c crypto/secmem.h \
+	crypto/aead.c \
 	crypto/kdf.c crypto/kdf.h \
 	crypto/keys.c crypto/keys.h crypto/keys_internal.h \
 	crypto/content.c crypto/content.h \

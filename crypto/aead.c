@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* AES-256-GCM and AES-SIV on per-thread, reused EVP contexts.
+ *
+ * Every FUSE worker thread gets one GCM and one SIV context, created on first use and freed
+ * by a pthread key destructor at thread exit (or vl_crypto_thread_cleanup). Nothing is
+ * allocated per block. The GCM context remembers the generation of the key it last loaded:
+ * consecutive blocks of one file re-initialise it with the IV only, skipping the AES key
+ * schedule and the GHASH table. */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "content.h"
+#include "keys_internal.h"
+
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+static EVP_CIPHER *g_gcm;    /* set once under fetch_once, read-only afterwards */
+static EVP_CIPHER *g_siv256;
+static EVP_CIPHER *g_siv128; /* RFC 5297 known-answer tests only */
+static pthread_key_t tls_key;
+static bool tls_key_ok;
+
+struct vl_tls {
+	EVP_CIPHER_CTX *gcm;
+	uint64_t gcm_gen; /* generation of the key loaded in gcm; 0: none or unknown */
+	EVP_CIPHER_CTX *siv;
+};
+
+/* This thread's contexts; the same pointer is the pthread key's value so that the
+ * destructor runs at thread exit. */
+static _Thread_local struct vl_tls *tls_cur;
+
+static void tls_destroy(void *v)
+{
+	struct vl_tls *t = v;
+
+	if (t == NULL)
+		return;
+	EVP_CIPHER_CTX_free(t->gcm); /* cleanses the key schedule */
+	EVP_CIPHER_CTX_free(t->siv);
+	free(t);
+	if (tls_cur == t)
+		tls_cur = NULL;
+}
+
+static void fetch_algs(void)
+{
+	g_gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+	g_siv256 = EVP_CIPHER_fetch(NULL, "AES-256-SIV", NULL);
+	g_siv128 = EVP_CIPHER_fetch(NULL, "AES-128-SIV", NULL);
+	tls_key_ok = pthread_key_create(&tls_key, tls_destroy) == 0;
+}
+
+static struct vl_tls *tls_get(void)
+{
+	struct vl_tls *t;
+
+	if (tls_cur != NULL)
+		return tls_cur;
+	if (pthread_once(&fetch_once, fetch_algs) != 0 || !tls_key_ok || !g_gcm || !g_siv256)
+		return NULL;
+	t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return NULL;
+	t->gcm = EVP_CIPHER_CTX_new();
+	t->siv = EVP_CIPHER_CTX_new();
+	if (t->gcm == NULL || t->siv == NULL || pthread_setspecific(tls_key, t) != 0) {
+		tls_destroy(t);
+		return NULL;
+	}
+	tls_cur = t;
+	return t;
+}
+
+void vl_crypto_thread_cleanup(void)
+{
+	struct vl_tls *t = tls_cur;
+
+	if (t == NULL)
+		return;
+	(void)pthread_setspecific(tls_key, NULL);
+	tls_destroy(t);
+	tls_cur = NULL;
+}
+
+uint64_t vl_key_generation(void)
+{
+	static _Atomic uint64_t counter;
+
+	return atomic_fetch_add(&counter, 1) + 1; /* never 0 */
+}
+
+/* Loads key (unless this context already holds generation gen) and iv for one message. */
+static EVP_CIPHER_CTX *gcm_begin(const uint8_t *key, uint64_t gen, const uint8_t *iv, int enc)
+{
+	struct vl_tls *t = tls_get();
+
+	if (t == NULL)
+		return NULL;
+	if (gen != 0 && t->gcm_gen == gen) {
+		/* Same key as last time: new IV only; this resets the GCM state. */
+		if (EVP_CipherInit_ex2(t->gcm, NULL, NULL, iv, enc, NULL) == 1)
+			return t->gcm;
+	}
+	t->gcm_gen = 0;
+	if (EVP_CipherInit_ex2(t->gcm, g_gcm, key, iv, enc, NULL) != 1)
+		return NULL;
+	t->gcm_gen = gen;
+	return t->gcm;
+}
+
+/* Feeds aad then data; out may be NULL only when len == 0. */
+static int gcm_update(EVP_CIPHER_CTX *c, const uint8_t *aad, size_t aadlen, const uint8_t *in,
+		      size_t len, uint8_t *out)
+{
+	int outl = 0;
+
+	if (aadlen > INT_MAX || len > INT_MAX)
+		return -EIO;
+	if (aadlen > 0 && EVP_CipherUpdate(c, NULL, &outl, aad, (int)aadlen) != 1)
+		return -EIO;
+	if (len > 0 && (EVP_CipherUpdate(c, out, &outl, in, (int)len) != 1 || (size_t)outl != len))
+		return -EIO;
+	return 0;
+}
+
+int vl_gcm_seal(const uint8_t key[static VL_GCM_KEY_LEN], uint64_t gen,
+		const uint8_t iv[static VL_NONCE_LEN], const uint8_t *aad, size_t aadlen,
+		const uint8_t *pt, size_t len, uint8_t *ct, uint8_t tag[static VL_TAG_LEN])
+{
+	EVP_CIPHER_CTX *c = gcm_begin(key, gen, iv, 1);
+	uint8_t fin[16]; /* GCM's Final writes nothing; a valid pointer even when ct is NULL */
+	int outl = 0;
+
+	if (c == NULL)
+		return -EIO;
+	if (gcm_update(c, aad, aadlen, pt, len, ct) != 0 || EVP_EncryptFinal_ex(c, fin, &outl) != 1 ||
+	    outl != 0 || EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, VL_TAG_LEN, tag) != 1) {
+		tls_cur->gcm_gen = 0;
+		return -EIO;
+	}
+	return 0;
+}
+
+int vl_gcm_open(const uint8_t key[static VL_GCM_KEY_LEN], uint64_t gen,
+		const uint8_t iv[static VL_NONCE_LEN], const uint8_t *aad, size_t aadlen,
+		const uint8_t *ct, size_t len, const uint8_t tag[static VL_TAG_LEN], uint8_t *pt)
+{
+	EVP_CIPHER_CTX *c = gcm_begin(key, gen, iv, 0);
+	uint8_t fin[16];
+	int outl = 0;
+
+	if (c == NULL)
+		return -EIO;
+	/* GCM decrypts before the tag can be checked: the plaintext in pt is wiped below
+	 * unless Final verified the tag, so nothing unverified is released. */
+	if (EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, VL_TAG_LEN, (void *)tag) != 1 ||
+	    gcm_update(c, aad, aadlen, ct, len, pt) != 0 || EVP_DecryptFinal_ex(c, fin, &outl) != 1 ||
+	    outl != 0) {
+		if (len > 0)
+			OPENSSL_cleanse(pt, len);
+		return -EIO;
+	}
+	return 0;
+}
+
+int vl_gcm_kat(bool enc, const uint8_t key[static 32], const uint8_t *iv, size_t ivlen,
+	       const uint8_t *aad, size_t aadlen, const uint8_t *in, size_t len, uint8_t *out,
+	       uint8_t tag[static VL_TAG_LEN])
+{
+	EVP_CIPHER_CTX *c = NULL;
+	OSSL_PARAM params[2];
+	uint8_t fin[16];
+	int outl = 0, r = -EIO;
+
+	if (pthread_once(&fetch_once, fetch_algs) != 0 || !g_gcm)
+		return -EIO;
+	c = EVP_CIPHER_CTX_new();
+	if (c == NULL)
+		goto out;
+	params[0] = OSSL_PARAM_construct_size_t("ivlen", &ivlen);
+	params[1] = OSSL_PARAM_construct_end();
+	if (EVP_CipherInit_ex2(c, g_gcm, NULL, NULL, enc, params) != 1 ||
+	    EVP_CipherInit_ex2(c, NULL, key, iv, enc, NULL) != 1)
+		goto out;
+	if (!enc && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, VL_TAG_LEN, tag) != 1)
+		goto out;
+	if (gcm_update(c, aad, aadlen, in, len, out) != 0 || EVP_CipherFinal_ex(c, fin, &outl) != 1)
+		goto out;
+	if (enc && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, VL_TAG_LEN, tag) != 1)
+		goto out;
+	r = 0;
+out:
+	if (r != 0 && !enc && len > 0)
+		OPENSSL_cleanse(out, len);
+	EVP_CIPHER_CTX_free(c);
+	return r;
+}
+
+static EVP_CIPHER *siv_cipher(enum vl_siv_alg alg)
+{
+	return alg == VL_SIV_AES128 ? g_siv128 : g_siv256;
+}
+
+/* SIV keeps S2V state from the key on, so every message loads the key again (RFC 5297:
+ * the context is one message). Reusing the EVP context still saves its allocation. */
+static EVP_CIPHER_CTX *siv_begin(enum vl_siv_alg alg, const uint8_t *key, int enc,
+				 const struct vl_siv_ad *ad, size_t nad)
+{
+	struct vl_tls *t = tls_get();
+	EVP_CIPHER *cipher;
+	int outl = 0;
+
+	if (t == NULL)
+		return NULL;
+	cipher = siv_cipher(alg);
+	if (cipher == NULL || EVP_CipherInit_ex2(t->siv, cipher, key, NULL, enc, NULL) != 1)
+		return NULL;
+	/* Each update with out == NULL is one S2V associated-data component, in order. */
+	for (size_t i = 0; i < nad; i++) {
+		if (ad[i].len > INT_MAX ||
+		    EVP_CipherUpdate(t->siv, NULL, &outl, ad[i].p, (int)ad[i].len) != 1)
+			return NULL;
+	}
+	return t->siv;
+}
+
+int vl_siv_seal(enum vl_siv_alg alg, const uint8_t *key, const struct vl_siv_ad *ad, size_t nad,
+		const uint8_t *pt, size_t len, uint8_t *out)
+{
+	EVP_CIPHER_CTX *c;
+	uint8_t fin[16];
+	int outl = 0, fl = 0;
+
+	if (len > INT_MAX)
+		return -EIO;
+	c = siv_begin(alg, key, 1, ad, nad);
+	if (c == NULL)
+		return -EIO;
+	/* RFC 5297 output order: V (the synthetic IV) first, then C. */
+	if (EVP_EncryptUpdate(c, out + VL_TAG_LEN, &outl, pt, (int)len) != 1 || (size_t)outl != len ||
+	    EVP_EncryptFinal_ex(c, fin, &fl) != 1 || fl != 0 ||
+	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, VL_TAG_LEN, out) != 1)
+		return -EIO;
+	return 0;
+}
+
+int vl_siv_open(enum vl_siv_alg alg, const uint8_t *key, const struct vl_siv_ad *ad, size_t nad,
+		const uint8_t *in, size_t inlen, uint8_t *pt)
+{
+	EVP_CIPHER_CTX *c;
+	uint8_t fin[16];
+	size_t len;
+	int outl = 0, fl = 0, r = -EIO;
+
+	if (inlen < VL_TAG_LEN || inlen - VL_TAG_LEN > INT_MAX)
+		return -EIO;
+	len = inlen - VL_TAG_LEN;
+	c = siv_begin(alg, key, 0, ad, nad);
+	if (c == NULL)
+		goto out;
+	if (EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, VL_TAG_LEN, (void *)in) != 1)
+		goto out;
+	/* OpenSSL's SIV decrypts, recomputes V and wipes the output on mismatch; we wipe
+	 * again on every failure path so nothing unverified survives. */
+	if (EVP_DecryptUpdate(c, pt, &outl, in + VL_TAG_LEN, (int)len) != 1 || (size_t)outl != len)
+		goto out;
+	if (EVP_DecryptFinal_ex(c, fin, &fl) != 1 || fl != 0)
+		goto out;
+	r = 0;
+out:
+	if (r != 0 && len > 0)
+		OPENSSL_cleanse(pt, len);
+	return r;
+}

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Subkeys of the master key (FORMAT.md §1): HKDF-SHA256, empty salt, one label each. */
+#include <errno.h>
+#include <string.h>
+
+#include "kdf.h"
+#include "keys.h"
+#include "keys_internal.h"
+#include "secmem.h"
+
+static int derive(uint8_t *out, size_t len, const uint8_t *master, const char *label)
+{
+	return vl_hkdf_sha256(out, len, master, VL_MASTER_KEY_LEN, NULL, 0,
+			      (const uint8_t *)label, strlen(label));
+}
+
+int vl_keys_new(struct vl_keys **out, const uint8_t master[static VL_MASTER_KEY_LEN])
+{
+	struct vl_keys *k;
+	int r;
+
+	*out = NULL;
+	k = vl_secure_alloc(sizeof(*k));
+	if (k == NULL)
+		return -ENOMEM;
+	if ((r = derive(k->content, sizeof(k->content), master, "veilfs/v1/content")) != 0 ||
+	    (r = derive(k->object, sizeof(k->object), master, "veilfs/v1/object")) != 0 ||
+	    (r = derive(k->names, sizeof(k->names), master, "veilfs/v1/names")) != 0 ||
+	    (r = derive(k->dirid, sizeof(k->dirid), master, "veilfs/v1/dirid")) != 0 ||
+	    (r = derive(k->xattr_names, sizeof(k->xattr_names), master, "veilfs/v1/xattr-names")) != 0 ||
+	    (r = derive(k->xattr_values, sizeof(k->xattr_values), master, "veilfs/v1/xattr-values")) != 0)
+		goto out;
+	k->xattr_values_gen = vl_key_generation();
+	*out = k;
+	k = NULL;
+	r = 0;
+out:
+	vl_keys_free(k);
+	return r;
+}
+
+void vl_keys_free(struct vl_keys *k)
+{
+	vl_secure_free(k, sizeof(*k));
+}
