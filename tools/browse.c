@@ -1,0 +1,1497 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* veilctl commands that read or write plaintext without a mount: ls, cat, export, import,
+ * encrypt-path, decrypt-path. Backing I/O relative to directory fds, O_NOFOLLOW. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../crypto/content.h"
+#include "../crypto/dirid.h"
+#include "../crypto/names.h"
+#include "../crypto/secmem.h"
+#include "../fs/backing.h"
+#include "../fs/fileio.h"
+#include "../fs/object.h"
+#include "../fs/vault.h"
+#include "veilctl.h"
+
+#define COPY_CHUNK (256 * 1024)
+
+/* ---- paths for messages ---- */
+
+size_t vc_path_push(struct vc_path *p, const char *name)
+{
+	size_t old = p->len, nl = strlen(name), need = p->len + nl + 2;
+
+	if (need > p->cap) {
+		size_t cap = p->cap ? p->cap : 256;
+		char *s;
+
+		while (cap < need)
+			cap *= 2;
+		s = realloc(p->s, cap);
+		if (!s) {
+			fputs("veilctl: out of memory\n", stderr);
+			exit(VL_EXIT_FAILURE); /* tools only: no sane way on */
+		}
+		p->s = s;
+		p->cap = cap;
+	}
+	if (p->len)
+		p->s[p->len++] = '/';
+	memcpy(p->s + p->len, name, nl + 1);
+	p->len += nl;
+	return old;
+}
+
+void vc_path_pop(struct vc_path *p, size_t oldlen)
+{
+	p->len = oldlen;
+	if (p->s)
+		p->s[oldlen] = '\0';
+}
+
+void vc_path_free(struct vc_path *p)
+{
+	free(p->s);
+	memset(p, 0, sizeof(*p));
+}
+
+const char *vc_path_str(const struct vc_path *p)
+{
+	return p->len ? p->s : ".";
+}
+
+/* ---- resolving plaintext paths ---- */
+
+void vc_res_free(struct vc_res *res)
+{
+	if (res->parentfd >= 0)
+		close(res->parentfd);
+	res->parentfd = -1;
+	vc_path_free(&res->cpath);
+}
+
+int vc_resolve(struct vl_vault *v, const char *path, struct vc_res *res, char *err, size_t errcap)
+{
+	uint8_t id[VL_DIRID_LEN];
+	char *copy = NULL, *save = NULL, *comp, *next;
+	int curfd, r;
+
+	memset(res, 0, sizeof(*res));
+	res->parentfd = -1;
+	curfd = vl_dir_open(vl_vault_rootfd(v), ".");
+	if (curfd < 0) {
+		snprintf(err, errcap, "cannot open the cipher directory: %s", strerror(-curfd));
+		return curfd;
+	}
+	memcpy(id, vl_vault_root_id(v), VL_DIRID_LEN);
+	copy = strdup(path ? path : "");
+	if (!copy) {
+		r = -ENOMEM;
+		goto out;
+	}
+	comp = strtok_r(copy, "/", &save);
+	while (comp && !strcmp(comp, "."))
+		comp = strtok_r(NULL, "/", &save);
+	if (!comp) {
+		res->is_root = true;
+		if (fstat(curfd, &res->st) < 0) {
+			r = -errno;
+			goto out;
+		}
+		r = 0;
+		goto out;
+	}
+	for (; comp; comp = next) {
+		next = strtok_r(NULL, "/", &save);
+		while (next && !strcmp(next, "."))
+			next = strtok_r(NULL, "/", &save);
+		if (!strcmp(comp, "..")) {
+			snprintf(err, errcap, "%s: `..' is not supported in vault paths", path);
+			r = -EINVAL;
+			goto out;
+		}
+		r = vl_dir_lookup(v, curfd, id, comp, strlen(comp), &res->e, &res->st);
+		if (r < 0) {
+			if (r == -ENOENT)
+				snprintf(err, errcap, "%s: no such file or directory in the vault", path);
+			else if (r == -EINVAL || r == -ENAMETOOLONG)
+				snprintf(err, errcap, "%s: invalid name", path);
+			else
+				snprintf(err, errcap, "%s: %s", path, strerror(-r));
+			goto out;
+		}
+		vc_path_push(&res->cpath, res->e.disk);
+		if (!next) {
+			res->parentfd = curfd;
+			memcpy(res->parent_id, id, VL_DIRID_LEN);
+			curfd = -1;
+			r = 0;
+			goto out;
+		}
+		if (!S_ISDIR(res->st.st_mode)) {
+			snprintf(err, errcap, "%s: `%s' is not a directory", path, comp);
+			r = -ENOTDIR;
+			goto out;
+		}
+		{
+			uint8_t cid[VL_DIRID_LEN];
+			int fd = vl_dir_open(curfd, res->e.disk);
+
+			if (fd < 0) {
+				r = fd;
+				snprintf(err, errcap, "%s: %s", path, strerror(-r));
+				goto out;
+			}
+			r = vl_dir_read_id(v, fd, id, res->e.full, res->e.fulllen, cid);
+			if (r < 0) {
+				close(fd);
+				snprintf(err, errcap, "%s: bad directory ID in %s (run veilctl fsck)",
+					 path, vc_path_str(&res->cpath));
+				goto out;
+			}
+			close(curfd);
+			curfd = fd;
+			memcpy(id, cid, VL_DIRID_LEN);
+		}
+	}
+	r = 0;
+out:
+	free(copy);
+	if (curfd >= 0 && res->is_root && r == 0) {
+		/* the root: parentfd stays -1; the caller opens it with vc_res_opendir */
+	}
+	if (curfd >= 0)
+		close(curfd);
+	if (r < 0)
+		vc_res_free(res);
+	return r;
+}
+
+int vc_res_opendir(struct vl_vault *v, const struct vc_res *res, uint8_t id[static VL_DIRID_LEN])
+{
+	int fd, r;
+
+	if (res->is_root) {
+		memcpy(id, vl_vault_root_id(v), VL_DIRID_LEN);
+		return vl_dir_open(vl_vault_rootfd(v), ".");
+	}
+	if (!S_ISDIR(res->st.st_mode))
+		return -ENOTDIR;
+	fd = vl_dir_open(res->parentfd, res->e.disk);
+	if (fd < 0)
+		return fd;
+	r = vl_dir_read_id(v, fd, res->parent_id, res->e.full, res->e.fulllen, id);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* Resolves PATH and prints the error; returns the exit status. */
+static int resolve_or_report(struct vl_vault *v, const char *path, struct vc_res *res)
+{
+	char err[512] = "";
+	int r = vc_resolve(v, path, res, err, sizeof(err));
+
+	if (r == 0)
+		return VL_EXIT_OK;
+	vc_err("%s", err[0] ? err : strerror(-r));
+	return r == -ENOENT ? VL_EXIT_NOTFOUND : VL_EXIT_FAILURE;
+}
+
+/* ---- entries: type, size, object contents ---- */
+
+struct entry_info {
+	mode_t mode; /* type from the object for object files, permissions from the backing */
+	uint64_t size;
+	struct vl_object obj; /* valid when is_object */
+	bool is_object;
+	bool bad;	      /* could not be read (corrupt object, impossible size) */
+};
+
+static void entry_info(struct vl_vault *v, int dirfd, const char *disk, enum vl_kind kind,
+		       const struct stat *st, struct entry_info *ei)
+{
+	memset(ei, 0, sizeof(*ei));
+	ei->mode = st->st_mode;
+	if (S_ISDIR(st->st_mode)) {
+		ei->size = (uint64_t)st->st_size;
+		return;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		ei->bad = true;
+		return;
+	}
+	if (kind == VL_KIND_OBJECT) {
+		int fd = openat(dirfd, disk, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+		ei->is_object = true;
+		if (fd < 0 || vl_object_read(v, fd, &ei->obj) < 0) {
+			ei->bad = true;
+		} else {
+			ei->mode = ei->obj.type | (st->st_mode & 07777);
+			ei->size = ei->obj.type == S_IFLNK ? ei->obj.tlen : 0;
+		}
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	if (vl_plain_size((uint64_t)st->st_size, vl_vault_block_size(v), &ei->size) < 0)
+		ei->bad = true;
+}
+
+static void mode_string(mode_t m, char out[11])
+{
+	static const char rwx[] = "rwxrwxrwx";
+
+	out[0] = S_ISDIR(m) ? 'd' : S_ISLNK(m) ? 'l' : S_ISFIFO(m) ? 'p' : S_ISSOCK(m) ? 's' :
+		 S_ISCHR(m) ? 'c' : S_ISBLK(m) ? 'b' : '-';
+	for (int i = 0; i < 9; i++)
+		out[i + 1] = (m & (0400 >> i)) ? rwx[i] : '-';
+	if (m & S_ISUID)
+		out[3] = (m & S_IXUSR) ? 's' : 'S';
+	if (m & S_ISGID)
+		out[6] = (m & S_IXGRP) ? 's' : 'S';
+	if (m & S_ISVTX)
+		out[9] = (m & S_IXOTH) ? 't' : 'T';
+	out[10] = '\0';
+}
+
+/* ---- ls ---- */
+
+static const char ls_usage[] = "veilctl ls [-l] [-R] [--passfile FILE | --extpass CMD] CIPHERDIR [PATH]";
+
+struct ls_item {
+	char *name;
+	char *disk;
+	enum vl_kind kind;
+};
+struct ls_list {
+	struct ls_item *items;
+	size_t n, cap;
+};
+
+static int ls_collect(void *ctx, const struct vl_dirent *de)
+{
+	struct ls_list *l = ctx;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct ls_item *it = realloc(l->items, cap * sizeof(*it));
+
+		if (!it)
+			return -ENOMEM;
+		l->items = it;
+		l->cap = cap;
+	}
+	l->items[l->n].name = strdup(de->name);
+	l->items[l->n].disk = strdup(de->disk);
+	l->items[l->n].kind = de->kind;
+	if (!l->items[l->n].name || !l->items[l->n].disk) {
+		free(l->items[l->n].name);
+		free(l->items[l->n].disk);
+		return -ENOMEM;
+	}
+	l->n++;
+	return 0;
+}
+
+static int ls_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ls_item *)a)->name, ((const struct ls_item *)b)->name);
+}
+
+static void ls_list_free(struct ls_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->items[i].name);
+		free(l->items[i].disk);
+	}
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
+static void ls_print(struct vl_vault *v, int dirfd, const char *name, const char *disk,
+		     enum vl_kind kind, const struct stat *st, bool lng)
+{
+	struct entry_info ei;
+	char ms[11], tb[32];
+	struct tm tm;
+
+	if (!lng) {
+		printf("%s\n", name);
+		return;
+	}
+	entry_info(v, dirfd, disk, kind, st, &ei);
+	mode_string(ei.mode, ms);
+	if (!localtime_r(&st->st_mtime, &tm) || !strftime(tb, sizeof(tb), "%Y-%m-%d %H:%M", &tm))
+		strcpy(tb, "?");
+	if (ei.bad) {
+		printf("?????????? %12s %s %s (unreadable: run veilctl fsck)\n", "?", tb, name);
+		return;
+	}
+	if (ei.is_object && (S_ISCHR(ei.mode) || S_ISBLK(ei.mode)))
+		printf("%s %5u, %5u %s %s\n", ms, major(ei.obj.rdev), minor(ei.obj.rdev), tb, name);
+	else
+		printf("%s %12llu %s %s", ms, (unsigned long long)ei.size, tb, name);
+	if (ei.is_object && S_ISLNK(ei.mode))
+		printf(" -> %s", ei.obj.target);
+	if (!(ei.is_object && (S_ISCHR(ei.mode) || S_ISBLK(ei.mode))))
+		putchar('\n');
+}
+
+/* Lists directory fd (ID id); with recurse, then each subdirectory under a header. */
+static int ls_dir(struct vl_vault *v, int fd, const uint8_t id[static VL_DIRID_LEN],
+		  const char *shown, bool lng, bool recurse)
+{
+	struct ls_list l = { 0 };
+	int ex = VL_EXIT_OK, r;
+
+	r = vl_dir_list(v, fd, id, ls_collect, &l);
+	if (r < 0) {
+		vc_err("%s: cannot list: %s", shown, strerror(r < 0 ? -r : EIO));
+		ls_list_free(&l);
+		return VL_EXIT_FAILURE;
+	}
+	qsort(l.items, l.n, sizeof(*l.items), ls_cmp);
+	for (size_t i = 0; i < l.n; i++) {
+		struct stat st;
+
+		if (fstatat(fd, l.items[i].disk, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue; /* removed meanwhile */
+		ls_print(v, fd, l.items[i].name, l.items[i].disk, l.items[i].kind, &st, lng);
+	}
+	if (!recurse)
+		goto out;
+	for (size_t i = 0; i < l.n; i++) {
+		uint8_t cid[VL_DIRID_LEN];
+		struct vl_ename e;
+		struct stat st;
+		char *sub;
+		int cfd;
+
+		if (fstatat(fd, l.items[i].disk, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		if (vl_ename_make(v, id, l.items[i].name, strlen(l.items[i].name), l.items[i].kind, &e) < 0)
+			continue;
+		if (asprintf(&sub, "%s/%s", shown, l.items[i].name) < 0) {
+			ex = VL_EXIT_FAILURE;
+			break;
+		}
+		cfd = vl_dir_open(fd, l.items[i].disk);
+		if (cfd < 0 || vl_dir_read_id(v, cfd, id, e.full, e.fulllen, cid) < 0) {
+			vc_err("%s: cannot open directory (run veilctl fsck)", sub);
+			ex = VL_EXIT_FAILURE;
+		} else {
+			printf("\n%s:\n", sub);
+			r = ls_dir(v, cfd, cid, sub, lng, true);
+			if (r)
+				ex = r;
+		}
+		if (cfd >= 0)
+			close(cfd);
+		free(sub);
+	}
+out:
+	ls_list_free(&l);
+	return ex;
+}
+
+int cmd_ls(int argc, char **argv)
+{
+	static const struct option lo[] = { VC_COMMON_LONGOPTS, { 0 } };
+	struct vl_vault *v = NULL;
+	struct vc_res res = { .parentfd = -1 };
+	bool lng = false, recurse = false;
+	const char *path;
+	int c, ex;
+
+	vc_getopt_reset();
+	while ((c = getopt_long(argc, argv, "hlR", lo, NULL)) != -1) {
+		if (vc_common_opt(c, optarg))
+			continue;
+		switch (c) {
+		case 'h':
+			printf("usage: %s\n\nLists plaintext names in the vault without mounting it.\n", ls_usage);
+			return VL_EXIT_OK;
+		case 'l':
+			lng = true;
+			break;
+		case 'R':
+			recurse = true;
+			break;
+		default:
+			return vc_usage(ls_usage);
+		}
+	}
+	if (argc - optind < 1 || argc - optind > 2)
+		return vc_usage(ls_usage);
+	path = argc - optind == 2 ? argv[optind + 1] : "";
+	ex = vc_unlock(argv[optind], &v);
+	if (ex)
+		return ex;
+	ex = resolve_or_report(v, path, &res);
+	if (ex)
+		goto out;
+	if (S_ISDIR(res.st.st_mode)) {
+		uint8_t id[VL_DIRID_LEN];
+		int fd = vc_res_opendir(v, &res, id);
+
+		if (fd < 0) {
+			vc_err("%s: cannot open directory: %s (run veilctl fsck)", path, strerror(-fd));
+			ex = VL_EXIT_FAILURE;
+			goto out;
+		}
+		ex = ls_dir(v, fd, id, res.is_root ? "" : path, lng, recurse);
+		close(fd);
+	} else {
+		const char *slash = strrchr(path, '/');
+
+		ls_print(v, res.parentfd, slash ? slash + 1 : path, res.e.disk, res.e.kind, &res.st, lng);
+	}
+out:
+	vc_res_free(&res);
+	vl_vault_free(v);
+	return ex;
+}
+
+/* ---- cat ---- */
+
+static const char cat_usage[] = "veilctl cat [--passfile FILE | --extpass CMD] CIPHERDIR PATH";
+
+/* Copies the plaintext of ciphertext file fd to out_fd. 0, -EIO (corrupt block, logged) or
+ * -errno. */
+static int copy_out(struct vl_vault *v, int fd, int out_fd)
+{
+	struct vl_content *c = NULL;
+	uint8_t *buf = NULL;
+	uint64_t off = 0;
+	int r;
+
+	r = vl_content_new(&c, v, VL_STREAM_CONTENT);
+	if (r < 0)
+		goto out;
+	buf = malloc(COPY_CHUNK);
+	if (!buf) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = vl_content_read(c, fd, buf, COPY_CHUNK, off);
+
+		if (n < 0) {
+			r = (int)n;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		for (ssize_t w = 0; w < n;) {
+			ssize_t k = write(out_fd, buf + w, (size_t)(n - w));
+
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k < 0) {
+				r = -errno;
+				goto out;
+			}
+			w += k;
+		}
+		off += (uint64_t)n;
+	}
+	r = 0;
+out:
+	if (buf)
+		vl_wipe(buf, COPY_CHUNK);
+	free(buf);
+	vl_content_free(c);
+	return r;
+}
+
+int cmd_cat(int argc, char **argv)
+{
+	static const struct option lo[] = { VC_COMMON_LONGOPTS, { 0 } };
+	struct vc_res res = { .parentfd = -1 };
+	struct vl_vault *v = NULL;
+	int c, ex, fd = -1, r;
+
+	vc_getopt_reset();
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		if (vc_common_opt(c, optarg))
+			continue;
+		if (c == 'h') {
+			printf("usage: %s\n\nWrites the plaintext of a file in the vault to stdout.\n", cat_usage);
+			return VL_EXIT_OK;
+		}
+		return vc_usage(cat_usage);
+	}
+	if (argc - optind != 2)
+		return vc_usage(cat_usage);
+	ex = vc_unlock(argv[optind], &v);
+	if (ex)
+		return ex;
+	ex = resolve_or_report(v, argv[optind + 1], &res);
+	if (ex)
+		goto out;
+	ex = VL_EXIT_FAILURE;
+	if (res.is_root || S_ISDIR(res.st.st_mode)) {
+		vc_err("%s is a directory (use veilctl ls or export)", argv[optind + 1]);
+		goto out;
+	}
+	if (res.e.kind == VL_KIND_OBJECT || !S_ISREG(res.st.st_mode)) {
+		vc_err("%s is a symlink or special file (veilctl ls -l shows it)", argv[optind + 1]);
+		goto out;
+	}
+	fd = openat(res.parentfd, res.e.disk, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		vc_err("%s: cannot open %s: %s", argv[optind + 1], vc_path_str(&res.cpath), strerror(errno));
+		goto out;
+	}
+	r = copy_out(v, fd, STDOUT_FILENO);
+	if (r == -EIO)
+		vc_err("%s (%s): a block fails authentication: the file is corrupt (see veilctl fsck)",
+		       argv[optind + 1], vc_path_str(&res.cpath));
+	else if (r < 0)
+		vc_err("%s: %s", argv[optind + 1], strerror(-r));
+	else
+		ex = VL_EXIT_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	vc_res_free(&res);
+	vl_vault_free(v);
+	return ex;
+}
+
+/* ---- export ---- */
+
+static const char export_usage[] =
+	"veilctl export [--force] [--passfile FILE | --extpass CMD] CIPHERDIR [PATH] DEST";
+
+struct xp {
+	struct vl_vault *v;
+	bool force;
+	unsigned long files, dirs, errors;
+};
+
+static void set_times(int fd, const struct stat *st)
+{
+	struct timespec ts[2] = { st->st_atim, st->st_mtim };
+
+	vc_ignore(futimens(fd, ts));
+}
+
+static void set_times_at(int dirfd, const char *name, const struct stat *st)
+{
+	struct timespec ts[2] = { st->st_atim, st->st_mtim };
+
+	vc_ignore(utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW));
+}
+
+/* With --force, makes room for a new non-directory entry name in dstfd. */
+static int make_room(struct xp *x, int dstfd, const char *name)
+{
+	struct stat st;
+
+	if (fstatat(dstfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!x->force)
+		return -EEXIST;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	return unlinkat(dstfd, name, 0) < 0 ? -errno : 0;
+}
+
+static int export_dir(struct xp *x, int srcfd, const uint8_t id[static VL_DIRID_LEN], int dstfd,
+		      const char *shown);
+
+/* Exports one entry (disk in srcfd, plaintext name) into dstfd under name. */
+static void export_entry(struct xp *x, int srcfd, const uint8_t id[static VL_DIRID_LEN],
+			 const char *disk, const char *name, enum vl_kind kind, int dstfd,
+			 const char *shown)
+{
+	struct entry_info ei;
+	struct stat st;
+	int fd = -1, ofd = -1, r;
+
+	if (fstatat(srcfd, disk, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		vc_err("%s: %s", shown, strerror(errno));
+		x->errors++;
+		return;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		uint8_t cid[VL_DIRID_LEN];
+		struct vl_ename e;
+		int cfd, dfd;
+
+		r = vl_ename_make(x->v, id, name, strlen(name), kind, &e);
+		cfd = r < 0 ? r : vl_dir_open(srcfd, disk);
+		if (cfd < 0 || vl_dir_read_id(x->v, cfd, id, e.full, e.fulllen, cid) < 0) {
+			vc_err("%s: cannot open the directory (run veilctl fsck)", shown);
+			if (cfd >= 0)
+				close(cfd);
+			x->errors++;
+			return;
+		}
+		if (mkdirat(dstfd, name, 0700) < 0 && errno != EEXIST) {
+			vc_err("%s: cannot create directory: %s", shown, strerror(errno));
+			close(cfd);
+			x->errors++;
+			return;
+		}
+		dfd = openat(dstfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (dfd < 0) {
+			vc_err("%s: cannot open the destination directory: %s", shown, strerror(errno));
+			close(cfd);
+			x->errors++;
+			return;
+		}
+		export_dir(x, cfd, cid, dfd, shown);
+		vc_ignore(fchmod(dfd, st.st_mode & 07777));
+		set_times(dfd, &st);
+		close(dfd);
+		close(cfd);
+		x->dirs++;
+		return;
+	}
+	entry_info(x->v, srcfd, disk, kind, &st, &ei);
+	if (ei.bad) {
+		vc_err("%s: cannot be read (corrupt; see veilctl fsck)", shown);
+		x->errors++;
+		return;
+	}
+	r = make_room(x, dstfd, name);
+	if (r == -EEXIST) {
+		vc_err("%s: exists in the destination (use --force to overwrite)", shown);
+		x->errors++;
+		return;
+	}
+	if (r < 0) {
+		vc_err("%s: cannot replace the destination: %s", shown, strerror(-r));
+		x->errors++;
+		return;
+	}
+	if (ei.is_object) {
+		switch (ei.obj.type) {
+		case S_IFLNK:
+			r = symlinkat(ei.obj.target, dstfd, name) < 0 ? -errno : 0;
+			break;
+		case S_IFIFO:
+			r = mkfifoat(dstfd, name, st.st_mode & 07777) < 0 ? -errno : 0;
+			break;
+		case S_IFCHR:
+		case S_IFBLK:
+			r = mknodat(dstfd, name, ei.obj.type | (st.st_mode & 07777), ei.obj.rdev) < 0 ? -errno : 0;
+			break;
+		default:
+			vc_err("%s: a socket: not exported", shown);
+			return;
+		}
+		if (r < 0) {
+			vc_err("%s: cannot create: %s", shown, strerror(-r));
+			x->errors++;
+			return;
+		}
+		if (ei.obj.type != S_IFLNK)
+			vc_ignore(fchmodat(dstfd, name, st.st_mode & 07777, 0));
+		set_times_at(dstfd, name, &st);
+		x->files++;
+		return;
+	}
+	fd = openat(srcfd, disk, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		vc_err("%s: %s", shown, strerror(errno));
+		x->errors++;
+		return;
+	}
+	ofd = openat(dstfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (ofd < 0) {
+		vc_err("%s: cannot create: %s", shown, strerror(errno));
+		x->errors++;
+		close(fd);
+		return;
+	}
+	r = copy_out(x->v, fd, ofd);
+	if (r < 0) {
+		if (r == -EIO)
+			vc_err("%s: a block fails authentication: not exported (see veilctl fsck)", shown);
+		else
+			vc_err("%s: %s", shown, strerror(-r));
+		(void)unlinkat(dstfd, name, 0); /* no half file that looks whole */
+		x->errors++;
+	} else {
+		vc_ignore(fchmod(ofd, st.st_mode & 07777));
+		set_times(ofd, &st);
+		x->files++;
+	}
+	close(ofd);
+	close(fd);
+}
+
+static int export_dir(struct xp *x, int srcfd, const uint8_t id[static VL_DIRID_LEN], int dstfd,
+		      const char *shown)
+{
+	struct ls_list l = { 0 };
+	int r;
+
+	r = vl_dir_list(x->v, srcfd, id, ls_collect, &l);
+	if (r < 0) {
+		vc_err("%s: cannot list: %s", shown[0] ? shown : "/", strerror(-r));
+		x->errors++;
+		ls_list_free(&l);
+		return r;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		char *sub;
+
+		if (asprintf(&sub, "%s/%s", shown, l.items[i].name) < 0) {
+			x->errors++;
+			break;
+		}
+		export_entry(x, srcfd, id, l.items[i].disk, l.items[i].name, l.items[i].kind, dstfd, sub);
+		free(sub);
+	}
+	ls_list_free(&l);
+	return 0;
+}
+
+int cmd_export(int argc, char **argv)
+{
+	enum { O_FORCE = VC_OPT_FIRST_LOCAL };
+	static const struct option lo[] = {
+		VC_COMMON_LONGOPTS,
+		{ "force", no_argument, NULL, 'f' },
+		{ 0 },
+	};
+	struct vc_res res = { .parentfd = -1 };
+	struct xp x = { 0 };
+	const char *path = "", *dest;
+	int c, ex, dstfd = -1;
+
+	vc_getopt_reset();
+	while ((c = getopt_long(argc, argv, "hf", lo, NULL)) != -1) {
+		if (vc_common_opt(c, optarg))
+			continue;
+		switch (c) {
+		case 'h':
+			printf("usage: %s\n\nCopies PATH (default: the whole vault) out of the vault into DEST.\n"
+			       "A directory's contents go into DEST (created if missing); a file becomes DEST,\n"
+			       "or DEST/NAME when DEST is a directory. Existing files are not overwritten\n"
+			       "without --force.\n",
+			       export_usage);
+			return VL_EXIT_OK;
+		case 'f':
+			x.force = true;
+			break;
+		default:
+			return vc_usage(export_usage);
+		}
+	}
+	if (argc - optind == 3)
+		path = argv[optind + 1];
+	else if (argc - optind != 2)
+		return vc_usage(export_usage);
+	dest = argv[argc - 1];
+	ex = vc_unlock(argv[optind], &x.v);
+	if (ex)
+		return ex;
+	ex = resolve_or_report(x.v, path, &res);
+	if (ex)
+		goto out;
+	ex = VL_EXIT_FAILURE;
+	if (S_ISDIR(res.st.st_mode)) {
+		uint8_t id[VL_DIRID_LEN];
+		int sfd;
+
+		if (mkdir(dest, 0700) < 0 && errno != EEXIST) {
+			vc_err("%s: cannot create: %s", dest, strerror(errno));
+			goto out;
+		}
+		dstfd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dstfd < 0) {
+			vc_err("%s: not a directory: %s", dest, strerror(errno));
+			goto out;
+		}
+		sfd = vc_res_opendir(x.v, &res, id);
+		if (sfd < 0) {
+			vc_err("%s: cannot open the directory: %s (run veilctl fsck)", path, strerror(-sfd));
+			goto out;
+		}
+		export_dir(&x, sfd, id, dstfd, res.is_root ? "" : path);
+		if (!res.is_root) {
+			vc_ignore(fchmod(dstfd, res.st.st_mode & 07777));
+			set_times(dstfd, &res.st);
+		}
+		close(sfd);
+		x.dirs++;
+	} else {
+		const char *slash = strrchr(path, '/');
+		const char *base = slash ? slash + 1 : path;
+		struct stat dst;
+		char *dir = NULL;
+		const char *name;
+
+		if (stat(dest, &dst) == 0 && S_ISDIR(dst.st_mode)) {
+			dir = strdup(dest);
+			name = base;
+		} else {
+			const char *ds = strrchr(dest, '/');
+
+			dir = ds ? (ds == dest ? strdup("/") : strndup(dest, (size_t)(ds - dest))) : strdup(".");
+			name = ds ? ds + 1 : dest;
+		}
+		if (!dir) {
+			vc_err("out of memory");
+			goto out;
+		}
+		dstfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dstfd < 0) {
+			vc_err("%s: %s", dir, strerror(errno));
+			free(dir);
+			goto out;
+		}
+		free(dir);
+		export_entry(&x, res.parentfd, res.parent_id, res.e.disk, base, res.e.kind, dstfd, path);
+		if (strcmp(name, base)) {
+			/* exported under the vault's name: move to the asked name */
+			if (renameat(dstfd, base, dstfd, name) < 0) {
+				vc_err("%s: %s", dest, strerror(errno));
+				x.errors++;
+			}
+		}
+	}
+	fprintf(stderr, "veilctl: exported %lu files and %lu directories%s\n", x.files, x.dirs,
+		x.errors ? " with errors" : "");
+	ex = x.errors ? VL_EXIT_FAILURE : VL_EXIT_OK;
+out:
+	if (dstfd >= 0)
+		close(dstfd);
+	vc_res_free(&res);
+	vl_vault_free(x.v);
+	return ex;
+}
+
+/* ---- import ---- */
+
+static const char import_usage[] =
+	"veilctl import [--passfile FILE | --extpass CMD] CIPHERDIR SRC [DESTPATH]";
+
+struct ip {
+	struct vl_vault *v;
+	unsigned long files, dirs, errors;
+};
+
+/* Creates a backing regular file for ename e in dirfd (sidecar first). fd or -errno. */
+static int create_file(int dirfd, const struct vl_ename *e, mode_t mode)
+{
+	int fd, r;
+
+	r = vl_dir_put_sidecar(dirfd, e);
+	if (r < 0)
+		return r;
+	fd = openat(dirfd, e->disk, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0) {
+		r = -errno;
+		vc_ignore(vl_dir_drop_sidecar(dirfd, e));
+		return r;
+	}
+	return fd;
+}
+
+static int import_file(struct ip *x, int sfd, int dirfd, const struct vl_ename *e, const struct stat *st)
+{
+	struct vl_content *c = NULL;
+	uint8_t *buf = NULL;
+	uint64_t off = 0;
+	int fd = -1, r;
+
+	buf = malloc(COPY_CHUNK);
+	if (!buf)
+		return -ENOMEM;
+	r = vl_content_new(&c, x->v, VL_STREAM_CONTENT);
+	if (r < 0)
+		goto out;
+	fd = create_file(dirfd, e, st->st_mode & 07777);
+	if (fd < 0) {
+		r = fd;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(sfd, buf, COPY_CHUNK), w;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		w = vl_content_write(c, fd, buf, (size_t)n, off);
+		if (w < 0) {
+			r = (int)w;
+			goto out;
+		}
+		off += (uint64_t)n;
+	}
+	if (fsync(fd) < 0) {
+		r = -errno;
+		goto out;
+	}
+	set_times(fd, st);
+	r = 0;
+out:
+	if (r < 0 && fd >= 0) {
+		(void)unlinkat(dirfd, e->disk, 0);
+		vc_ignore(vl_dir_drop_sidecar(dirfd, e));
+	}
+	if (fd >= 0)
+		close(fd);
+	vl_content_free(c);
+	if (buf)
+		vl_wipe(buf, COPY_CHUNK);
+	free(buf);
+	return r;
+}
+
+static int import_object(struct ip *x, int dirfd, const struct vl_ename *e, const struct vl_object *o,
+			 const struct stat *st)
+{
+	mode_t m = S_ISLNK(o->type) ? 0600 : st->st_mode & 07777;
+	int fd, r;
+
+	fd = create_file(dirfd, e, m);
+	if (fd < 0)
+		return fd;
+	r = vl_object_write(x->v, fd, o);
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (r == 0)
+		set_times(fd, st);
+	close(fd);
+	if (r < 0) {
+		(void)unlinkat(dirfd, e->disk, 0);
+		vc_ignore(vl_dir_drop_sidecar(dirfd, e));
+	}
+	return r;
+}
+
+/* Imports source entry name (in srcdirfd) as plaintext name into vault dir dirfd (ID id). */
+static void import_entry(struct ip *x, int srcdirfd, const char *srcname, int dirfd,
+			 const uint8_t id[static VL_DIRID_LEN], const char *name, const char *shown)
+{
+	struct vl_object o = { 0 };
+	struct vl_ename e;
+	struct stat st;
+	int r, sfd;
+
+	if (fstatat(srcdirfd, srcname, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		vc_err("%s: %s", shown, strerror(errno));
+		x->errors++;
+		return;
+	}
+	r = vl_ename_make(x->v, id, name, strlen(name),
+			  S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) ? VL_KIND_PLAIN : VL_KIND_OBJECT, &e);
+	if (r < 0) {
+		vc_err("%s: invalid name for a vault", shown);
+		x->errors++;
+		return;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		uint8_t cid[VL_DIRID_LEN];
+		struct dirent *de;
+		DIR *d;
+		int cfd;
+
+		/* Made writable for its children; its mode is set at the end. */
+		r = vl_dir_make(x->v, dirfd, id, &e, 0700, cid);
+		if (r < 0) {
+			vc_err("%s: cannot create the directory in the vault: %s", shown, strerror(-r));
+			x->errors++;
+			return;
+		}
+		cfd = vl_dir_open(dirfd, e.disk);
+		sfd = openat(srcdirfd, srcname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		d = sfd >= 0 ? fdopendir(sfd) : NULL;
+		if (cfd < 0 || !d) {
+			vc_err("%s: %s", shown, strerror(cfd < 0 ? -cfd : errno));
+			x->errors++;
+			if (d)
+				closedir(d);
+			else if (sfd >= 0)
+				close(sfd);
+			if (cfd >= 0)
+				close(cfd);
+			return;
+		}
+		while ((errno = 0, de = readdir(d))) {
+			char *sub;
+
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			if (asprintf(&sub, "%s/%s", shown, de->d_name) < 0) {
+				x->errors++;
+				break;
+			}
+			import_entry(x, sfd, de->d_name, cfd, cid, de->d_name, sub);
+			free(sub);
+		}
+		vc_ignore(fchmod(cfd, st.st_mode & 07777));
+		set_times(cfd, &st);
+		closedir(d);
+		close(cfd);
+		x->dirs++;
+		return;
+	}
+	if (S_ISREG(st.st_mode)) {
+		sfd = openat(srcdirfd, srcname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (sfd < 0) {
+			vc_err("%s: %s", shown, strerror(errno));
+			x->errors++;
+			return;
+		}
+		r = import_file(x, sfd, dirfd, &e, &st);
+		close(sfd);
+	} else {
+		o.type = st.st_mode & S_IFMT;
+		if (S_ISLNK(st.st_mode)) {
+			ssize_t n = readlinkat(srcdirfd, srcname, o.target, sizeof(o.target));
+
+			if (n <= 0 || (size_t)n >= sizeof(o.target)) {
+				vc_err("%s: cannot read the symlink (or its target is over %d bytes)",
+				       shown, VL_SYMLINK_MAX);
+				x->errors++;
+				return;
+			}
+			o.target[n] = '\0';
+			o.tlen = (size_t)n;
+		} else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+			o.rdev = st.st_rdev;
+		}
+		r = import_object(x, dirfd, &e, &o, &st);
+	}
+	if (r == -EEXIST)
+		vc_err("%s: already exists in the vault", shown);
+	else if (r < 0)
+		vc_err("%s: %s", shown, strerror(-r));
+	if (r < 0)
+		x->errors++;
+	else
+		x->files++;
+}
+
+int cmd_import(int argc, char **argv)
+{
+	static const struct option lo[] = { VC_COMMON_LONGOPTS, { 0 } };
+	struct vc_res res = { .parentfd = -1 };
+	uint8_t id[VL_DIRID_LEN];
+	struct ip x = { 0 };
+	const char *src, *destpath, *name;
+	char *srcdir = NULL, *destcopy = NULL, *srcname = NULL;
+	int c, ex, dirfd = -1, sdirfd = -1;
+
+	vc_getopt_reset();
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		if (vc_common_opt(c, optarg))
+			continue;
+		if (c == 'h') {
+			printf("usage: %s\n\nCopies SRC (a file or a directory tree) into the vault without mounting it:\n"
+			       "into DESTPATH when it is an existing directory of the vault (default: the root),\n"
+			       "else as DESTPATH. Modes and modification times are kept.\n",
+			       import_usage);
+			return VL_EXIT_OK;
+		}
+		return vc_usage(import_usage);
+	}
+	if (argc - optind < 2 || argc - optind > 3)
+		return vc_usage(import_usage);
+	src = argv[optind + 1];
+	destpath = argc - optind == 3 ? argv[optind + 2] : "";
+	{
+		/* SRC as (its directory, its last component), trailing slashes dropped */
+		char *s = strdup(src), *slash;
+		size_t l;
+
+		if (!s) {
+			vc_err("out of memory");
+			return VL_EXIT_FAILURE;
+		}
+		l = strlen(s);
+		while (l > 1 && s[l - 1] == '/')
+			s[--l] = '\0';
+		slash = strrchr(s, '/');
+		if (!slash) {
+			srcdir = strdup(".");
+			srcname = strdup(s);
+		} else {
+			srcname = strdup(slash + 1);
+			*slash = '\0';
+			srcdir = strdup(slash == s ? "/" : s);
+		}
+		free(s);
+		if (!srcdir || !srcname || !*srcname || !strcmp(srcname, ".") || !strcmp(srcname, "..")) {
+			vc_err("%s: give a file or directory by name", src);
+			ex = VL_EXIT_USAGE;
+			goto out;
+		}
+	}
+	sdirfd = open(srcdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sdirfd < 0 || faccessat(sdirfd, srcname, F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+		vc_err("%s: %s", src, strerror(errno));
+		ex = VL_EXIT_FAILURE;
+		goto out;
+	}
+	ex = vc_unlock(argv[optind], &x.v);
+	if (ex)
+		goto out;
+	name = srcname;
+	{
+		char err[512] = "";
+		int r = vc_resolve(x.v, destpath, &res, err, sizeof(err));
+
+		if (r == -ENOENT) {
+			/* DESTPATH is the new name: its parent must exist */
+			char *slash;
+
+			destcopy = strdup(destpath);
+			if (!destcopy) {
+				ex = VL_EXIT_FAILURE;
+				goto out;
+			}
+			slash = strrchr(destcopy, '/');
+			if (slash) {
+				*slash = '\0';
+				name = slash + 1;
+			} else {
+				name = destcopy;
+			}
+			ex = resolve_or_report(x.v, slash ? destcopy : "", &res);
+			if (ex)
+				goto out;
+		} else if (r < 0) {
+			vc_err("%s", err);
+			ex = VL_EXIT_FAILURE;
+			goto out;
+		}
+	}
+	if (!S_ISDIR(res.st.st_mode)) {
+		vc_err("%s exists in the vault and is not a directory", destpath);
+		ex = VL_EXIT_FAILURE;
+		goto out;
+	}
+	dirfd = vc_res_opendir(x.v, &res, id);
+	if (dirfd < 0) {
+		vc_err("%s: cannot open the directory: %s", destpath, strerror(-dirfd));
+		ex = VL_EXIT_FAILURE;
+		goto out;
+	}
+	import_entry(&x, sdirfd, srcname, dirfd, id, name, src);
+	fprintf(stderr, "veilctl: imported %lu files and %lu directories%s\n", x.files, x.dirs,
+		x.errors ? " with errors" : "");
+	ex = x.errors ? VL_EXIT_FAILURE : VL_EXIT_OK;
+out:
+	if (dirfd >= 0)
+		close(dirfd);
+	if (sdirfd >= 0)
+		close(sdirfd);
+	free(srcdir);
+	free(srcname);
+	free(destcopy);
+	vc_res_free(&res);
+	vl_vault_free(x.v);
+	return ex;
+}
+
+/* ---- encrypt-path / decrypt-path ---- */
+
+static const char encpath_usage[] = "veilctl encrypt-path [--passfile FILE | --extpass CMD] CIPHERDIR PLAINPATH";
+static const char decpath_usage[] = "veilctl decrypt-path [--passfile FILE | --extpass CMD] CIPHERDIR CIPHERPATH";
+
+/* Common option loop of the two commands. */
+static int path_cmd_opts(int argc, char **argv, const char *usage, const char *what)
+{
+	static const struct option lo[] = { VC_COMMON_LONGOPTS, { 0 } };
+	int c;
+
+	vc_getopt_reset();
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		if (vc_common_opt(c, optarg))
+			continue;
+		if (c == 'h') {
+			printf("usage: %s\n\n%s\n", usage, what);
+			return -1;
+		}
+		return vc_usage(usage);
+	}
+	if (argc - optind != 2)
+		return vc_usage(usage);
+	return VL_EXIT_OK;
+}
+
+
+/* A growing text of lines. */
+struct lines {
+	char *s;
+	size_t len;
+};
+
+static int lines_add(struct lines *l, const char *prefix, const char *text)
+{
+	size_t a = strlen(prefix), b = strlen(text);
+	char *n = realloc(l->s, l->len + a + b + 2);
+
+	if (!n)
+		return -ENOMEM;
+	l->s = n;
+	memcpy(l->s + l->len, prefix, a);
+	memcpy(l->s + l->len + a, text, b);
+	l->len += a + b;
+	l->s[l->len++] = '\n';
+	l->s[l->len] = '\0';
+	return 0;
+}
+
+int cmd_encrypt_path(int argc, char **argv)
+{
+	struct vc_path cp = { 0 };
+	struct lines side = { 0 };
+	struct vl_vault *v = NULL;
+	uint8_t id[VL_DIRID_LEN];
+	char *copy = NULL, *save = NULL, *comp;
+	int ex, curfd = -1, r;
+
+	ex = path_cmd_opts(argc, argv, encpath_usage,
+			   "Prints the ciphertext path (relative to CIPHERDIR) of a plaintext path, then one\n"
+			   "`sidecar: PATH' line per long-named component. Components that do not exist yet\n"
+			   "are shown as veilfs would create them as a file or directory.");
+	if (ex)
+		return ex < 0 ? VL_EXIT_OK : ex;
+	ex = vc_unlock(argv[optind], &v);
+	if (ex)
+		return ex;
+	ex = VL_EXIT_FAILURE;
+	copy = strdup(argv[optind + 1]);
+	curfd = vl_dir_open(vl_vault_rootfd(v), ".");
+	if (!copy || curfd < 0)
+		goto out;
+	memcpy(id, vl_vault_root_id(v), VL_DIRID_LEN);
+	for (comp = strtok_r(copy, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
+		uint8_t cid[VL_DIRID_LEN];
+		struct vl_ename e;
+		struct stat st;
+		size_t old;
+
+		if (!strcmp(comp, "."))
+			continue;
+		if (!strcmp(comp, "..")) {
+			vc_err("`..' is not supported in vault paths");
+			ex = VL_EXIT_USAGE;
+			goto out;
+		}
+		r = curfd >= 0 ? vl_dir_lookup(v, curfd, id, comp, strlen(comp), &e, &st) : -ENOENT;
+		if (r == -ENOENT) {
+			r = vl_ename_make(v, id, comp, strlen(comp), VL_KIND_PLAIN, &e);
+			if (curfd >= 0)
+				close(curfd);
+			curfd = -1;
+		}
+		if (r < 0) {
+			vc_err("%s: %s", comp, r == -EINVAL ? "invalid name" : strerror(-r));
+			goto out;
+		}
+		if (e.is_long) {
+			old = vc_path_push(&cp, e.sidecar);
+			if (lines_add(&side, "sidecar: ", cp.s) < 0)
+				goto out;
+			vc_path_pop(&cp, old);
+		}
+		vc_path_push(&cp, e.disk);
+		if (curfd >= 0 && S_ISDIR(st.st_mode)) {
+			int fd = vl_dir_open(curfd, e.disk);
+
+			if (fd < 0 || vl_dir_read_id(v, fd, id, e.full, e.fulllen, cid) < 0) {
+				vc_err("%s: cannot read its directory ID (run veilctl fsck)", comp);
+				if (fd >= 0)
+					close(fd);
+				goto out;
+			}
+			close(curfd);
+			curfd = fd;
+		} else {
+			/* not there (yet): the ID it would get */
+			if (vl_dirid_derive(vl_vault_keys(v), id, e.full, e.fulllen, cid) < 0)
+				goto out;
+			if (curfd >= 0)
+				close(curfd);
+			curfd = -1;
+		}
+		memcpy(id, cid, VL_DIRID_LEN);
+	}
+	printf("%s\n%s", vc_path_str(&cp), side.s ? side.s : "");
+	ex = VL_EXIT_OK;
+out:
+	if (curfd >= 0)
+		close(curfd);
+	free(copy);
+	free(side.s);
+	vc_path_free(&cp);
+	vl_vault_free(v);
+	return ex;
+}
+
+/* Full encoded name of on-disk name comp in curfd: itself when short, the verified sidecar
+ * contents when long ('8...') or when comp is the sidecar ('9...'). Length or -errno. */
+static int full_name(int curfd, const char *comp, char full[static VL_ENCNAME_MAX + 1], const char **what)
+{
+	size_t len = strlen(comp);
+	char side[VL_LONGNAME_LEN + 1];
+	ssize_t n;
+
+	*what = NULL;
+	switch (vl_name_classify(comp, len)) {
+	case VL_ONDISK_SHORT:
+		memcpy(full, comp, len + 1);
+		return (int)len;
+	case VL_ONDISK_LONG:
+	case VL_ONDISK_SIDECAR:
+		if (curfd < 0)
+			return -ENOENT;
+		memcpy(side, comp, VL_LONGNAME_LEN + 1);
+		if (comp[0] == VL_MARK_SIDECAR)
+			*what = "the sidecar of";
+		side[0] = VL_MARK_SIDECAR;
+		n = vl_read_small(curfd, side, full, VL_ENCNAME_MAX);
+		if (n < 0)
+			return n == -ENOENT ? -ENODATA : (int)n;
+		if (vl_name_sidecar_check(comp, full, (size_t)n) < 0)
+			return -EBADMSG;
+		full[n] = '\0';
+		return (int)n;
+	case VL_ONDISK_RESERVED:
+		*what = "a helper file";
+		return -EISDIR;
+	default:
+		return -EINVAL;
+	}
+}
+
+int cmd_decrypt_path(int argc, char **argv)
+{
+	struct vc_path pp = { 0 };
+	struct vl_vault *v = NULL;
+	uint8_t id[VL_DIRID_LEN];
+	const char *arg, *what = NULL;
+	char *copy = NULL, *save = NULL, *comp, *next;
+	int ex, curfd = -1, r;
+	size_t cdl;
+
+	ex = path_cmd_opts(argc, argv, decpath_usage,
+			   "Prints the plaintext path of a ciphertext path (relative to CIPHERDIR, or starting\n"
+			   "with CIPHERDIR). Long names ('8...') and sidecars ('9...') are read from their sidecar.");
+	if (ex)
+		return ex < 0 ? VL_EXIT_OK : ex;
+	ex = vc_unlock(argv[optind], &v);
+	if (ex)
+		return ex;
+	ex = VL_EXIT_FAILURE;
+	arg = argv[optind + 1];
+	cdl = strlen(argv[optind]);
+	while (cdl > 1 && argv[optind][cdl - 1] == '/')
+		cdl--;
+	if (!strncmp(arg, argv[optind], cdl) && arg[cdl] == '/')
+		arg += cdl + 1;
+	copy = strdup(arg);
+	curfd = vl_dir_open(vl_vault_rootfd(v), ".");
+	if (!copy || curfd < 0)
+		goto out;
+	memcpy(id, vl_vault_root_id(v), VL_DIRID_LEN);
+	comp = strtok_r(copy, "/", &save);
+	for (; comp; comp = next) {
+		char full[VL_ENCNAME_MAX + 1], name[256];
+		uint8_t cid[VL_DIRID_LEN];
+		enum vl_kind kind;
+		int flen;
+
+		next = strtok_r(NULL, "/", &save);
+		if (!strcmp(comp, "."))
+			continue;
+		flen = full_name(curfd, comp, full, &what);
+		if (flen == -EISDIR && !next) {
+			vc_path_push(&pp, comp);
+			printf("%s (%s of veilfs)\n", vc_path_str(&pp), what);
+			ex = VL_EXIT_OK;
+			goto out;
+		}
+		if (flen < 0) {
+			if (flen == -ENODATA)
+				vc_err("%s: its sidecar %c%s is missing (run veilctl fsck)", comp,
+				       VL_MARK_SIDECAR, comp + 1);
+			else if (flen == -EBADMSG)
+				vc_err("%s: its sidecar does not match the name (run veilctl fsck)", comp);
+			else if (flen == -EINVAL || flen == -EISDIR)
+				vc_err("%s: not an encrypted veilfs name", comp);
+			else if (flen == -ENOENT)
+				vc_err("%s: a long name needs its sidecar, and the directory holding it does not exist",
+				       comp);
+			else
+				vc_err("%s: %s", comp, strerror(-flen));
+			ex = flen == -ENOENT ? VL_EXIT_NOTFOUND : VL_EXIT_FAILURE;
+			goto out;
+		}
+		r = vl_name_decrypt(vl_vault_keys(v), id, full, (size_t)flen, name, sizeof(name), &kind);
+		if (r < 0) {
+			vc_err("%s: does not decrypt in this directory (a wrong path, a moved entry, or corruption)",
+			       comp);
+			goto out;
+		}
+		vc_path_push(&pp, name);
+		if (!next)
+			break;
+		{
+			int fd = curfd >= 0 ? vl_dir_open(curfd, comp) : -ENOENT;
+
+			if (fd >= 0) {
+				r = vl_dir_read_id(v, fd, id, full, (size_t)flen, cid);
+			} else if (fd == -ENOENT) {
+				r = vl_dirid_derive(vl_vault_keys(v), id, full, (size_t)flen, cid);
+			} else {
+				r = fd;
+			}
+			if (r < 0) {
+				vc_err("%s: cannot read its directory ID: %s", comp, strerror(-r));
+				if (fd >= 0)
+					close(fd);
+				goto out;
+			}
+			if (curfd >= 0)
+				close(curfd);
+			curfd = fd >= 0 ? fd : -1;
+			memcpy(id, cid, VL_DIRID_LEN);
+		}
+	}
+	if (what)
+		printf("%s (%s it)\n", vc_path_str(&pp), what);
+	else
+		printf("%s\n", vc_path_str(&pp));
+	ex = VL_EXIT_OK;
+out:
+	if (curfd >= 0)
+		close(curfd);
+	free(copy);
+	vc_path_free(&pp);
+	vl_vault_free(v);
+	return ex;
+}
