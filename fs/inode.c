@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The inode table: a chained hash table keyed by backing (st_dev, st_ino), grown by
+ * doubling, protected by one mutex (held only for table and lookup-count changes, never
+ * across I/O). Model: libfuse example/passthrough_ll.c, with a hash instead of a list. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "fileio.h"
+#include "inode.h"
+
+struct vl_itable {
+	pthread_mutex_t mutex;
+	struct vl_inode **buckets; /* protected by mutex */
+	size_t nbuckets;	   /* power of two; protected by mutex */
+	size_t count;		   /* protected by mutex */
+};
+
+#define VL_ITABLE_INITIAL 1024
+
+static size_t slot(const struct vl_itable *t, dev_t dev, ino_t ino)
+{
+	uint64_t key[2] = { (uint64_t)dev, (uint64_t)ino };
+
+	return (size_t)XXH3_64bits(key, sizeof(key)) & (t->nbuckets - 1);
+}
+
+int vl_itable_new(struct vl_itable **out)
+{
+	struct vl_itable *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	t->nbuckets = VL_ITABLE_INITIAL;
+	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
+	if (!t->buckets) {
+		free(t);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&t->mutex, NULL);
+	*out = t;
+	return 0;
+}
+
+void vl_itable_free(struct vl_itable *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->nbuckets; i++) {
+		struct vl_inode *in = t->buckets[i];
+
+		while (in) {
+			struct vl_inode *next = in->hnext;
+
+			vl_inode_free(in);
+			in = next;
+		}
+	}
+	free(t->buckets);
+	pthread_mutex_destroy(&t->mutex);
+	free(t);
+}
+
+/* Caller holds t->mutex. */
+static struct vl_inode *find_locked(struct vl_itable *t, dev_t dev, ino_t ino)
+{
+	for (struct vl_inode *in = t->buckets[slot(t, dev, ino)]; in; in = in->hnext)
+		if (in->dev == dev && in->ino == ino)
+			return in;
+	return NULL;
+}
+
+/* Caller holds t->mutex. A failed allocation only leaves the table denser. */
+static void grow_locked(struct vl_itable *t)
+{
+	size_t n = t->nbuckets * 2;
+	struct vl_inode **b = calloc(n, sizeof(*b));
+	struct vl_inode **old = t->buckets;
+	size_t oldn = t->nbuckets;
+
+	if (!b)
+		return;
+	t->buckets = b;
+	t->nbuckets = n;
+	for (size_t i = 0; i < oldn; i++) {
+		struct vl_inode *in = old[i];
+
+		while (in) {
+			struct vl_inode *next = in->hnext;
+			size_t s = slot(t, in->dev, in->ino);
+
+			in->hnext = b[s];
+			b[s] = in;
+			in = next;
+		}
+	}
+	free(old);
+}
+
+struct vl_inode *vl_itable_get(struct vl_itable *t, dev_t dev, ino_t ino)
+{
+	struct vl_inode *in;
+
+	pthread_mutex_lock(&t->mutex);
+	in = find_locked(t, dev, ino);
+	if (in)
+		in->nlookup++;
+	pthread_mutex_unlock(&t->mutex);
+	return in;
+}
+
+struct vl_inode *vl_itable_insert(struct vl_itable *t, struct vl_inode *in)
+{
+	struct vl_inode *have;
+
+	pthread_mutex_lock(&t->mutex);
+	have = find_locked(t, in->dev, in->ino);
+	if (have) {
+		have->nlookup++;
+	} else {
+		size_t s;
+
+		if (t->count >= t->nbuckets * 2)
+			grow_locked(t);
+		s = slot(t, in->dev, in->ino);
+		in->nlookup = 1;
+		in->hnext = t->buckets[s];
+		t->buckets[s] = in;
+		t->count++;
+	}
+	pthread_mutex_unlock(&t->mutex);
+	if (have) {
+		vl_inode_free(in); /* lost a race with another lookup of the same inode */
+		return have;
+	}
+	return in;
+}
+
+void vl_itable_forget(struct vl_itable *t, struct vl_inode *in, uint64_t n)
+{
+	bool gone = false;
+
+	pthread_mutex_lock(&t->mutex);
+	if (n > in->nlookup)
+		n = in->nlookup; /* never underflow, whatever the kernel sends */
+	in->nlookup -= n;
+	if (in->nlookup == 0) {
+		struct vl_inode **pp = &t->buckets[slot(t, in->dev, in->ino)];
+
+		while (*pp && *pp != in)
+			pp = &(*pp)->hnext;
+		if (*pp) {
+			*pp = in->hnext;
+			t->count--;
+		}
+		gone = true;
+	}
+	pthread_mutex_unlock(&t->mutex);
+	if (gone)
+		vl_inode_free(in);
+}
+
+struct vl_inode *vl_inode_new(int fd, dev_t dev, ino_t ino)
+{
+	struct vl_inode *in = calloc(1, sizeof(*in));
+
+	if (!in)
+		return NULL;
+	in->fd = fd;
+	in->dev = dev;
+	in->ino = ino;
+	in->nlookup = 1;
+	pthread_rwlock_init(&in->lock, NULL);
+	return in;
+}
+
+void vl_inode_free(struct vl_inode *in)
+{
+	if (!in)
+		return;
+	vl_content_free(in->content);
+	if (in->fd >= 0)
+		close(in->fd);
+	pthread_rwlock_destroy(&in->lock);
+	free(in);
+}

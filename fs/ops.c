@@ -1,0 +1,1819 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The FUSE low-level operations: an inode-based stacked filesystem over the ciphertext
+ * tree, like libfuse's example/passthrough_ll.c.
+ *
+ * Conventions: every internal function returns 0 or -errno; each FUSE handler computes its
+ * result and replies exactly once, at its end. Every backing call is an *at() call
+ * relative to a parent's O_PATH fd with the on-disk (encrypted) name; the only uses of
+ * /proc/self/fd/N are the ones with no *at() equivalent for an O_PATH fd: reopening a file
+ * for I/O, chmod and utimens without an open file, xattrs, and linkat without
+ * CAP_DAC_READ_SEARCH.
+ *
+ * Locks: the inode table's mutex (inode.c) is a leaf lock. An inode's rwlock guards its
+ * contents: reads take it shared; writes, truncates, O_TRUNC, fallocate, header creation
+ * and the open count take it exclusively. No handler holds two inode locks. Name
+ * operations in one directory are serialised by the kernel (i_rwsem), except lookups and
+ * listings, which never write. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "../crypto/content.h"
+#include "../crypto/secmem.h"
+#include "../crypto/xattr.h"
+#include "backing.h"
+#include "dirs.h"
+#include "fileio.h"
+#include "log.h"
+#include "object.h"
+#include "ops.h"
+#include "vault.h"
+
+_Static_assert(sizeof(fuse_ino_t) >= sizeof(uintptr_t), "fuse_ino_t must hold a pointer");
+
+#define VL_NAME_MAX 255
+/* Largest backing xattr value: the kernel's XATTR_SIZE_MAX. */
+#define VL_XATTR_VALUE_MAX 65536
+
+/* An open regular file. */
+struct vl_fh {
+	int fd;	     /* backing fd, O_RDWR (or O_RDONLY: read-only opens, -o ro) */
+	bool append; /* O_APPEND without the writeback cache: we place the writes */
+};
+
+/* One entry of a directory listing snapshot (taken at opendir). */
+struct vl_snapent {
+	char *name;
+	enum vl_kind kind;
+	unsigned char d_type;
+	uint64_t d_ino;
+};
+
+/* An open directory: the listing snapshot; offsets are indices + 1. */
+struct vl_dh {
+	struct vl_snapent *ents;
+	size_t n, cap;
+};
+
+/* ---- small helpers ---- */
+
+static struct vl_fs *fsof(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static struct vl_inode *inode_of(fuse_req_t req, fuse_ino_t n)
+{
+	if (n == FUSE_ROOT_ID)
+		return fsof(req)->root;
+	return (struct vl_inode *)(uintptr_t)n;
+}
+
+static fuse_ino_t nodeid_of(const struct vl_fs *fs, const struct vl_inode *in)
+{
+	return in == fs->root ? FUSE_ROOT_ID : (fuse_ino_t)(uintptr_t)in;
+}
+
+/* Counts a request for --idle. */
+static struct vl_fs *enter(fuse_req_t req)
+{
+	struct vl_fs *fs = fsof(req);
+
+	atomic_fetch_add_explicit(&fs->nrequests, 1, memory_order_relaxed);
+	return fs;
+}
+
+static void proc_path(char buf[static 32], int fd)
+{
+	snprintf(buf, 32, "/proc/self/fd/%d", fd);
+}
+
+/* Opens the inode's backing file for I/O (no *at() equivalent for an O_PATH fd). The
+ * magic link is followed on purpose: it names the inode itself, never a path. */
+static int reopen(const struct vl_inode *in, int flags)
+{
+	char p[32];
+	int fd;
+
+	proc_path(p, in->fd);
+	fd = open(p, flags | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Opens for reading without touching atime when we may (owner or CAP_FOWNER). */
+static int reopen_noatime(const struct vl_inode *in)
+{
+	int fd = reopen(in, O_RDONLY | O_NOATIME);
+
+	if (fd == -EPERM)
+		fd = reopen(in, O_RDONLY);
+	return fd;
+}
+
+static int check_name(const char *name, size_t *len)
+{
+	*len = strlen(name);
+	if (*len > VL_NAME_MAX)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* Turns backing attributes into plaintext ones. Never fails: a torn ciphertext size
+ * reports the whole blocks before the tear (its reads fail with EIO and are logged), so
+ * that stat and unlink keep working on damaged files. */
+static void fix_stat(const struct vl_fs *fs, const struct vl_inode *in, struct stat *st)
+{
+	const uint32_t B = vl_vault_block_size(fs->vault);
+	uint64_t csize = (uint64_t)st->st_size, size = 0;
+	mode_t perm = st->st_mode & 07777;
+
+	switch (in->type) {
+	case S_IFREG:
+		if (vl_plain_size(csize, B, &size) < 0)
+			size = csize < VL_HEADER_LEN ?
+				       0 :
+				       (csize - VL_HEADER_LEN) / ((uint64_t)B + VL_BLOCK_OVERHEAD) * B;
+		break;
+	case S_IFLNK:
+		if (vl_object_symlink_size(fs->vault, csize, &size) < 0)
+			size = 0;
+		perm = 0777;
+		break;
+	case S_IFDIR:
+		size = csize;
+		break;
+	default:
+		size = 0;
+		break;
+	}
+	st->st_mode = in->type | perm;
+	st->st_size = (off_t)size;
+	if (in->type != S_IFDIR)
+		st->st_blocks = (blkcnt_t)((size + 511) / 512);
+	st->st_rdev = in->is_object ? in->rdev : 0;
+}
+
+static int inode_stat(const struct vl_fs *fs, const struct vl_inode *in, struct stat *st)
+{
+	if (fstatat(in->fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	fix_stat(fs, in, st);
+	return 0;
+}
+
+/* Fills a fresh inode's immutable state from its entry. parent gives the ID for
+ * re-deriving a missing veilfs.dirid. */
+static int inode_init(struct vl_fs *fs, const struct vl_inode *parent, const struct vl_ename *e,
+		      struct vl_inode *in, const struct stat *st)
+{
+	struct vl_object *obj = NULL;
+	int fd = -1, r = -EIO;
+
+	if (e->kind == VL_KIND_PLAIN) {
+		if (S_ISDIR(st->st_mode)) {
+			in->type = S_IFDIR;
+			r = vl_dir_read_id(fs->vault, in->fd, parent->dirid, e->full, e->fulllen,
+					   in->dirid);
+		} else if (S_ISREG(st->st_mode)) {
+			in->type = S_IFREG;
+			r = 0;
+		} else {
+			vl_log_bad_entry(parent->fd, e->disk, "not a regular file or directory");
+		}
+		goto out;
+	}
+	/* An object file: a symlink or special file stored as a regular file. */
+	if (!S_ISREG(st->st_mode)) {
+		vl_log_bad_entry(parent->fd, e->disk, "object entry is not a regular file");
+		goto out;
+	}
+	obj = malloc(sizeof(*obj));
+	if (!obj) {
+		r = -ENOMEM;
+		goto out;
+	}
+	fd = reopen_noatime(in);
+	if (fd < 0) {
+		r = fd;
+		goto out;
+	}
+	r = vl_object_read(fs->vault, fd, obj);
+	if (r < 0)
+		goto out;
+	switch (obj->type) {
+	case S_IFLNK:
+	case S_IFIFO:
+	case S_IFSOCK:
+	case S_IFCHR:
+	case S_IFBLK:
+		in->type = obj->type;
+		in->rdev = obj->rdev;
+		in->is_object = true;
+		break;
+	default:
+		r = -EIO;
+		break;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(obj);
+	return r;
+}
+
+/* Looks up the entry e of parent: one more lookup on the inode, attributes in ep. */
+static int lookup_ename(struct vl_fs *fs, struct vl_inode *parent, const struct vl_ename *e,
+			struct fuse_entry_param *ep)
+{
+	struct vl_inode *in = NULL;
+	struct stat st;
+	int fd, r;
+
+	memset(ep, 0, sizeof(*ep));
+	fd = openat(parent->fd, e->disk, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	in = vl_itable_get(fs->table, st.st_dev, st.st_ino);
+	if (in) {
+		close(fd);
+	} else {
+		in = vl_inode_new(fd, st.st_dev, st.st_ino);
+		if (!in) {
+			close(fd);
+			return -ENOMEM;
+		}
+		r = inode_init(fs, parent, e, in, &st);
+		if (r < 0) {
+			vl_inode_free(in);
+			return r;
+		}
+		in = vl_itable_insert(fs->table, in);
+	}
+	fix_stat(fs, in, &st);
+	ep->attr = st;
+	ep->ino = nodeid_of(fs, in);
+	ep->attr_timeout = fs->timeout;
+	ep->entry_timeout = fs->timeout;
+	return 0;
+}
+
+static int lookup_name(struct vl_fs *fs, struct vl_inode *parent, const char *name,
+		       struct fuse_entry_param *ep)
+{
+	struct vl_ename e;
+	struct stat st;
+	size_t len;
+	int r;
+
+	r = check_name(name, &len);
+	if (r < 0)
+		return r;
+	r = vl_dir_lookup(fs->vault, parent->fd, parent->dirid, name, len, &e, &st);
+	if (r < 0)
+		return r;
+	return lookup_ename(fs, parent, &e, ep);
+}
+
+/* Removes a long name's sidecar once its entry is gone; a failure leaves a stray sidecar,
+ * which listings ignore and fsck reports. */
+static void drop_sidecar(int dirfd, const struct vl_ename *e)
+{
+	int r = vl_dir_drop_sidecar(dirfd, e);
+
+	if (r < 0)
+		vl_log(VL_LOG_WARN, "could not remove a long-name sidecar: %s", strerror(-r));
+}
+
+/* Undoes the lookup that a reply could not deliver. */
+static void unlookup(struct vl_fs *fs, fuse_ino_t ino)
+{
+	struct vl_inode *in = (struct vl_inode *)(uintptr_t)ino;
+
+	if (ino != FUSE_ROOT_ID && ino != 0)
+		vl_itable_forget(fs->table, in, 1);
+}
+
+static void reply_entry(fuse_req_t req, int r, const struct fuse_entry_param *ep)
+{
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else if (fuse_reply_entry(req, ep) != 0)
+		unlookup(fsof(req), ep->ino); /* the request was interrupted */
+}
+
+/* Computes e for a new name of kind; -EEXIST when the name exists in any kind (a
+ * plaintext name is unique in its directory whatever its marker). */
+static int name_free(struct vl_fs *fs, struct vl_inode *parent, const char *name, enum vl_kind kind,
+		     struct vl_ename *e)
+{
+	struct vl_ename other;
+	struct stat st;
+	size_t len;
+	int r;
+
+	if (fs->readonly)
+		return -EROFS;
+	r = check_name(name, &len);
+	if (r < 0)
+		return r;
+	r = vl_dir_lookup(fs->vault, parent->fd, parent->dirid, name, len, &other, &st);
+	if (r == 0)
+		return -EEXIST;
+	if (r != -ENOENT)
+		return r;
+	return vl_ename_make(fs->vault, parent->dirid, name, len, kind, e);
+}
+
+/* When the daemon runs as root for other users (allow_other), gives a new entry to the
+ * caller, as the kernel would have. The group stays the backing default (the parent's,
+ * under a set-group-ID parent). chown clears set-ID bits, so they are put back. */
+static int give_to_caller(struct vl_fs *fs, fuse_req_t req, const struct vl_inode *parent,
+			  int dirfd, const char *disk, mode_t mode)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct stat pst;
+	gid_t gid;
+	char p[32];
+	int fd, r = 0;
+
+	if (!fs->is_root || (ctx->uid == 0 && ctx->gid == 0))
+		return 0;
+	if (fstatat(parent->fd, "", &pst, AT_EMPTY_PATH) < 0)
+		return -errno;
+	gid = (pst.st_mode & S_ISGID) ? (gid_t)-1 : ctx->gid;
+	fd = openat(dirfd, disk, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fchownat(fd, "", ctx->uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+		r = -errno;
+	if (r == 0 && (mode & 07000)) {
+		proc_path(p, fd);
+		if (chmod(p, mode & 07777) < 0)
+			r = -errno;
+	}
+	close(fd);
+	return r;
+}
+
+/* ---- lifecycle ---- */
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	struct vl_fs *fs = userdata;
+
+	if (conn->capable & FUSE_CAP_ASYNC_READ)
+		conn->want |= FUSE_CAP_ASYNC_READ;
+	if (!fs->sharedstorage && !fs->readonly && (conn->capable & FUSE_CAP_WRITEBACK_CACHE))
+		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
+	if (conn->capable & FUSE_CAP_READDIRPLUS)
+		conn->want |= FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO;
+	if (conn->capable & FUSE_CAP_PARALLEL_DIROPS)
+		conn->want |= FUSE_CAP_PARALLEL_DIROPS;
+	/* The kernel clears set-ID bits on write and chown itself (a setattr to us). */
+	conn->want &= ~FUSE_CAP_HANDLE_KILLPRIV;
+	/* No locks here: the kernel keeps flock and POSIX locks locally (see veilfs(1)). */
+	conn->want &= ~(FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
+	/* Splicing buys nothing: every byte is encrypted or decrypted in our buffers. */
+	conn->want &= ~(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE);
+	/* 1 MiB requests; libfuse 3.14 derives max_pages from max_write (and caps max_write to
+	 * its 1 MiB receive buffer). */
+	conn->max_write = 1u << 20;
+	conn->max_readahead = 1u << 20;
+	fs->writeback = (conn->want & FUSE_CAP_WRITEBACK_CACHE) != 0;
+}
+
+static void op_destroy(void *userdata)
+{
+	(void)userdata; /* everything is freed by vl_fs_free after the loop */
+}
+
+/* ---- names ---- */
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct vl_fs *fs = enter(req);
+	struct fuse_entry_param ep;
+	int r = lookup_name(fs, inode_of(req, parent), name, &ep);
+
+	reply_entry(req, r, &ep);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	struct vl_fs *fs = enter(req);
+
+	if (ino != FUSE_ROOT_ID)
+		vl_itable_forget(fs->table, inode_of(req, ino), nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	struct vl_fs *fs = enter(req);
+
+	for (size_t i = 0; i < count; i++)
+		if (forgets[i].ino != FUSE_ROOT_ID)
+			vl_itable_forget(fs->table, inode_of(req, forgets[i].ino),
+					 forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct vl_fs *fs = enter(req);
+	struct stat st;
+	int r = inode_stat(fs, inode_of(req, ino), &st);
+
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else
+		fuse_reply_attr(req, &st, fs->timeout);
+}
+
+/* Truncates a regular file to size under its lock, with the handle's fd or a fresh one. */
+static int truncate_inode(struct vl_fs *fs, struct vl_inode *in, int hfd, uint64_t size)
+{
+	struct vl_content *tmp = NULL, *c;
+	int fd = hfd, r;
+
+	if (in->type == S_IFDIR)
+		return -EISDIR;
+	if (in->type != S_IFREG)
+		return -EINVAL;
+	if (fd < 0) {
+		fd = reopen(in, O_RDWR);
+		if (fd < 0)
+			return fd;
+	}
+	pthread_rwlock_wrlock(&in->lock);
+	c = in->content;
+	if (!c) {
+		r = vl_content_new(&tmp, fs->vault, VL_STREAM_CONTENT);
+		if (r < 0)
+			goto out;
+		c = tmp;
+	}
+	r = vl_content_truncate(c, fd, size);
+out:
+	pthread_rwlock_unlock(&in->lock);
+	vl_content_free(tmp);
+	if (fd != hfd)
+		close(fd);
+	return r;
+}
+
+static int do_setattr(struct vl_fs *fs, struct vl_inode *in, const struct stat *attr, int valid,
+		      const struct vl_fh *h)
+{
+	char p[32];
+	int r;
+
+	if (fs->readonly)
+		return -EROFS;
+	proc_path(p, in->fd);
+	if (valid & FUSE_SET_ATTR_MODE) {
+		r = h ? fchmod(h->fd, attr->st_mode & 07777) : chmod(p, attr->st_mode & 07777);
+		if (r < 0)
+			return -errno;
+	}
+	if (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
+		uid_t uid = (valid & FUSE_SET_ATTR_UID) ? attr->st_uid : (uid_t)-1;
+		gid_t gid = (valid & FUSE_SET_ATTR_GID) ? attr->st_gid : (gid_t)-1;
+
+		if (fchownat(in->fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+			return -errno;
+	}
+	if (valid & FUSE_SET_ATTR_SIZE) {
+		if (attr->st_size < 0)
+			return -EINVAL;
+		r = truncate_inode(fs, in, h ? h->fd : -1, (uint64_t)attr->st_size);
+		if (r < 0)
+			return r;
+	}
+	if (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)) {
+		struct timespec tv[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_nsec = UTIME_OMIT } };
+
+		if (valid & FUSE_SET_ATTR_ATIME_NOW)
+			tv[0].tv_nsec = UTIME_NOW;
+		else if (valid & FUSE_SET_ATTR_ATIME)
+			tv[0] = attr->st_atim;
+		if (valid & FUSE_SET_ATTR_MTIME_NOW)
+			tv[1].tv_nsec = UTIME_NOW;
+		else if (valid & FUSE_SET_ATTR_MTIME)
+			tv[1] = attr->st_mtim;
+		r = h ? futimens(h->fd, tv) : utimensat(AT_FDCWD, p, tv, 0);
+		if (r < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
+		       struct fuse_file_info *fi)
+{
+	struct vl_fs *fs = enter(req);
+	struct vl_inode *in = inode_of(req, ino);
+	const struct vl_fh *h = fi && in->type == S_IFREG ? (struct vl_fh *)(uintptr_t)fi->fh : NULL;
+	struct stat st;
+	int r = do_setattr(fs, in, attr, valid, h);
+
+	if (r == 0)
+		r = inode_stat(fs, in, &st);
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else
+		fuse_reply_attr(req, &st, fs->timeout);
+}
+
+static void op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct vl_fs *fs = enter(req);
+	struct vl_inode *in = inode_of(req, ino);
+	struct vl_object *obj = NULL;
+	int fd = -1, r = -EINVAL;
+
+	if (in->type != S_IFLNK)
+		goto out;
+	r = -ENOMEM;
+	obj = malloc(sizeof(*obj));
+	if (!obj)
+		goto out;
+	fd = reopen_noatime(in);
+	if (fd < 0) {
+		r = fd;
+		goto out;
+	}
+	r = vl_object_read(fs->vault, fd, obj);
+	if (r == 0 && obj->type != S_IFLNK)
+		r = -EIO;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else
+		fuse_reply_readlink(req, obj->target);
+	free(obj);
+}
+
+static int do_mkdir(fuse_req_t req, struct vl_fs *fs, struct vl_inode *parent, const char *name,
+		    mode_t mode, struct fuse_entry_param *ep)
+{
+	uint8_t id[VL_DIRID_LEN];
+	struct vl_ename e;
+	int r;
+
+	r = name_free(fs, parent, name, VL_KIND_PLAIN, &e);
+	if (r < 0)
+		return r;
+	r = vl_dir_make(fs->vault, parent->fd, parent->dirid, &e, mode & 07777, id);
+	if (r < 0)
+		return r;
+	r = give_to_caller(fs, req, parent, parent->fd, e.disk, mode);
+	if (r < 0)
+		vl_log(VL_LOG_WARN, "mkdir: cannot give the new directory to its caller: %s",
+		       strerror(-r));
+	return lookup_ename(fs, parent, &e, ep);
+}
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	struct vl_fs *fs = enter(req);
+	struct fuse_entry_param ep;
+	int r = do_mkdir(req, fs, inode_of(req, parent), name, mode, &ep);
+
+	reply_entry(req, r, &ep);
+}
+
+/* Creates an object file (symlink or special file) for o under name. */
+static int make_object(fuse_req_t req, struct vl_fs *fs, struct vl_inode *parent, const char *name,
+		       const struct vl_object *o, mode_t perm, struct fuse_entry_param *ep)
+{
+	struct vl_ename e;
+	bool made = false;
+	int fd = -1, r;
+
+	r = name_free(fs, parent, name, VL_KIND_OBJECT, &e);
+	if (r < 0)
+		return r;
+	r = vl_dir_put_sidecar(parent->fd, &e);
+	if (r < 0)
+		return r;
+	fd = openat(parent->fd, e.disk, O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_CLOEXEC, perm);
+	if (fd < 0) {
+		r = -errno;
+		if (r != -EEXIST)
+			drop_sidecar(parent->fd, &e);
+		return r;
+	}
+	made = true;
+	r = vl_object_write(fs->vault, fd, o);
+	if (r < 0)
+		goto out;
+	r = give_to_caller(fs, req, parent, parent->fd, e.disk, perm);
+	if (r < 0)
+		goto out;
+	close(fd);
+	fd = -1;
+	r = lookup_ename(fs, parent, &e, ep);
+	if (r == 0)
+		made = false;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (made) {
+		(void)unlinkat(parent->fd, e.disk, 0);
+		drop_sidecar(parent->fd, &e);
+	}
+	return r;
+}
+
+static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+	struct vl_fs *fs = enter(req);
+	struct fuse_entry_param ep;
+	struct vl_object *o = calloc(1, sizeof(*o));
+	size_t tlen = strlen(link);
+	int r = -ENOMEM;
+
+	if (!o)
+		goto out;
+	r = -ENAMETOOLONG;
+	if (tlen > VL_SYMLINK_MAX)
+		goto out;
+	r = -ENOENT;
+	if (tlen == 0)
+		goto out;
+	o->type = S_IFLNK;
+	o->tlen = tlen;
+	memcpy(o->target, link, tlen + 1);
+	/* The backing mode of a symlink object is never shown (symlinks show 0777). */
+	r = make_object(req, fs, inode_of(req, parent), name, o, 0600, &ep);
+out:
+	free(o);
+	reply_entry(req, r, &ep);
+}
+
+/* Creates the regular file name and opens it O_RDWR: returns the fd and e. */
+static int create_file(fuse_req_t req, struct vl_fs *fs, struct vl_inode *parent, const char *name,
+		       mode_t mode, struct vl_ename *e)
+{
+	int fd, r;
+
+	r = name_free(fs, parent, name, VL_KIND_PLAIN, e);
+	if (r < 0)
+		return r;
+	r = vl_dir_put_sidecar(parent->fd, e);
+	if (r < 0)
+		return r;
+	fd = openat(parent->fd, e->disk, O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_CLOEXEC,
+		    mode & 07777);
+	if (fd < 0) {
+		r = -errno;
+		if (r != -EEXIST)
+			drop_sidecar(parent->fd, e);
+		return r;
+	}
+	r = give_to_caller(fs, req, parent, parent->fd, e->disk, mode);
+	if (r < 0) {
+		close(fd);
+		(void)unlinkat(parent->fd, e->disk, 0);
+		drop_sidecar(parent->fd, e);
+		return r;
+	}
+	return fd;
+}
+
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+{
+	struct vl_fs *fs = enter(req);
+	struct vl_inode *dir = inode_of(req, parent);
+	struct fuse_entry_param ep;
+	struct vl_object *o = NULL;
+	struct vl_ename e;
+	int r;
+
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+		r = create_file(req, fs, dir, name, mode, &e);
+		if (r >= 0) {
+			close(r);
+			r = lookup_ename(fs, dir, &e, &ep);
+		}
+		break;
+	case S_IFIFO:
+	case S_IFSOCK:
+	case S_IFCHR:
+	case S_IFBLK:
+		r = -ENOMEM;
+		o = calloc(1, sizeof(*o));
+		if (!o)
+			break;
+		o->type = mode & S_IFMT;
+		o->rdev = (S_ISCHR(mode) || S_ISBLK(mode)) ? rdev : 0;
+		r = make_object(req, fs, dir, name, o, mode & 07777, &ep);
+		break;
+	default:
+		r = -EINVAL;
+		break;
+	}
+	free(o);
+	reply_entry(req, r, &ep);
+}
+
+/* Removes veilfs.dirid of the plaintext-empty directory dfd, keeping its contents in
+ * saved (for restore_dirid). -ENOTEMPTY if anything else is in it: foreign files (a sync
+ * client's .DS_Store, desktop.ini, conflict copies we cannot read) and stray sidecars
+ * count, because removing what we cannot show could lose someone's data. */
+struct vl_saved_dirid {
+	uint8_t buf[64];
+	ssize_t len; /* < 0: there was none */
+	mode_t mode;
+};
+
+static int take_dirid(int dfd, struct vl_saved_dirid *s)
+{
+	struct dirent *d;
+	struct stat st;
+	DIR *dir;
+	int fd, r = 0;
+
+	s->len = -1;
+	fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	dir = fdopendir(fd);
+	if (!dir) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	errno = 0;
+	while ((d = readdir(dir))) {
+		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, "..") ||
+		    !strcmp(d->d_name, VL_DIRID_FILE))
+			continue;
+		r = -ENOTEMPTY;
+		break;
+	}
+	if (r == 0 && errno)
+		r = -errno;
+	closedir(dir);
+	if (r < 0)
+		return r;
+	s->len = vl_read_small(dfd, VL_DIRID_FILE, s->buf, sizeof(s->buf));
+	if (s->len == -ENOENT)
+		return 0;
+	if (s->len < 0)
+		vl_log(VL_LOG_WARN, "rmdir: unreadable veilfs.dirid (%s): removing it anyway",
+		       strerror((int)-s->len));
+	s->mode = fstatat(dfd, VL_DIRID_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0 ? st.st_mode & 07777 :
+									      0444;
+	if (unlinkat(dfd, VL_DIRID_FILE, 0) < 0 && errno != ENOENT) {
+		s->len = -1;
+		return -errno;
+	}
+	return 0;
+}
+
+static void restore_dirid(int dfd, const struct vl_saved_dirid *s)
+{
+	if (s->len < 0)
+		return;
+	if (vl_write_atomic(dfd, VL_DIRID_FILE, s->buf, (size_t)s->len, s->mode, true) < 0)
+		vl_log(VL_LOG_ERR, "could not restore a veilfs.dirid after a failed removal");
+}
+
+static int do_rmdir(struct vl_fs *fs, struct vl_inode *parent, const char *name)
+{
+	struct vl_saved_dirid saved;
+	struct vl_ename e;
+	struct stat st;
+	size_t len;
+	int dfd = -1, r;
+
+	if (fs->readonly)
+		return -EROFS;
+	r = check_name(name, &len);
+	if (r < 0)
+		return r;
+	r = vl_dir_lookup(fs->vault, parent->fd, parent->dirid, name, len, &e, &st);
+	if (r < 0)
+		return r;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	dfd = openat(parent->fd, e.disk, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	r = take_dirid(dfd, &saved);
+	if (r < 0)
+		goto out;
+	if (unlinkat(parent->fd, e.disk, AT_REMOVEDIR) < 0) {
+		r = -errno;
+		restore_dirid(dfd, &saved);
+		goto out;
+	}
+	drop_sidecar(parent->fd, &e);
+out:
+	close(dfd);
+	return r;
+}
+
+static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct vl_fs *fs = enter(req);
+	int r = do_rmdir(fs, inode_of(req, parent), name);
+
+	fuse_reply_err(req, -r);
+}
+
+static int do_unlink(struct vl_fs *fs, struct vl_inode *parent, const char *name)
+{
+	struct vl_ename e;
+	struct stat st;
+	size_t len;
+	int r;
+
+	if (fs->readonly)
+		return -EROFS;
+	r = check_name(name, &len);
+	if (r < 0)
+		return r;
+	r = vl_dir_lookup(fs->vault, parent->fd, parent->dirid, name, len, &e, &st);
+	if (r < 0)
+		return r;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	if (unlinkat(parent->fd, e.disk, 0) < 0)
+		return -errno;
+	drop_sidecar(parent->fd, &e);
+	return 0;
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct vl_fs *fs = enter(req);
+	int r = do_unlink(fs, inode_of(req, parent), name);
+
+	fuse_reply_err(req, -r);
+}
+
+/* RENAME_EXCHANGE of two entries of different kinds: their on-disk names carry the kind,
+ * so each moves to the other's plaintext name under its own kind. Two renames: not atomic
+ * (a crash in between leaves both under the first's new name ... and the second's old). */
+static int exchange_kinds(struct vl_fs *fs, struct vl_inode *od, const char *oname,
+			  struct vl_inode *nd, const char *nname, const struct vl_ename *src,
+			  const struct vl_ename *dst)
+{
+	struct vl_ename a, b; /* a: src under nname; b: dst under oname */
+	int r;
+
+	r = vl_ename_make(fs->vault, nd->dirid, nname, strlen(nname), src->kind, &a);
+	if (r == 0)
+		r = vl_ename_make(fs->vault, od->dirid, oname, strlen(oname), dst->kind, &b);
+	if (r == 0)
+		r = vl_dir_put_sidecar(nd->fd, &a);
+	if (r == 0)
+		r = vl_dir_put_sidecar(od->fd, &b);
+	if (r < 0)
+		return r;
+	if (renameat2(od->fd, src->disk, nd->fd, a.disk, RENAME_NOREPLACE) < 0)
+		return -errno;
+	if (renameat2(nd->fd, dst->disk, od->fd, b.disk, RENAME_NOREPLACE) < 0) {
+		r = -errno;
+		if (renameat2(nd->fd, a.disk, od->fd, src->disk, RENAME_NOREPLACE) < 0)
+			vl_log(VL_LOG_ERR, "rename exchange: could not undo the first rename");
+		return r;
+	}
+	drop_sidecar(od->fd, src);
+	drop_sidecar(nd->fd, dst);
+	return 0;
+}
+
+static int do_rename(struct vl_fs *fs, struct vl_inode *od, const char *oname, struct vl_inode *nd,
+		     const char *nname, unsigned int flags)
+{
+	struct vl_saved_dirid saved = { .len = -1 };
+	struct vl_ename src, dst, ndst;
+	struct stat sst, dstst;
+	bool have_dst, same_kind;
+	size_t olen, nlen;
+	int tfd = -1, r;
+
+	if (fs->readonly)
+		return -EROFS;
+	if (flags & ~(unsigned int)(RENAME_NOREPLACE | RENAME_EXCHANGE))
+		return -EINVAL;
+	if ((r = check_name(oname, &olen)) < 0 || (r = check_name(nname, &nlen)) < 0)
+		return r;
+	r = vl_dir_lookup(fs->vault, od->fd, od->dirid, oname, olen, &src, &sst);
+	if (r < 0)
+		return r;
+	r = vl_dir_lookup(fs->vault, nd->fd, nd->dirid, nname, nlen, &dst, &dstst);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	have_dst = r == 0;
+	if (have_dst && sst.st_dev == dstst.st_dev && sst.st_ino == dstst.st_ino)
+		return (flags & RENAME_NOREPLACE) ? -EEXIST : 0; /* the same file: nothing to do */
+	if ((flags & RENAME_NOREPLACE) && have_dst)
+		return -EEXIST;
+	if (flags & RENAME_EXCHANGE) {
+		if (!have_dst)
+			return -ENOENT;
+		if (src.kind != dst.kind)
+			return exchange_kinds(fs, od, oname, nd, nname, &src, &dst);
+		/* Same kind: the on-disk names stay, and so do their sidecars. */
+		if (renameat2(od->fd, src.disk, nd->fd, dst.disk, RENAME_EXCHANGE) < 0)
+			return -errno;
+		return 0;
+	}
+	if (have_dst) {
+		if (S_ISDIR(sst.st_mode) && !S_ISDIR(dstst.st_mode))
+			return -ENOTDIR;
+		if (!S_ISDIR(sst.st_mode) && S_ISDIR(dstst.st_mode))
+			return -EISDIR;
+	}
+	r = vl_ename_make(fs->vault, nd->dirid, nname, nlen, src.kind, &ndst);
+	if (r < 0)
+		return r;
+	same_kind = have_dst && dst.kind == src.kind;
+	if (have_dst && S_ISDIR(dstst.st_mode)) {
+		/* The backing target holds veilfs.dirid: it must go first (and come back if the
+		 * rename fails). */
+		tfd = openat(nd->fd, dst.disk, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (tfd < 0)
+			return -errno;
+		r = take_dirid(tfd, &saved);
+		if (r < 0)
+			goto out;
+	}
+	r = vl_dir_put_sidecar(nd->fd, &ndst);
+	if (r < 0)
+		goto fail;
+	if (renameat2(od->fd, src.disk, nd->fd, ndst.disk, have_dst ? 0 : flags) < 0) {
+		r = -errno;
+		if (!same_kind)
+			drop_sidecar(nd->fd, &ndst);
+		goto fail;
+	}
+	if (have_dst && !same_kind) {
+		/* The old target has another on-disk name: remove it now. */
+		if (unlinkat(nd->fd, dst.disk, S_ISDIR(dstst.st_mode) ? AT_REMOVEDIR : 0) < 0)
+			vl_log(VL_LOG_WARN, "rename: could not remove the replaced entry: %s",
+			       strerror(errno));
+		drop_sidecar(nd->fd, &dst);
+	}
+	drop_sidecar(od->fd, &src);
+	r = 0;
+	goto out;
+fail:
+	if (tfd >= 0)
+		restore_dirid(tfd, &saved);
+out:
+	if (tfd >= 0)
+		close(tfd);
+	return r;
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+		      const char *newname, unsigned int flags)
+{
+	struct vl_fs *fs = enter(req);
+	int r = do_rename(fs, inode_of(req, parent), name, inode_of(req, newparent), newname, flags);
+
+	fuse_reply_err(req, -r);
+}
+
+static int do_link(struct vl_fs *fs, struct vl_inode *in, struct vl_inode *nd, const char *name,
+		   struct fuse_entry_param *ep)
+{
+	struct vl_ename e;
+	char p[32];
+	int r;
+
+	if (in->type == S_IFDIR)
+		return -EPERM;
+	r = name_free(fs, nd, name, in->is_object ? VL_KIND_OBJECT : VL_KIND_PLAIN, &e);
+	if (r < 0)
+		return r;
+	r = vl_dir_put_sidecar(nd->fd, &e);
+	if (r < 0)
+		return r;
+	/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the /proc link works for everyone. */
+	if (linkat(in->fd, "", nd->fd, e.disk, AT_EMPTY_PATH) < 0) {
+		proc_path(p, in->fd);
+		if (linkat(AT_FDCWD, p, nd->fd, e.disk, AT_SYMLINK_FOLLOW) < 0) {
+			r = -errno;
+			if (r != -EEXIST)
+				drop_sidecar(nd->fd, &e);
+			return r;
+		}
+	}
+	return lookup_ename(fs, nd, &e, ep);
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+	struct vl_fs *fs = enter(req);
+	struct fuse_entry_param ep;
+	int r = do_link(fs, inode_of(req, ino), inode_of(req, newparent), newname, &ep);
+
+	reply_entry(req, r, &ep);
+}
+
+/* ---- files ---- */
+
+/* Opens a handle on regular file in: the backing fd, the open count, O_TRUNC. */
+static int open_inode(struct vl_fs *fs, struct vl_inode *in, int flags, int fd,
+		      struct vl_fh **out)
+{
+	struct vl_fh *h = NULL;
+	int acc = flags & O_ACCMODE, r;
+
+	if (in->type == S_IFDIR)
+		return -EISDIR;
+	if (in->type != S_IFREG)
+		return -EINVAL; /* the kernel opens special files itself */
+	if (fs->readonly && (acc != O_RDONLY || (flags & O_TRUNC)))
+		return -EROFS;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	if (fd < 0) {
+		/* Always read-write: a write of part of a block needs the old block, and the
+		 * writeback cache reads through write-only opens. */
+		fd = fs->readonly ? -EACCES : reopen(in, O_RDWR);
+		if (fd == -EACCES && acc == O_RDONLY)
+			fd = reopen(in, O_RDONLY);
+		if (fd < 0) {
+			free(h);
+			return fd;
+		}
+	}
+	h->fd = fd;
+	/* The kernel places appends itself with the writeback cache. */
+	h->append = (flags & O_APPEND) && !fs->writeback;
+	pthread_rwlock_wrlock(&in->lock);
+	r = 0;
+	if (!in->content)
+		r = vl_content_new(&in->content, fs->vault, VL_STREAM_CONTENT);
+	if (r == 0 && (flags & O_TRUNC) && acc != O_RDONLY)
+		r = vl_content_truncate(in->content, fd, 0);
+	if (r == 0)
+		in->nopen++;
+	else if (in->nopen == 0) {
+		vl_content_free(in->content);
+		in->content = NULL;
+	}
+	pthread_rwlock_unlock(&in->lock);
+	if (r < 0) {
+		close(fd);
+		free(h);
+		return r;
+	}
+	atomic_fetch_add(&fs->nhandles, 1);
+	*out = h;
+	return 0;
+}
+
+static void close_handle(struct vl_fs *fs, struct vl_inode *in, struct vl_fh *h)
+{
+	close(h->fd);
+	pthread_rwlock_wrlock(&in->lock);
+	if (in->nopen > 0 && --in->nopen == 0) {
+		/* The next open reads the header again: the backing file may be replaced or
+		 * rewritten in place by a sync client meanwhile. */
+		vl_content_free(in->content);
+		in->content = NULL;
+	}
+	pthread_rwlock_unlock(&in->lock);
+	free(h);
+	atomic_fetch_sub(&fs->nhandles, 1);
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct vl_fs *fs = enter(req);
+	struct vl_inode *in = inode_of(req, ino);
+	struct vl_fh *h = NULL;
+	int r = open_inode(fs, in, fi->flags, -1, &h);
+
+	if (r < 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)h;
+	fi->keep_cache = 0; /* the backing file may have changed since the last open */
+	if (fuse_reply_open(req, fi) != 0)
+		close_handle(fs, in, h);
+}
+
+static int do_create(fuse_req_t req, struct vl_fs *fs, struct vl_inode *parent, const char *name,
+		     mode_t mode, int flags, struct fuse_entry_param *ep, struct vl_fh **h)
+{
+	struct vl_ename e;
+	int fd, r;
+
+	fd = create_file(req, fs, parent, name, mode, &e);
+	if (fd == -EEXIST && !(flags & O_EXCL)) {
+		/* Lost a race with another creator: open what is there, as open(2) would. */
+		r = lookup_name(fs, parent, name, ep);
+		if (r < 0)
+			return r;
+		r = open_inode(fs, inode_of(req, ep->ino), flags, -1, h);
+		if (r < 0)
+			unlookup(fs, ep->ino);
+		return r;
+	}
+	if (fd < 0)
+		return fd;
+	r = lookup_ename(fs, parent, &e, ep);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	r = open_inode(fs, inode_of(req, ep->ino), flags & ~O_TRUNC, fd, h);
+	if (r < 0)
+		unlookup(fs, ep->ino); /* open_inode closed fd */
+	return r;
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		      struct fuse_file_info *fi)
+{
+	struct vl_fs *fs = enter(req);
+	struct fuse_entry_param ep;
+	struct vl_fh *h = NULL;
+	int r = do_create(req, fs, inode_of(req, parent), name, mode, fi->flags, &ep, &h);
+
+	if (r < 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)h;
+	if (fuse_reply_create(req, &ep, fi) != 0) {
+		close_handle(fs, inode_of(req, ep.ino), h);
+		unlookup(fs, ep.ino);
+	}
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	struct vl_fs *fs = enter(req);
+	struct vl_inode *in = inode_of(req, ino);
+	struct vl_fh *h = (struct vl_fh *)(uintptr_t)fi->fh;
+	ssize_t n = -ENOMEM;
+	void *buf = malloc(size ? size : 1);
+
+	if (buf && off < 0)
+		n = -EINVAL;
+	else if (buf) {
+		pthread_rwlock_rdlock(&in->lock);
+		n = vl_content_read(in->content, h->fd, buf, size, (uint64_t)off);
+		pthread_rwlock_unlock(&in->lock);
+	}
+	(void)fs;
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+	free(buf);
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	struct vl_fs *fs = enter(req);
+	struct vl_inode *in = inode_of(req, ino);
+	struct vl_fh *h = (struct vl_fh *)(uintptr_t)fi->fh;
+	uint64_t pos = (uint64_t)off;
+	ssize_t n = 0;
+
+	if (fs->readonly)
+		n = -EROFS;
+	else if (off < 0)
+		n = -EINVAL;
+	pthread_rwlock_wrlock(&in->lock);
+	if (n == 0 && h->append)
+		n = vl_content_size(fs->vault, h->fd, &pos); /* append at the real end */
+	if (n == 0)
+		n = vl_content_write(in->content, h->fd, buf, size, pos);
+	pthread_rwlock_unlock(&in->lock);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_write(req, (size_t)n);
+}
+
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	enter(req);
+	/* Writes went to the backing file when they were made: nothing is buffered here. */
+	fuse_reply_err(req, 0);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct vl_fs *fs = enter(req);
+
+	close_handle(fs, inode_of(req, ino), (struct vl_fh *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	struct vl_fh *h = (struct vl_fh *)(uintptr_t)fi->fh;
+	int r;
+
+	(void)ino;
+	enter(req);
+	r = datasync ? fdatasync(h->fd) : fsync(h->fd);
+	fuse_reply_err(req, r < 0 ? errno : 0);
+}
+
+static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
+			 struct fuse_file_info *fi)
+{
+	struct vl_fs *fs = enter(req);
+	struct vl_inode *in = inode_of(req, ino);
+	struct vl_fh *h = (struct vl_fh *)(uintptr_t)fi->fh;
+	uint64_t size, end;
+	int r;
+
+	/* Only plain allocation: KEEP_SIZE would need blocks past the end (which fail their
+	 * last-block check) and PUNCH_HOLE would need holes (veilfs writes none). */
+	if (mode != 0) {
+		fuse_reply_err(req, EOPNOTSUPP);
+		return;
+	}
+	if (fs->readonly) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	if (off < 0 || len <= 0 || (uint64_t)off + (uint64_t)len > (uint64_t)INT64_MAX) {
+		fuse_reply_err(req, off < 0 || len <= 0 ? EINVAL : EFBIG);
+		return;
+	}
+	end = (uint64_t)off + (uint64_t)len;
+	pthread_rwlock_wrlock(&in->lock);
+	r = vl_content_size(fs->vault, h->fd, &size);
+	if (r == 0 && end > size)
+		r = vl_content_truncate(in->content, h->fd, end);
+	pthread_rwlock_unlock(&in->lock);
+	fuse_reply_err(req, -r);
+}
+
+static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+		     struct fuse_file_info *fi)
+{
+	struct vl_fs *fs = enter(req);
+	struct vl_fh *h = (struct vl_fh *)(uintptr_t)fi->fh;
+	uint64_t size;
+	int r;
+
+	(void)ino;
+	if (whence != SEEK_DATA && whence != SEEK_HOLE) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	r = vl_content_size(fs->vault, h->fd, &size);
+	if (r < 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	/* Every byte is data (no sparse ciphertext); the only hole is at the end of file. */
+	if (off < 0 || (uint64_t)off >= size)
+		fuse_reply_err(req, ENXIO);
+	else
+		fuse_reply_lseek(req, whence == SEEK_DATA ? off : (off_t)size);
+}
+
+/* ---- directories ---- */
+
+static int snap_add(struct vl_dh *d, const char *name, enum vl_kind kind, unsigned char d_type,
+		    uint64_t d_ino)
+{
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 16;
+		struct vl_snapent *e = realloc(d->ents, cap * sizeof(*e));
+
+		if (!e)
+			return -ENOMEM;
+		d->ents = e;
+		d->cap = cap;
+	}
+	d->ents[d->n].name = strdup(name);
+	if (!d->ents[d->n].name)
+		return -ENOMEM;
+	d->ents[d->n].kind = kind;
+	d->ents[d->n].d_type = d_type;
+	d->ents[d->n].d_ino = d_ino;
+	d->n++;
+	return 0;
+}
+
+static int snap_cb(void *ctx, const struct vl_dirent *de)
+{
+	/* Object types are not known without reading each object: DT_UNKNOWN. */
+	return snap_add(ctx, de->name, de->kind, de->kind == VL_KIND_OBJECT ? DT_UNKNOWN : de->d_type,
+			de->d_ino);
+}
+
+static void dh_free(struct vl_dh *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n; i++)
+		free(d->ents[i].name);
+	free(d->ents);
+	free(d);
+}
+
+static int do_opendir(struct vl_fs *fs, struct vl_inode *in, struct vl_dh **out)
+{
+	struct vl_dh *d = calloc(1, sizeof(*d));
+	struct stat st;
+	uint64_t up;
+	int dfd = -1, r;
+
+	if (!d)
+		return -ENOMEM;
+	dfd = vl_dir_open(in->fd, ".");
+	if (dfd < 0) {
+		r = dfd;
+		goto out;
+	}
+	/* ".." of the root is outside the vault: it shows the root itself. */
+	up = in != fs->root && fstatat(in->fd, "..", &st, AT_SYMLINK_NOFOLLOW) == 0 ? st.st_ino :
+										   in->ino;
+	r = snap_add(d, ".", VL_KIND_PLAIN, DT_DIR, in->ino);
+	if (r == 0)
+		r = snap_add(d, "..", VL_KIND_PLAIN, DT_DIR, up);
+	if (r == 0)
+		r = vl_dir_list(fs->vault, dfd, in->dirid, snap_cb, d);
+out:
+	if (dfd >= 0)
+		close(dfd);
+	if (r < 0)
+		dh_free(d);
+	else
+		*out = d;
+	return r;
+}
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct vl_fs *fs = enter(req);
+	struct vl_dh *d = NULL;
+	int r = do_opendir(fs, inode_of(req, ino), &d);
+
+	if (r < 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)d;
+	atomic_fetch_add(&fs->nhandles, 1);
+	if (fuse_reply_open(req, fi) != 0) {
+		dh_free(d);
+		atomic_fetch_sub(&fs->nhandles, 1);
+	}
+}
+
+static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi, bool plus)
+{
+	struct vl_fs *fs = enter(req);
+	struct vl_inode *dir = inode_of(req, ino);
+	struct vl_dh *d = (struct vl_dh *)(uintptr_t)fi->fh;
+	char *buf = malloc(size ? size : 1), *p = buf;
+	size_t rem = size;
+
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	for (size_t i = off < 0 ? d->n : (size_t)off; i < d->n; i++) {
+		const struct vl_snapent *s = &d->ents[i];
+		struct fuse_entry_param ep;
+		struct vl_ename e;
+		size_t sz;
+
+		memset(&ep, 0, sizeof(ep));
+		ep.attr.st_ino = (ino_t)s->d_ino;
+		ep.attr.st_mode = (mode_t)s->d_type << 12;
+		if (!plus) {
+			sz = fuse_add_direntry(req, p, rem, s->name, &ep.attr, (off_t)(i + 1));
+		} else {
+			/* Every entry but . and .. carries a lookup. An entry whose lookup fails
+			 * (removed meanwhile, unreadable object) goes out without attributes. */
+			if (i >= 2 &&
+			    (vl_ename_make(fs->vault, dir->dirid, s->name, strlen(s->name), s->kind,
+					   &e) < 0 ||
+			     lookup_ename(fs, dir, &e, &ep) < 0)) {
+				memset(&ep, 0, sizeof(ep));
+				ep.attr.st_ino = (ino_t)s->d_ino;
+				ep.attr.st_mode = (mode_t)s->d_type << 12;
+			}
+			sz = fuse_add_direntry_plus(req, p, rem, s->name, &ep, (off_t)(i + 1));
+		}
+		if (sz > rem) {
+			if (plus)
+				unlookup(fs, ep.ino);
+			break;
+		}
+		p += sz;
+		rem -= sz;
+	}
+	fuse_reply_buf(req, buf, size - rem);
+	free(buf);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	do_readdir(req, ino, size, off, fi, false);
+}
+
+static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			   struct fuse_file_info *fi)
+{
+	do_readdir(req, ino, size, off, fi, true);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct vl_fs *fs = enter(req);
+
+	(void)ino;
+	dh_free((struct vl_dh *)(uintptr_t)fi->fh);
+	atomic_fetch_sub(&fs->nhandles, 1);
+	fuse_reply_err(req, 0);
+}
+
+static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	int dfd, r = 0;
+
+	(void)fi;
+	enter(req);
+	dfd = vl_dir_open(inode_of(req, ino)->fd, ".");
+	if (dfd < 0) {
+		r = dfd;
+	} else {
+		if ((datasync ? fdatasync(dfd) : fsync(dfd)) < 0)
+			r = -errno;
+		close(dfd);
+	}
+	fuse_reply_err(req, -r);
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct vl_fs *fs = enter(req);
+	struct statvfs sv;
+
+	(void)ino;
+	if (fstatvfs(fs->root->fd, &sv) < 0) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	/* Any plaintext name of up to 255 bytes fits: longer encodings become long names. */
+	sv.f_namemax = VL_NAME_MAX;
+	fuse_reply_statfs(req, &sv);
+}
+
+/* ---- extended attributes (FORMAT.md §6) ---- */
+
+/* Only the user namespace is stored; security.*, trusted.* and system.* (ACLs) are not
+ * supported on a vault. */
+static bool xattr_ours(const char *name)
+{
+	return strncmp(name, "user.", 5) == 0;
+}
+
+/* The 16 bytes an xattr value is bound to: the directory ID, or the file ID (an empty
+ * regular file gets its header first when create is set; without it, ENODATA). */
+static int xattr_binding(struct vl_fs *fs, struct vl_inode *in, bool create,
+			 uint8_t out[static VL_FILEID_LEN])
+{
+	struct vl_content *tmp = NULL, *c;
+	struct stat st;
+	int fd = -1, r;
+
+	if (in->type == S_IFDIR) {
+		memcpy(out, in->dirid, VL_DIRID_LEN);
+		return 0;
+	}
+	pthread_rwlock_wrlock(&in->lock);
+	r = -errno;
+	if (fstatat(in->fd, "", &st, AT_EMPTY_PATH) < 0)
+		goto out;
+	r = -ENODATA;
+	if (st.st_size == 0 && !create)
+		goto out;
+	fd = reopen(in, create ? O_RDWR : O_RDONLY);
+	if (fd < 0) {
+		r = fd;
+		goto out;
+	}
+	c = in->content;
+	if (!c) {
+		r = vl_content_new(&tmp, fs->vault,
+				   in->is_object ? VL_STREAM_OBJECT : VL_STREAM_CONTENT);
+		if (r < 0)
+			goto out;
+		c = tmp;
+	}
+	r = vl_content_file_id(c, fd, out);
+out:
+	pthread_rwlock_unlock(&in->lock);
+	vl_content_free(tmp);
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	struct vl_fs *fs = enter(req);
+	struct vl_inode *in = inode_of(req, ino);
+	char enc[VL_XATTR_ENCNAME_MAX + 1];
+	uint8_t bind[VL_FILEID_LEN];
+	uint8_t *ct = NULL, *pt = NULL;
+	char p[32];
+	ssize_t n;
+	int r;
+
+	r = -EOPNOTSUPP;
+	if (!xattr_ours(name))
+		goto out;
+	r = vl_xattr_name_encrypt(vl_vault_keys(fs->vault), name, strlen(name), enc, sizeof(enc));
+	if (r < 0)
+		goto out;
+	r = -ENOMEM;
+	ct = malloc(VL_XATTR_VALUE_MAX);
+	pt = malloc(VL_XATTR_VALUE_MAX);
+	if (!ct || !pt)
+		goto out;
+	proc_path(p, in->fd);
+	n = getxattr(p, enc, ct, VL_XATTR_VALUE_MAX);
+	if (n < 0) {
+		r = -errno;
+		goto out;
+	}
+	r = xattr_binding(fs, in, false, bind);
+	if (r == -ENODATA)
+		r = -EIO; /* a value bound to a header that is gone */
+	if (r < 0)
+		goto out;
+	r = vl_xattr_value_open(vl_vault_keys(fs->vault), bind, enc, ct, (size_t)n, pt,
+				VL_XATTR_VALUE_MAX);
+	if (r < 0)
+		goto out;
+	if (size && (size_t)r > size)
+		r = -ERANGE;
+out:
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else if (size == 0)
+		fuse_reply_xattr(req, (size_t)r);
+	else
+		fuse_reply_buf(req, (const char *)pt, (size_t)r);
+	if (pt)
+		vl_wipe(pt, VL_XATTR_VALUE_MAX);
+	free(pt);
+	free(ct);
+}
+
+static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+			size_t size, int flags)
+{
+	struct vl_fs *fs = enter(req);
+	struct vl_inode *in = inode_of(req, ino);
+	char enc[VL_XATTR_ENCNAME_MAX + 1];
+	uint8_t bind[VL_FILEID_LEN];
+	uint8_t *ct = NULL;
+	char p[32];
+	int r;
+
+	r = -EOPNOTSUPP;
+	if (!xattr_ours(name))
+		goto out;
+	r = -EROFS;
+	if (fs->readonly)
+		goto out;
+	r = -E2BIG;
+	if (size > VL_XATTR_VALUE_MAX - VL_BLOCK_OVERHEAD)
+		goto out;
+	r = vl_xattr_name_encrypt(vl_vault_keys(fs->vault), name, strlen(name), enc, sizeof(enc));
+	if (r < 0)
+		goto out;
+	r = xattr_binding(fs, in, true, bind);
+	if (r < 0)
+		goto out;
+	r = -ENOMEM;
+	ct = malloc(size + VL_BLOCK_OVERHEAD);
+	if (!ct)
+		goto out;
+	r = vl_xattr_value_seal(vl_vault_keys(fs->vault), bind, enc, (const uint8_t *)value, size,
+				ct, size + VL_BLOCK_OVERHEAD);
+	if (r < 0)
+		goto out;
+	proc_path(p, in->fd);
+	r = setxattr(p, enc, ct, (size_t)r, flags) < 0 ? -errno : 0;
+out:
+	free(ct);
+	fuse_reply_err(req, -r);
+}
+
+static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	struct vl_fs *fs = enter(req);
+	struct vl_inode *in = inode_of(req, ino);
+	const size_t plen = strlen(VL_XATTR_PREFIX);
+	char *raw = NULL, *outb = NULL;
+	size_t total = 0;
+	ssize_t n;
+	char p[32];
+	int r = 0;
+
+	proc_path(p, in->fd);
+	for (;;) {
+		n = listxattr(p, NULL, 0);
+		if (n < 0) {
+			r = -errno;
+			goto out;
+		}
+		free(raw);
+		raw = malloc((size_t)n + 1);
+		outb = realloc(outb, (size_t)n + 1);
+		if (!raw || !outb) {
+			r = -ENOMEM;
+			goto out;
+		}
+		n = listxattr(p, raw, (size_t)n);
+		if (n >= 0)
+			break;
+		if (errno != ERANGE) { /* ERANGE: the list grew meanwhile, retry */
+			r = -errno;
+			goto out;
+		}
+	}
+	/* Plaintext names are shorter than their encodings: outb (n + 1 bytes) holds them. */
+	for (char *s = raw; s < raw + n; s += strlen(s) + 1) {
+		char name[256];
+		int len;
+
+		if (strncmp(s, VL_XATTR_PREFIX, plen) != 0)
+			continue;
+		len = vl_xattr_name_decrypt(vl_vault_keys(fs->vault), s, strlen(s), name,
+					    sizeof(name));
+		if (len < 0 || !xattr_ours(name))
+			continue; /* not decryptable: not shown */
+		memcpy(outb + total, name, (size_t)len + 1);
+		total += (size_t)len + 1;
+	}
+	if (size && total > size)
+		r = -ERANGE;
+out:
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else if (size == 0)
+		fuse_reply_xattr(req, total);
+	else
+		fuse_reply_buf(req, outb, total);
+	free(raw);
+	free(outb);
+}
+
+static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	struct vl_fs *fs = enter(req);
+	struct vl_inode *in = inode_of(req, ino);
+	char enc[VL_XATTR_ENCNAME_MAX + 1];
+	char p[32];
+	int r;
+
+	r = -EOPNOTSUPP;
+	if (!xattr_ours(name))
+		goto out;
+	r = -EROFS;
+	if (fs->readonly)
+		goto out;
+	r = vl_xattr_name_encrypt(vl_vault_keys(fs->vault), name, strlen(name), enc, sizeof(enc));
+	if (r < 0)
+		goto out;
+	proc_path(p, in->fd);
+	r = removexattr(p, enc) < 0 ? -errno : 0;
+out:
+	fuse_reply_err(req, -r);
+}
+
+const struct fuse_lowlevel_ops vl_fuse_ops = {
+	.init = op_init,
+	.destroy = op_destroy,
+	.lookup = op_lookup,
+	.forget = op_forget,
+	.forget_multi = op_forget_multi,
+	.getattr = op_getattr,
+	.setattr = op_setattr,
+	.readlink = op_readlink,
+	.mknod = op_mknod,
+	.mkdir = op_mkdir,
+	.unlink = op_unlink,
+	.rmdir = op_rmdir,
+	.symlink = op_symlink,
+	.rename = op_rename,
+	.link = op_link,
+	.open = op_open,
+	.read = op_read,
+	.write = op_write,
+	.flush = op_flush,
+	.release = op_release,
+	.fsync = op_fsync,
+	.opendir = op_opendir,
+	.readdir = op_readdir,
+	.readdirplus = op_readdirplus,
+	.releasedir = op_releasedir,
+	.fsyncdir = op_fsyncdir,
+	.statfs = op_statfs,
+	.setxattr = op_setxattr,
+	.getxattr = op_getxattr,
+	.listxattr = op_listxattr,
+	.removexattr = op_removexattr,
+	.create = op_create,
+	.fallocate = op_fallocate,
+	.lseek = op_lseek,
+	/* No getlk/setlk/flock: the kernel then keeps locks locally. */
+};
+
+int vl_fs_new(struct vl_fs **out, struct vl_vault *v, bool readonly, bool sharedstorage,
+	      bool debug)
+{
+	struct vl_fs *fs = calloc(1, sizeof(*fs));
+	struct stat st;
+	int fd = -1, r;
+
+	if (!fs)
+		return -ENOMEM;
+	fs->vault = v;
+	fs->readonly = readonly;
+	fs->sharedstorage = sharedstorage;
+	fs->debug = debug;
+	fs->is_root = geteuid() == 0;
+	fs->timeout = sharedstorage ? 0.0 : 1.0;
+	r = vl_itable_new(&fs->table);
+	if (r < 0)
+		goto out;
+	fd = openat(vl_vault_rootfd(v), ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	r = -ENOMEM;
+	fs->root = vl_inode_new(fd, st.st_dev, st.st_ino);
+	if (!fs->root)
+		goto out;
+	fd = -1;
+	fs->root->type = S_IFDIR;
+	r = vl_dir_read_id(v, fs->root->fd, NULL, NULL, 0, fs->root->dirid);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (r < 0) {
+		fs->vault = NULL; /* not ours on failure */
+		vl_fs_free(fs);
+		return r;
+	}
+	*out = fs;
+	return 0;
+}
+
+void vl_fs_free(struct vl_fs *fs)
+{
+	if (!fs)
+		return;
+	vl_itable_free(fs->table);
+	vl_inode_free(fs->root);
+	vl_vault_free(fs->vault);
+	free(fs);
+}

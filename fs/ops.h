@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The FUSE low-level operations of the daemon and the state they share. */
+#ifndef VEILFS_FS_OPS_H
+#define VEILFS_FS_OPS_H
+
+#define FUSE_USE_VERSION 312
+#include <fuse_lowlevel.h>
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "inode.h"
+
+struct vl_vault;
+
+struct vl_fs {
+	struct vl_vault *vault; /* owned */
+	struct vl_itable *table; /* owned */
+	struct vl_inode *root;	 /* FUSE_ROOT_ID; not in the table; owned */
+	double timeout;		 /* entry and attribute timeout, seconds */
+	bool readonly;		 /* -o ro: never write to the backing tree */
+	bool sharedstorage;	 /* no writeback cache, timeouts 0 */
+	bool debug;
+	bool writeback;		 /* negotiated in init: the kernel places O_APPEND writes */
+	bool is_root;		 /* euid 0: chown new entries to the caller */
+	/* For --idle: requests seen and handles open. */
+	atomic_uint_fast64_t nrequests;
+	atomic_int nhandles;
+};
+
+/* Makes the state for vault v (taking ownership of v only on success). 0 or -errno. */
+int vl_fs_new(struct vl_fs **out, struct vl_vault *v, bool readonly, bool sharedstorage,
+	      bool debug) VL_MUST_CHECK;
+/* Frees the inode table and the vault (wiping keys); NULL is a no-op. */
+void vl_fs_free(struct vl_fs *fs);
+
+extern const struct fuse_lowlevel_ops vl_fuse_ops;
+
+#endif
