@@ -127,3 +127,52 @@ vl_umount() {
 	cd / || true
 	vl_umount_dir "$MNT"
 }
+
+# --- Helpers for the mounted tests t2x..t5x (added by the tests helper) ---
+# vl_have PROG: true when PROG is on $PATH.
+vl_have() { command -v "$1" >/dev/null 2>&1; }
+# vl_errno PYTHON-STATEMENTS: runs them (os, errno, fcntl imported) and prints OK, or the
+# errno name of the OSError they raised (ENOENT, EEXIST ...).
+vl_errno() {
+	python3 -c 'import os, sys, errno, fcntl
+try:
+    exec(sys.argv[1])
+    print("OK")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e.errno)))' "$1" 2>&1
+}
+# vl_remount [ARGS...]: unmounts $MNT and mounts it again, so nothing comes from caches.
+vl_remount() {
+	vl_umount && vl_mount "$@"
+}
+# vl_drop_caches: writes back and drops the page cache (as root; harmless otherwise).
+vl_drop_caches() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true
+}
+# vl_block_size [CIPHERDIR]: the plaintext block size from the vault's config.
+vl_block_size() {
+	sed -n 's/^block_size = //p' "${1:-$CIPHER}/veilfs.conf"
+}
+# vl_mount_fg LOG [ARGS...]: runs veilfs -f in the background (stdout and stderr to LOG) on
+# $CIPHER $MNT and waits, bounded, until the mount is up. Sets VL_FGPID. vl_umount_fg stops it.
+VL_FGPID=
+vl_mount_fg() {
+	local log=$1 i
+	shift
+	vl_mounts+=("$MNT")
+	"$VEILFS" -f --passfile "$PASSFILE" "$@" "$CIPHER" "$MNT" </dev/null >"$log" 2>&1 &
+	VL_FGPID=$!
+	for i in $(seq 1 300); do
+		mountpoint -q "$MNT" && return 0
+		kill -0 "$VL_FGPID" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+vl_umount_fg() {
+	vl_umount
+	[ -n "$VL_FGPID" ] && wait "$VL_FGPID" 2>/dev/null
+	VL_FGPID=
+	return 0
+}
