@@ -5,7 +5,7 @@
 #include <sys/sysmacros.h>
 
 #include "tap.h"
-#include "test_core_util.h"
+#include "core_util.h"
 
 #include "crypto/content.h"
 #include "fs/fileio.h"

@@ -3,7 +3,7 @@
 #include "config.h"
 
 #include "tap.h"
-#include "test_core_util.h"
+#include "core_util.h"
 
 #include "fs/password.h"
 

@@ -4,7 +4,7 @@
 #include "config.h"
 
 #include "tap.h"
-#include "test_core_util.h"
+#include "core_util.h"
 
 #include "crypto/dirid.h"
 #include "crypto/names.h"
