@@ -19,3 +19,24 @@ TESTS += \
 	tests/t24-xattr.sh \
 	tests/t25-misc.sh
 
+# --- libveilcore unit tests (owner: fs core library) ---
+VL_CORE_TESTS = \
+	tests/unit/test_core_fileio \
+	tests/unit/test_core_dirs \
+	tests/unit/test_core_vault \
+	tests/unit/test_core_object \
+	tests/unit/test_core_password
+check_PROGRAMS += $(VL_CORE_TESTS)
+TESTS += $(VL_CORE_TESTS)
+VL_CORE_TEST_HDRS = tests/unit/tap.h tests/unit/core_util.h
+tests_unit_test_core_fileio_SOURCES = tests/unit/test_core_fileio.c $(VL_CORE_TEST_HDRS)
+tests_unit_test_core_fileio_LDADD = $(VL_CORE_LIBS)
+tests_unit_test_core_dirs_SOURCES = tests/unit/test_core_dirs.c $(VL_CORE_TEST_HDRS)
+tests_unit_test_core_dirs_LDADD = $(VL_CORE_LIBS)
+tests_unit_test_core_vault_SOURCES = tests/unit/test_core_vault.c $(VL_CORE_TEST_HDRS)
+tests_unit_test_core_vault_LDADD = $(VL_CORE_LIBS)
+tests_unit_test_core_object_SOURCES = tests/unit/test_core_object.c $(VL_CORE_TEST_HDRS)
+tests_unit_test_core_object_LDADD = $(VL_CORE_LIBS)
+tests_unit_test_core_password_SOURCES = tests/unit/test_core_password.c $(VL_CORE_TEST_HDRS)
+tests_unit_test_core_password_LDADD = $(VL_CORE_LIBS)
+
