@@ -290,6 +290,22 @@ static int lookup_name(struct vl_fs *fs, struct vl_inode *parent, const char *na
 	return lookup_ename(fs, parent, &e, ep);
 }
 
+/* Writes a long name's sidecar (no-op for short names). vl_write_atomic fsyncs the
+ * directory, which an O_PATH fd cannot do: it gets a real fd of the directory. */
+static int put_sidecar(const struct vl_inode *dir, const struct vl_ename *e)
+{
+	int dfd, r;
+
+	if (!e->is_long)
+		return 0;
+	dfd = vl_dir_open(dir->fd, ".");
+	if (dfd < 0)
+		return dfd;
+	r = vl_dir_put_sidecar(dfd, e);
+	close(dfd);
+	return r;
+}
+
 /* Removes a long name's sidecar once its entry is gone; a failure leaves a stray sidecar,
  * which listings ignore and fsck reports. */
 static void drop_sidecar(int dirfd, const struct vl_ename *e)
@@ -577,12 +593,18 @@ static int do_mkdir(fuse_req_t req, struct vl_fs *fs, struct vl_inode *parent, c
 {
 	uint8_t id[VL_DIRID_LEN];
 	struct vl_ename e;
-	int r;
+	int dfd, r;
 
 	r = name_free(fs, parent, name, VL_KIND_PLAIN, &e);
 	if (r < 0)
 		return r;
-	r = vl_dir_make(fs->vault, parent->fd, parent->dirid, &e, mode & 07777, id);
+	/* A long name's sidecar is written atomically: that needs a real directory fd. */
+	dfd = e.is_long ? vl_dir_open(parent->fd, ".") : parent->fd;
+	if (dfd < 0)
+		return dfd;
+	r = vl_dir_make(fs->vault, dfd, parent->dirid, &e, mode & 07777, id);
+	if (dfd != parent->fd)
+		close(dfd);
 	if (r < 0)
 		return r;
 	r = give_to_caller(fs, req, parent, parent->fd, e.disk, mode);
@@ -612,7 +634,7 @@ static int make_object(fuse_req_t req, struct vl_fs *fs, struct vl_inode *parent
 	r = name_free(fs, parent, name, VL_KIND_OBJECT, &e);
 	if (r < 0)
 		return r;
-	r = vl_dir_put_sidecar(parent->fd, &e);
+	r = put_sidecar(parent, &e);
 	if (r < 0)
 		return r;
 	fd = openat(parent->fd, e.disk, O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_CLOEXEC, perm);
@@ -679,7 +701,7 @@ static int create_file(fuse_req_t req, struct vl_fs *fs, struct vl_inode *parent
 	r = name_free(fs, parent, name, VL_KIND_PLAIN, e);
 	if (r < 0)
 		return r;
-	r = vl_dir_put_sidecar(parent->fd, e);
+	r = put_sidecar(parent, e);
 	if (r < 0)
 		return r;
 	fd = openat(parent->fd, e->disk, O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_CLOEXEC,
@@ -792,12 +814,21 @@ static int take_dirid(int dfd, struct vl_saved_dirid *s)
 	return 0;
 }
 
-static void restore_dirid(int dfd, const struct vl_saved_dirid *s)
+/* Puts back the veilfs.dirid that take_dirid removed from directory pathfd (O_PATH). */
+static void restore_dirid(int pathfd, const struct vl_saved_dirid *s)
 {
+	int dfd, r;
+
 	if (s->len < 0)
 		return;
-	if (vl_write_atomic(dfd, VL_DIRID_FILE, s->buf, (size_t)s->len, s->mode, true) < 0)
-		vl_log(VL_LOG_ERR, "could not restore a veilfs.dirid after a failed removal");
+	dfd = vl_dir_open(pathfd, ".");
+	r = dfd < 0 ? dfd :
+		      vl_write_atomic(dfd, VL_DIRID_FILE, s->buf, (size_t)s->len, s->mode, true);
+	if (dfd >= 0)
+		close(dfd);
+	if (r < 0)
+		vl_log(VL_LOG_ERR, "could not restore a veilfs.dirid after a failed removal: %s",
+		       strerror(-r));
 }
 
 static int do_rmdir(struct vl_fs *fs, struct vl_inode *parent, const char *name)
@@ -888,9 +919,9 @@ static int exchange_kinds(struct vl_fs *fs, struct vl_inode *od, const char *ona
 	if (r == 0)
 		r = vl_ename_make(fs->vault, od->dirid, oname, strlen(oname), dst->kind, &b);
 	if (r == 0)
-		r = vl_dir_put_sidecar(nd->fd, &a);
+		r = put_sidecar(nd, &a);
 	if (r == 0)
-		r = vl_dir_put_sidecar(od->fd, &b);
+		r = put_sidecar(od, &b);
 	if (r < 0)
 		return r;
 	if (renameat2(od->fd, src->disk, nd->fd, a.disk, RENAME_NOREPLACE) < 0)
@@ -963,7 +994,7 @@ static int do_rename(struct vl_fs *fs, struct vl_inode *od, const char *oname, s
 		if (r < 0)
 			goto out;
 	}
-	r = vl_dir_put_sidecar(nd->fd, &ndst);
+	r = put_sidecar(nd, &ndst);
 	if (r < 0)
 		goto fail;
 	if (renameat2(od->fd, src.disk, nd->fd, ndst.disk, have_dst ? 0 : flags) < 0) {
@@ -1012,7 +1043,7 @@ static int do_link(struct vl_fs *fs, struct vl_inode *in, struct vl_inode *nd, c
 	r = name_free(fs, nd, name, in->is_object ? VL_KIND_OBJECT : VL_KIND_PLAIN, &e);
 	if (r < 0)
 		return r;
-	r = vl_dir_put_sidecar(nd->fd, &e);
+	r = put_sidecar(nd, &e);
 	if (r < 0)
 		return r;
 	/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the /proc link works for everyone. */
