@@ -38,6 +38,7 @@ struct vl_cmd {
 	int masterkey_stdin, sharedstorage, nonempty;
 	int ro, allow_other, help, version;
 	char *cipherdir;
+	char *mountpoint; /* as given, for the checks before libfuse's */
 	int nonopts;
 	int bad;
 };
@@ -95,8 +96,11 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 			c->cipherdir = strdup(arg);
 			return c->cipherdir ? 0 : -1;
 		}
-		if (c->nonopts == 2)
-			return 1; /* the mountpoint: fuse_parse_cmdline takes it */
+		if (c->nonopts == 2) {
+			free(c->mountpoint);
+			c->mountpoint = strdup(arg);
+			return c->mountpoint ? 1 : -1; /* fuse_parse_cmdline takes it too */
+		}
 		fprintf(stderr, "veilfs: unexpected argument '%s'\n", arg);
 		c->bad = 1;
 		return 0;
@@ -427,6 +431,15 @@ int main(int argc, char *argv[])
 		status = VL_EXIT_OK;
 		goto out;
 	}
+	if (!c.cipherdir || !c.mountpoint) {
+		usage(stderr);
+		goto out;
+	}
+	/* Before libfuse's own parse, which would fail on a bad mountpoint with status 2. */
+	status = VL_EXIT_MOUNT;
+	if (check_dir("mountpoint", c.mountpoint, !c.nonempty) < 0)
+		goto out;
+	status = VL_EXIT_USAGE;
 	if (fuse_parse_cmdline(&args, &fo) != 0)
 		goto out;
 	if (fo.show_help || fo.show_version) {
@@ -470,9 +483,6 @@ int main(int argc, char *argv[])
 
 	status = VL_EXIT_FAILURE;
 	if (check_dir("CIPHERDIR", c.cipherdir, false) < 0)
-		goto out;
-	status = VL_EXIT_MOUNT;
-	if (check_dir("mountpoint", fo.mountpoint, !c.nonempty) < 0)
 		goto out;
 
 	if (fo.debug)
@@ -571,6 +581,7 @@ out:
 	free(c.config);
 	free(c.idle);
 	free(c.cipherdir);
+	free(c.mountpoint);
 	fuse_opt_free_args(&args);
 	return status;
 }
