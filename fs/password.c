@@ -181,9 +181,8 @@ static int prompt_tty(int fd, const char *prompt, char *pw, char *err, size_t er
 	bool restore = false;
 	ssize_t n;
 
-	if (write(fd, prompt, strlen(prompt)) < 0) {
-		/* keep going: the prompt is cosmetic */
-	}
+	/* Echo off before the prompt appears: whatever is typed after seeing it is hidden
+	 * (TCSAFLUSH drops typeahead from before it, as getpass does). */
 	if (tcgetattr(fd, &old) == 0) {
 		noecho = old;
 		noecho.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK);
@@ -191,9 +190,12 @@ static int prompt_tty(int fd, const char *prompt, char *pw, char *err, size_t er
 		if (tcsetattr(fd, TCSAFLUSH, &noecho) == 0)
 			restore = true;
 	}
+	if (write(fd, prompt, strlen(prompt)) < 0) {
+		/* keep going: the prompt is cosmetic */
+	}
 	n = read_line(fd, pw, false);
 	if (restore)
-		(void)tcsetattr(fd, TCSAFLUSH, &old);
+		(void)tcsetattr(fd, TCSANOW, &old);
 	if (n == -ENAMETOOLONG) {
 		seterr(err, errcap, "password longer than %d bytes", VL_PASSWORD_MAX);
 		return -EINVAL;

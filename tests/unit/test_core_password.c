@@ -7,6 +7,8 @@
 
 #include "fs/password.h"
 
+#include <sys/wait.h>
+
 static char tmp[PATH_MAX];
 
 static const char *passfile(const char *content, size_t len)
@@ -37,6 +39,65 @@ static int check(const struct vl_pwsrc *src, const char *want, int want_r, char 
 	}
 	vl_password_free(pw, len);
 	return r;
+}
+
+
+/* Runs vl_password_get(confirm) in a child whose controlling terminal is a new pty, types
+ * each answer after its prompt appears, and collects what the terminal showed in shown.
+ * Returns 0 when the child got password want, 1 when it got -EINVAL (mismatch), -1 else. */
+static int tty_session(const char *first, const char *second, const char *want, char *shown,
+		       size_t cap)
+{
+	const char *answers[2] = { first, second };
+	const char *prompts[2] = { "Password: ", "Repeat password: " };
+	char slave[256];
+	size_t used = 0;
+	int m, status, k = 0;
+	pid_t pid;
+
+	shown[0] = '\0';
+	m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0 || !ptsname(m))
+		return -1;
+	snprintf(slave, sizeof(slave), "%s", ptsname(m));
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		struct vl_pwsrc none = { NULL, NULL };
+		char e[256], *pw = NULL;
+		size_t len = 0;
+		int sfd, r;
+
+		if (setsid() < 0)
+			_exit(10);
+		sfd = open(slave, O_RDWR); /* the first tty opened becomes the controlling one */
+		if (sfd < 0 || dup2(sfd, STDIN_FILENO) < 0)
+			_exit(11);
+		r = vl_password_get(&none, "Password: ", true, &pw, &len, e, sizeof(e));
+		if (r == 0 && len == strlen(want) && !memcmp(pw, want, len))
+			_exit(0);
+		_exit(r == -EINVAL ? 1 : 12);
+	}
+	/* Parent: read the terminal's output; answer each prompt once it is shown. */
+	while (used + 1 < cap) {
+		ssize_t n = read(m, shown + used, cap - 1 - used);
+
+		if (n <= 0)
+			break; /* EIO once the child closed the slave */
+		used += (size_t)n;
+		shown[used] = '\0';
+		if (k < 2 && strstr(shown, prompts[k])) {
+			if (write(m, answers[k], strlen(answers[k])) < 0)
+				break;
+			k++;
+		}
+	}
+	close(m);
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status) == 0 ? 0 : WEXITSTATUS(status) == 1 ? 1 : -1;
 }
 
 int main(void)
@@ -83,6 +144,19 @@ int main(void)
 
 	src.passfile = passfile("x\n", 2);
 	ok(check(&src, NULL, -EINVAL, err, sizeof(err)), "passfile and extpass together refused");
+
+	/* The tty prompt, on a pseudo-terminal: echo off, asked twice. */
+	{
+		char shown[1024];
+
+		ok(tty_session("s3cret\n", "s3cret\n", "s3cret", shown, sizeof(shown)) == 0,
+		   "tty prompt: password asked twice and returned");
+		ok(strstr(shown, "Password: ") && strstr(shown, "Repeat password: ") &&
+			   !strstr(shown, "s3cret"),
+		   "tty prompt: both prompts shown, the password never echoed");
+		ok(tty_session("one\n", "two\n", "one", shown, sizeof(shown)) == 1,
+		   "tty prompt: different answers refused");
+	}
 
 	/* No source and stdin not a terminal. */
 	memset(&src, 0, sizeof(src));
