@@ -40,3 +40,6 @@ tests_unit_test_core_object_LDADD = $(VL_CORE_LIBS)
 tests_unit_test_core_password_SOURCES = tests/unit/test_core_password.c $(VL_CORE_TEST_HDRS)
 tests_unit_test_core_password_LDADD = $(VL_CORE_LIBS)
 
+
+# ---- veilctl tests, no mount (owned by the veilctl engineer) ----
+TESTS += tests/t10-veilctl-config.sh tests/t10-veilctl-fsck.sh tests/t10-veilctl-export.sh

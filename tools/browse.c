@@ -1371,7 +1371,7 @@ static int full_name(int curfd, const char *comp, char full[static VL_ENCNAME_MA
 			return -ENOENT;
 		memcpy(side, comp, VL_LONGNAME_LEN + 1);
 		if (comp[0] == VL_MARK_SIDECAR)
-			*what = "the sidecar of";
+			*what = "sidecar";
 		side[0] = VL_MARK_SIDECAR;
 		n = vl_read_small(curfd, side, full, VL_ENCNAME_MAX);
 		if (n < 0)
@@ -1381,7 +1381,7 @@ static int full_name(int curfd, const char *comp, char full[static VL_ENCNAME_MA
 		full[n] = '\0';
 		return (int)n;
 	case VL_ONDISK_RESERVED:
-		*what = "a helper file";
+		*what = "veilfs helper file";
 		return -EISDIR;
 	default:
 		return -EINVAL;
@@ -1431,7 +1431,7 @@ int cmd_decrypt_path(int argc, char **argv)
 		flen = full_name(curfd, comp, full, &what);
 		if (flen == -EISDIR && !next) {
 			vc_path_push(&pp, comp);
-			printf("%s (%s of veilfs)\n", vc_path_str(&pp), what);
+			printf("%s (%s)\n", vc_path_str(&pp), what);
 			ex = VL_EXIT_OK;
 			goto out;
 		}
@@ -1483,7 +1483,7 @@ int cmd_decrypt_path(int argc, char **argv)
 		}
 	}
 	if (what)
-		printf("%s (%s it)\n", vc_path_str(&pp), what);
+		printf("%s (%s)\n", vc_path_str(&pp), what);
 	else
 		printf("%s\n", vc_path_str(&pp));
 	ex = VL_EXIT_OK;

@@ -61,8 +61,8 @@ static void finding(struct fsck *f, const char *kind, const char *fmt, va_list a
 {
 	progress_clear(f);
 	printf("%s: %s", kind, vc_path_str(&f->cpath));
-	if (f->ppath_known)
-		printf(" [/%s]", f->ppath.s ? f->ppath.s : "");
+	/* the plaintext path, or that of the directory when the name itself is unreadable */
+	printf(f->ppath_known ? " [/%s]" : " [in /%s]", f->ppath.len ? f->ppath.s : "");
 	fputs(": ", stdout);
 	vprintf(fmt, ap);
 	putchar('\n');
