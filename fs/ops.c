@@ -1541,6 +1541,18 @@ static bool xattr_ours(const char *name)
 	return strncmp(name, "user.", 5) == 0;
 }
 
+/* Encrypts an xattr name for the backing file. An encoding longer than the backing limit
+ * (XATTR_NAME_MAX: plaintext names over about 135 bytes) cannot exist there: ENODATA for
+ * lookups, ERANGE (as for any name too long) for setxattr. */
+static int xattr_encname(struct vl_fs *fs, const char *name, char *enc, size_t cap, bool set)
+{
+	int r = vl_xattr_name_encrypt(vl_vault_keys(fs->vault), name, strlen(name), enc, cap);
+
+	if (r == -ERANGE || r == -E2BIG || (r >= 0 && r > XATTR_NAME_MAX))
+		return set ? -ERANGE : -ENODATA;
+	return r < 0 ? r : 0;
+}
+
 /* The 16 bytes an xattr value is bound to: the directory ID, or the file ID (an empty
  * regular file gets its header first when create is set; without it, ENODATA). */
 static int xattr_binding(struct vl_fs *fs, struct vl_inode *in, bool create,
@@ -1597,7 +1609,7 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 	r = -EOPNOTSUPP;
 	if (!xattr_ours(name))
 		goto out;
-	r = vl_xattr_name_encrypt(vl_vault_keys(fs->vault), name, strlen(name), enc, sizeof(enc));
+	r = xattr_encname(fs, name, enc, sizeof(enc), false);
 	if (r < 0)
 		goto out;
 	r = -ENOMEM;
@@ -1655,7 +1667,7 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const 
 	r = -E2BIG;
 	if (size > VL_XATTR_VALUE_MAX - VL_BLOCK_OVERHEAD)
 		goto out;
-	r = vl_xattr_name_encrypt(vl_vault_keys(fs->vault), name, strlen(name), enc, sizeof(enc));
+	r = xattr_encname(fs, name, enc, sizeof(enc), true);
 	if (r < 0)
 		goto out;
 	r = xattr_binding(fs, in, true, bind);
@@ -1750,7 +1762,7 @@ static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	r = -EROFS;
 	if (fs->readonly)
 		goto out;
-	r = vl_xattr_name_encrypt(vl_vault_keys(fs->vault), name, strlen(name), enc, sizeof(enc));
+	r = xattr_encname(fs, name, enc, sizeof(enc), false);
 	if (r < 0)
 		goto out;
 	proc_path(p, in->fd);
