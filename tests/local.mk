@@ -40,6 +40,16 @@ tests_unit_test_core_object_LDADD = $(VL_CORE_LIBS)
 tests_unit_test_core_password_SOURCES = tests/unit/test_core_password.c $(VL_CORE_TEST_HDRS)
 tests_unit_test_core_password_LDADD = $(VL_CORE_LIBS)
 
+# ---- crypto layer unit tests and fuzz smoke run (owned by the crypto engineer) ----
+VL_UNIT_LDADD = libveilcrypto.a $(CRYPTO_LIBS)
+check_PROGRAMS += tests/unit/test_kat tests/unit/test_format tests/unit/test_config
+tests_unit_test_kat_SOURCES = tests/unit/test_kat.c tests/unit/tap.h
+tests_unit_test_kat_LDADD = $(VL_UNIT_LDADD)
+tests_unit_test_format_SOURCES = tests/unit/test_format.c tests/unit/tap.h
+tests_unit_test_format_LDADD = $(VL_UNIT_LDADD)
+tests_unit_test_config_SOURCES = tests/unit/test_config.c tests/unit/tap.h
+tests_unit_test_config_LDADD = $(VL_UNIT_LDADD)
+TESTS += tests/unit/test_kat tests/unit/test_format tests/unit/test_config tests/fuzz-smoke.sh
 
 # ---- veilctl tests, no mount (owned by the veilctl engineer) ----
 TESTS += tests/t10-veilctl-config.sh tests/t10-veilctl-fsck.sh tests/t10-veilctl-export.sh
