@@ -15,8 +15,9 @@
 struct vl_vault;
 
 /* Per-file crypto state: the cached per-file key (file ID read from the header once).
- * One per inode. Not internally locked: the caller serialises writes/truncates against
- * everything, and may run reads in parallel with reads. */
+ * One per inode. The caller serialises writes/truncates/reset against everything, and may
+ * run reads in parallel with reads (reads use per-call buffers; the lazily loaded key is
+ * guarded by a mutex inside). */
 struct vl_content;
 
 int vl_content_new(struct vl_content **out, const struct vl_vault *v, enum vl_stream s) VL_MUST_CHECK;

@@ -28,7 +28,8 @@ int vl_vault_read_config(const char *cipherdir, const char *config_path, struct 
 int vl_vault_open(struct vl_vault **out, const char *cipherdir, const char *config_path,
 		  const char *pw, size_t pwlen, char *err, size_t errcap) VL_MUST_CHECK;
 /* Opens a vault with the master key itself (recovery), reading block size and name_max from
- * the config if present, else using cfg_fallback (may be NULL for defaults). */
+ * the config if present, else using the format's defaults (4096, 220; a warning is logged).
+ * A config that exists but does not parse is an error. */
 int vl_vault_open_master(struct vl_vault **out, const char *cipherdir, const char *config_path,
 			 const uint8_t master[static VL_MASTER_KEY_LEN], char *err,
 			 size_t errcap) VL_MUST_CHECK;
