@@ -367,7 +367,8 @@ static int ls_dir(struct vl_vault *v, int fd, const uint8_t id[static VL_DIRID_L
 		ls_list_free(&l);
 		return VL_EXIT_FAILURE;
 	}
-	qsort(l.items, l.n, sizeof(*l.items), ls_cmp);
+	if (l.n)
+		qsort(l.items, l.n, sizeof(*l.items), ls_cmp);
 	for (size_t i = 0; i < l.n; i++) {
 		struct stat st;
 
