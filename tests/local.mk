@@ -17,7 +17,9 @@ TESTS += \
 	tests/t22-rename.sh \
 	tests/t23-links.sh \
 	tests/t24-xattr.sh \
-	tests/t25-misc.sh
+	tests/t25-misc.sh \
+	tests/t30-tamper.sh \
+	tests/t31-options.sh
 
 # --- libveilcore unit tests (owner: fs core library) ---
 VL_CORE_TESTS = \

@@ -110,7 +110,7 @@ vl_remount || bail "remount failed"
 cd "$MNT" || bail "cd"
 is "after remount: grandchild of the renamed directory" deep "$(cat empty-target/q/r/f)"
 is "after remount: a file created after the rename" new "$(cat empty-target/q/r/created-after)"
-is "after remount: listing of the renamed tree" "f q r" "$(cd empty-target/q && ls -R | grep -v '^$' | grep -v ':$' | sort | tr '\n' ' ' | sed 's/ $//')"
+is "after remount: listing of the renamed tree" "created-after f f r" "$(cd empty-target/q && ls -R | grep -v '^$' | grep -v ':$' | sort | tr '\n' ' ' | sed 's/ $//')"
 
 # --- long names: sidecars follow, none is left behind
 mkdir L M

@@ -14,6 +14,15 @@ $1" "$MNT"; }
 have_attr=0
 vl_have setfattr && vl_have getfattr && have_attr=1
 
+# The backing file system must hold a 4 KiB value plus the 28-byte AEAD overhead under a
+# long encoded name; ext4 with 4 KiB blocks cannot (one block for all of an inode's xattrs).
+BIGLEN=4096
+touch "$VL_TMP/probe"
+if [ "$(vl_errno "os.setxattr('$VL_TMP/probe', 'user.veilfs.' + 'a' * 40, b'x' * (4096 + 28))")" != OK ]; then
+	BIGLEN=3072
+	skip_test "4 KiB xattr value" "the backing file system cannot store 4096+28 bytes (testing 3 KiB)"
+fi
+
 cd "$MNT" || bail "cd"
 printf content >f
 mkdir d
@@ -29,7 +38,7 @@ for obj in f d empty; do
 	fi
 	py "os.setxattr(M + '/$obj', 'user.zero', b'')"
 	is "0-byte value on $obj" "b''" "$(py "print(os.getxattr(M + '/$obj', 'user.zero'))")"
-	is "4 KiB value on $obj" ok "$(py "v = bytes((i * 7 + 3) % 256 for i in range(4096))
+	is "$BIGLEN-byte value on $obj" ok "$(py "v = bytes((i * 7 + 3) % 256 for i in range($BIGLEN))
 os.setxattr(M + '/$obj', 'user.big', v)
 print('ok' if os.getxattr(M + '/$obj', 'user.big') == v else 'differs')")"
 	is "binary value with NULs on $obj" ok "$(py "v = b'\\0a\\0b\\0'
@@ -58,15 +67,20 @@ is "a missing attribute reads ENODATA" ENODATA "$(vl_errno "os.getxattr('$MNT/f'
 is "a too-small buffer gives ERANGE" ERANGE "$(python3 -c "import ctypes, errno
 libc = ctypes.CDLL(None, use_errno=True)
 buf = ctypes.create_string_buffer(4)
-r = libc.getxattr(b'$MNT/f', b'user.big', buf, 4)
+r = libc.getxattr(b'$MNT/f', b'user.greeting', buf, 4)
 print('OK' if r >= 0 else errno.errorcode[ctypes.get_errno()])")"
-is "size query (size 0) returns the value length" 4096 "$(python3 -c "import ctypes
+is "size query (size 0) returns the value length" 14 "$(python3 -c "import ctypes
 libc = ctypes.CDLL(None, use_errno=True)
-print(libc.getxattr(b'$MNT/f', b'user.big', None, 0))")"
-LONGNAME="user.$(printf 'n%.0s' $(seq 1 200))"
-py "os.setxattr(M + '/f', '$LONGNAME', b'long name')"
-is "an attribute with a 205-byte name" "b'long name'" "$(py "print(os.getxattr(M + '/f', '$LONGNAME'))")"
-py "os.removexattr(M + '/f', '$LONGNAME')"
+print(libc.getxattr(b'$MNT/f', b'user.greeting', None, 0))")"
+is "size query of a list (size 0) returns the list length" 33 "$(python3 -c "import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+print(libc.listxattr(b'$MNT/f', None, 0))")"
+LONGNAME="user.$(printf 'n%.0s' $(seq 1 123))"
+is "set an attribute with a 128-byte name" OK "$(vl_errno "os.setxattr('$MNT/f', '$LONGNAME', b'long name')")"
+is "get the attribute with a 128-byte name" "b'long name'" "$(py "print(os.getxattr(M + '/f', '$LONGNAME'))" 2>&1)"
+is "remove the attribute with a 128-byte name" OK "$(vl_errno "os.removexattr('$MNT/f', '$LONGNAME')")"
+is "getxattr of a missing 200-byte name gives ENODATA" ENODATA \
+	"$(vl_errno "os.getxattr('$MNT/f', 'user.' + 'm' * 195)")"
 
 # Attributes follow the file through a rename and a hard link.
 mv f f-renamed
@@ -98,7 +112,7 @@ cd "$MNT" || bail "cd"
 is "after remount: file attributes" "user.big user.greeting user.zero" \
 	"$(py "print(' '.join(sorted(os.listxattr(M + '/f-renamed'))))")"
 is "after remount: directory attribute value" "b'replaced value'" "$(py "print(os.getxattr(M + '/d', 'user.greeting'))")"
-is "after remount: 4 KiB value" ok "$(py "v = bytes((i * 7 + 3) % 256 for i in range(4096))
+is "after remount: $BIGLEN-byte value" ok "$(py "v = bytes((i * 7 + 3) % 256 for i in range($BIGLEN))
 print('ok' if os.getxattr(M + '/d', 'user.big') == v else 'differs')")"
 is "after remount: 0-byte value" "b''" "$(py "print(os.getxattr(M + '/empty', 'user.zero'))")"
 
