@@ -48,6 +48,7 @@ _Static_assert(sizeof(fuse_ino_t) >= sizeof(uintptr_t), "fuse_ino_t must hold a 
 
 /* An open regular file. */
 struct vl_fh {
+	struct vl_hlink link; /* first member */
 	int fd;	     /* backing fd, O_RDWR (or O_RDONLY: read-only opens, -o ro) */
 	bool append; /* O_APPEND without the writeback cache: we place the writes */
 };
@@ -62,11 +63,33 @@ struct vl_snapent {
 
 /* An open directory: the listing snapshot; offsets are indices + 1. */
 struct vl_dh {
+	struct vl_hlink link; /* first member */
 	struct vl_snapent *ents;
 	size_t n, cap;
 };
 
 /* ---- small helpers ---- */
+
+static void handle_add(struct vl_fs *fs, struct vl_hlink *l, bool is_dir)
+{
+	l->is_dir = is_dir;
+	pthread_mutex_lock(&fs->hmutex);
+	l->next = fs->handles.next;
+	l->prev = &fs->handles;
+	l->next->prev = l;
+	fs->handles.next = l;
+	pthread_mutex_unlock(&fs->hmutex);
+	atomic_fetch_add(&fs->nhandles, 1);
+}
+
+static void handle_del(struct vl_fs *fs, struct vl_hlink *l)
+{
+	pthread_mutex_lock(&fs->hmutex);
+	l->prev->next = l->next;
+	l->next->prev = l->prev;
+	pthread_mutex_unlock(&fs->hmutex);
+	atomic_fetch_sub(&fs->nhandles, 1);
+}
 
 static struct vl_fs *fsof(fuse_req_t req)
 {
@@ -1118,7 +1141,7 @@ static int open_inode(struct vl_fs *fs, struct vl_inode *in, int flags, int fd,
 		free(h);
 		return r;
 	}
-	atomic_fetch_add(&fs->nhandles, 1);
+	handle_add(fs, &h->link, false);
 	*out = h;
 	return 0;
 }
@@ -1134,8 +1157,8 @@ static void close_handle(struct vl_fs *fs, struct vl_inode *in, struct vl_fh *h)
 		in->content = NULL;
 	}
 	pthread_rwlock_unlock(&in->lock);
+	handle_del(fs, &h->link);
 	free(h);
-	atomic_fetch_sub(&fs->nhandles, 1);
 }
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -1242,7 +1265,8 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	else if (off < 0)
 		n = -EINVAL;
 	pthread_rwlock_wrlock(&in->lock);
-	if (n == 0 && h->append)
+	/* Page writeback (mmap) may come through an O_APPEND handle: its offsets are real. */
+	if (n == 0 && h->append && !fi->writepage)
 		n = vl_content_size(fs->vault, h->fd, &pos); /* append at the real end */
 	if (n == 0)
 		n = vl_content_write(in->content, h->fd, buf, size, pos);
@@ -1422,10 +1446,10 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		return;
 	}
 	fi->fh = (uint64_t)(uintptr_t)d;
-	atomic_fetch_add(&fs->nhandles, 1);
+	handle_add(fs, &d->link, true);
 	if (fuse_reply_open(req, fi) != 0) {
+		handle_del(fs, &d->link);
 		dh_free(d);
-		atomic_fetch_sub(&fs->nhandles, 1);
 	}
 }
 
@@ -1494,9 +1518,11 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 {
 	struct vl_fs *fs = enter(req);
 
+	struct vl_dh *d = (struct vl_dh *)(uintptr_t)fi->fh;
+
 	(void)ino;
-	dh_free((struct vl_dh *)(uintptr_t)fi->fh);
-	atomic_fetch_sub(&fs->nhandles, 1);
+	handle_del(fs, &d->link);
+	dh_free(d);
 	fuse_reply_err(req, 0);
 }
 
@@ -1824,6 +1850,8 @@ int vl_fs_new(struct vl_fs **out, struct vl_vault *v, bool readonly, bool shared
 	fs->debug = debug;
 	fs->is_root = geteuid() == 0;
 	fs->timeout = sharedstorage ? 0.0 : 1.0;
+	pthread_mutex_init(&fs->hmutex, NULL);
+	fs->handles.next = fs->handles.prev = &fs->handles;
 	r = vl_itable_new(&fs->table);
 	if (r < 0)
 		goto out;
@@ -1855,6 +1883,19 @@ void vl_fs_free(struct vl_fs *fs)
 {
 	if (!fs)
 		return;
+	/* Handles the kernel never released; their inodes go with the table. */
+	while (fs->handles.next && fs->handles.next != &fs->handles) {
+		struct vl_hlink *l = fs->handles.next;
+
+		fs->handles.next = l->next;
+		if (l->is_dir) {
+			dh_free((struct vl_dh *)l);
+		} else {
+			close(((struct vl_fh *)l)->fd);
+			free(l);
+		}
+	}
+	pthread_mutex_destroy(&fs->hmutex);
 	vl_itable_free(fs->table);
 	vl_inode_free(fs->root);
 	vl_vault_free(fs->vault);

@@ -6,6 +6,7 @@
 #define FUSE_USE_VERSION 312
 #include <fuse_lowlevel.h>
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -13,6 +14,13 @@
 #include "inode.h"
 
 struct vl_vault;
+
+/* Open handles are linked in vl_fs so that the ones the kernel never released (a lazy
+ * unmount, an aborted connection) are freed at exit. */
+struct vl_hlink {
+	struct vl_hlink *prev, *next;
+	bool is_dir;
+};
 
 struct vl_fs {
 	struct vl_vault *vault; /* owned */
@@ -27,6 +35,8 @@ struct vl_fs {
 	/* For --idle: requests seen and handles open. */
 	atomic_uint_fast64_t nrequests;
 	atomic_int nhandles;
+	pthread_mutex_t hmutex;
+	struct vl_hlink handles; /* list head; protected by hmutex */
 };
 
 /* Makes the state for vault v (taking ownership of v only on success). 0 or -errno. */
