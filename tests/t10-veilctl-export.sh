@@ -82,6 +82,10 @@ ok "and overwrote the file" cmp -s "$SRC/sub/hello.txt" "$DEST/sub/hello.txt"
 run "$VEILCTL" export "${P[@]}" "$CIPHER" tree/sub/oneblock "$VL_TMP/single"
 is "export of a single file exits 0" 0 "$rc"
 ok "the single file is byte-exact" cmp -s "$SRC/sub/oneblock" "$VL_TMP/single"
+echo bystander >"$VL_TMP/oneblock"
+run "$VEILCTL" export --force "${P[@]}" "$CIPHER" tree/sub/oneblock "$VL_TMP/single2"
+ok "exporting a file under another name leaves a same-named file alone" grep -qx bystander "$VL_TMP/oneblock"
+ok "and writes the new name" cmp -s "$SRC/sub/oneblock" "$VL_TMP/single2"
 
 # encrypt-path / decrypt-path
 for p in tree tree/sub/hello.txt "tree/$U255" "tree/$D254/inner" tree/sub/link; do

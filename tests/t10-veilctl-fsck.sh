@@ -162,6 +162,16 @@ fsck "$V"
 is "corrupt symlink object: exit 7" 7 "$rc"
 ok "names it" has "$LINK"
 
+# an extended attribute that does not decrypt
+fresh xattr
+if python3 -c "import os,sys; os.setxattr(sys.argv[1], 'user.veilfs.aaaaaaaaaaaaaaaaaaaaaaaaaa', b'x')" "$V/$SMALL" 2>/dev/null; then
+	fsck "$V"
+	is "undecryptable xattr name: exit 7" 7 "$rc"
+	ok "names the file and the attribute" has "$SMALL [/t/small]: extended attribute user.veilfs.aaaa"
+else
+	skip_test "undecryptable xattr name" "no user xattrs on $VL_TMP"
+fi
+
 # --quiet prints only problems
 fsck --quiet "$CIPHER"
 is "fsck --quiet on a clean vault prints nothing" "" "$out"

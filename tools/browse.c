@@ -619,10 +619,10 @@ static int make_room(struct xp *x, int dstfd, const char *name)
 static int export_dir(struct xp *x, int srcfd, const uint8_t id[static VL_DIRID_LEN], int dstfd,
 		      const char *shown);
 
-/* Exports one entry (disk in srcfd, plaintext name) into dstfd under name. */
+/* Exports one entry (disk in srcfd, plaintext name) into dstfd as dname. */
 static void export_entry(struct xp *x, int srcfd, const uint8_t id[static VL_DIRID_LEN],
-			 const char *disk, const char *name, enum vl_kind kind, int dstfd,
-			 const char *shown)
+			 const char *disk, const char *pname, enum vl_kind kind, int dstfd,
+			 const char *name, const char *shown)
 {
 	struct entry_info ei;
 	struct stat st;
@@ -638,7 +638,7 @@ static void export_entry(struct xp *x, int srcfd, const uint8_t id[static VL_DIR
 		struct vl_ename e;
 		int cfd, dfd;
 
-		r = vl_ename_make(x->v, id, name, strlen(name), kind, &e);
+		r = vl_ename_make(x->v, id, pname, strlen(pname), kind, &e);
 		cfd = r < 0 ? r : vl_dir_open(srcfd, disk);
 		if (cfd < 0 || vl_dir_read_id(x->v, cfd, id, e.full, e.fulllen, cid) < 0) {
 			vc_err("%s: cannot open the directory (run veilctl fsck)", shown);
@@ -762,7 +762,8 @@ static int export_dir(struct xp *x, int srcfd, const uint8_t id[static VL_DIRID_
 			x->errors++;
 			break;
 		}
-		export_entry(x, srcfd, id, l.items[i].disk, l.items[i].name, l.items[i].kind, dstfd, sub);
+		export_entry(x, srcfd, id, l.items[i].disk, l.items[i].name, l.items[i].kind, dstfd,
+			     l.items[i].name, sub);
 		free(sub);
 	}
 	ls_list_free(&l);
@@ -865,14 +866,8 @@ int cmd_export(int argc, char **argv)
 			goto out;
 		}
 		free(dir);
-		export_entry(&x, res.parentfd, res.parent_id, res.e.disk, base, res.e.kind, dstfd, path);
-		if (strcmp(name, base)) {
-			/* exported under the vault's name: move to the asked name */
-			if (renameat(dstfd, base, dstfd, name) < 0) {
-				vc_err("%s: %s", dest, strerror(errno));
-				x.errors++;
-			}
-		}
+		export_entry(&x, res.parentfd, res.parent_id, res.e.disk, base, res.e.kind, dstfd, name,
+			     path);
 	}
 	fprintf(stderr, "veilctl: exported %lu files and %lu directories%s\n", x.files, x.dirs,
 		x.errors ? " with errors" : "");
@@ -1103,6 +1098,7 @@ int cmd_import(int argc, char **argv)
 	const char *src, *destpath, *name;
 	char *srcdir = NULL, *destcopy = NULL, *srcname = NULL;
 	int c, ex, dirfd = -1, sdirfd = -1;
+	struct stat sst;
 
 	vc_getopt_reset();
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -1150,7 +1146,7 @@ int cmd_import(int argc, char **argv)
 		}
 	}
 	sdirfd = open(srcdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (sdirfd < 0 || faccessat(sdirfd, srcname, F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+	if (sdirfd < 0 || fstatat(sdirfd, srcname, &sst, AT_SYMLINK_NOFOLLOW) < 0) {
 		vc_err("%s: %s", src, strerror(errno));
 		ex = VL_EXIT_FAILURE;
 		goto out;
