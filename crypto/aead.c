@@ -29,6 +29,10 @@ struct vl_tls {
 	EVP_CIPHER_CTX *gcm;
 	uint64_t gcm_gen; /* generation of the key loaded in gcm; 0: none or unknown */
 	EVP_CIPHER_CTX *siv;
+	/* Keyed SIV contexts (S2V initial state computed) for encryption and decryption:
+	 * copying one is about twice as fast as loading the key for every name. */
+	EVP_CIPHER_CTX *siv_tmpl[2];
+	uint64_t siv_gen[2]; /* generation of the key in siv_tmpl[enc]; 0: none */
 };
 
 /* This thread's contexts; the same pointer is the pthread key's value so that the
@@ -43,6 +47,8 @@ static void tls_destroy(void *v)
 		return;
 	EVP_CIPHER_CTX_free(t->gcm); /* cleanses the key schedule */
 	EVP_CIPHER_CTX_free(t->siv);
+	EVP_CIPHER_CTX_free(t->siv_tmpl[0]);
+	EVP_CIPHER_CTX_free(t->siv_tmpl[1]);
 	free(t);
 	if (tls_cur == t)
 		tls_cur = NULL;
@@ -69,7 +75,10 @@ static struct vl_tls *tls_get(void)
 		return NULL;
 	t->gcm = EVP_CIPHER_CTX_new();
 	t->siv = EVP_CIPHER_CTX_new();
-	if (t->gcm == NULL || t->siv == NULL || pthread_setspecific(tls_key, t) != 0) {
+	t->siv_tmpl[0] = EVP_CIPHER_CTX_new();
+	t->siv_tmpl[1] = EVP_CIPHER_CTX_new();
+	if (t->gcm == NULL || t->siv == NULL || t->siv_tmpl[0] == NULL || t->siv_tmpl[1] == NULL ||
+	    pthread_setspecific(tls_key, t) != 0) {
 		tls_destroy(t);
 		return NULL;
 	}
@@ -207,9 +216,10 @@ static EVP_CIPHER *siv_cipher(enum vl_siv_alg alg)
 	return alg == VL_SIV_AES128 ? g_siv128 : g_siv256;
 }
 
-/* SIV keeps S2V state from the key on, so every message loads the key again (RFC 5297:
- * the context is one message). Reusing the EVP context still saves its allocation. */
-static EVP_CIPHER_CTX *siv_begin(enum vl_siv_alg alg, const uint8_t *key, int enc,
+/* SIV keeps S2V state from the key on, so a context serves one message (RFC 5297). With a
+ * key generation (gen != 0) the thread keeps a keyed template per direction and copies it;
+ * gen == 0 loads the key into the working context every time. */
+static EVP_CIPHER_CTX *siv_begin(enum vl_siv_alg alg, const uint8_t *key, uint64_t gen, int enc,
 				 const struct vl_siv_ad *ad, size_t nad)
 {
 	struct vl_tls *t = tls_get();
@@ -219,8 +229,21 @@ static EVP_CIPHER_CTX *siv_begin(enum vl_siv_alg alg, const uint8_t *key, int en
 	if (t == NULL)
 		return NULL;
 	cipher = siv_cipher(alg);
-	if (cipher == NULL || EVP_CipherInit_ex2(t->siv, cipher, key, NULL, enc, NULL) != 1)
+	if (cipher == NULL)
 		return NULL;
+	if (gen == 0) {
+		if (EVP_CipherInit_ex2(t->siv, cipher, key, NULL, enc, NULL) != 1)
+			return NULL;
+	} else {
+		if (t->siv_gen[enc] != gen) {
+			t->siv_gen[enc] = 0;
+			if (EVP_CipherInit_ex2(t->siv_tmpl[enc], cipher, key, NULL, enc, NULL) != 1)
+				return NULL;
+			t->siv_gen[enc] = gen;
+		}
+		if (EVP_CIPHER_CTX_copy(t->siv, t->siv_tmpl[enc]) != 1)
+			return NULL;
+	}
 	/* Each update with out == NULL is one S2V associated-data component, in order. */
 	for (size_t i = 0; i < nad; i++) {
 		if (ad[i].len > INT_MAX ||
@@ -230,8 +253,8 @@ static EVP_CIPHER_CTX *siv_begin(enum vl_siv_alg alg, const uint8_t *key, int en
 	return t->siv;
 }
 
-int vl_siv_seal(enum vl_siv_alg alg, const uint8_t *key, const struct vl_siv_ad *ad, size_t nad,
-		const uint8_t *pt, size_t len, uint8_t *out)
+int vl_siv_seal(enum vl_siv_alg alg, const uint8_t *key, uint64_t gen, const struct vl_siv_ad *ad,
+		size_t nad, const uint8_t *pt, size_t len, uint8_t *out)
 {
 	EVP_CIPHER_CTX *c;
 	uint8_t fin[16];
@@ -239,7 +262,7 @@ int vl_siv_seal(enum vl_siv_alg alg, const uint8_t *key, const struct vl_siv_ad 
 
 	if (len > INT_MAX)
 		return -EIO;
-	c = siv_begin(alg, key, 1, ad, nad);
+	c = siv_begin(alg, key, gen, 1, ad, nad);
 	if (c == NULL)
 		return -EIO;
 	/* RFC 5297 output order: V (the synthetic IV) first, then C. */
@@ -250,8 +273,8 @@ int vl_siv_seal(enum vl_siv_alg alg, const uint8_t *key, const struct vl_siv_ad 
 	return 0;
 }
 
-int vl_siv_open(enum vl_siv_alg alg, const uint8_t *key, const struct vl_siv_ad *ad, size_t nad,
-		const uint8_t *in, size_t inlen, uint8_t *pt)
+int vl_siv_open(enum vl_siv_alg alg, const uint8_t *key, uint64_t gen, const struct vl_siv_ad *ad,
+		size_t nad, const uint8_t *in, size_t inlen, uint8_t *pt)
 {
 	EVP_CIPHER_CTX *c;
 	uint8_t fin[16];
@@ -261,7 +284,7 @@ int vl_siv_open(enum vl_siv_alg alg, const uint8_t *key, const struct vl_siv_ad 
 	if (inlen < VL_TAG_LEN || inlen - VL_TAG_LEN > INT_MAX)
 		return -EIO;
 	len = inlen - VL_TAG_LEN;
-	c = siv_begin(alg, key, 0, ad, nad);
+	c = siv_begin(alg, key, gen, 0, ad, nad);
 	if (c == NULL)
 		goto out;
 	if (EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, VL_TAG_LEN, (void *)in) != 1)

@@ -30,6 +30,8 @@ int vl_keys_new(struct vl_keys **out, const uint8_t master[static VL_MASTER_KEY_
 	    (r = derive(k->xattr_names, sizeof(k->xattr_names), master, "veilfs/v1/xattr-names")) != 0 ||
 	    (r = derive(k->xattr_values, sizeof(k->xattr_values), master, "veilfs/v1/xattr-values")) != 0)
 		goto out;
+	k->names_gen = vl_key_generation();
+	k->xattr_names_gen = vl_key_generation();
 	k->xattr_values_gen = vl_key_generation();
 	*out = k;
 	k = NULL;

@@ -17,7 +17,10 @@ struct vl_keys {
 	uint8_t dirid[32];	  /* "veilfs/v1/dirid" */
 	uint8_t xattr_names[64];  /* "veilfs/v1/xattr-names" */
 	uint8_t xattr_values[32]; /* "veilfs/v1/xattr-values" */
-	uint64_t xattr_values_gen; /* key generation of xattr_values, see vl_key_generation */
+	/* key generations (see vl_key_generation) for the thread-cached contexts */
+	uint64_t names_gen;
+	uint64_t xattr_names_gen;
+	uint64_t xattr_values_gen;
 };
 
 /* A process-unique, non-zero number for a key. The per-thread GCM context remembers the
@@ -47,13 +50,14 @@ enum vl_siv_alg {
 	VL_SIV_AES128, /* RFC 5297's vectors (32-byte key): known-answer tests only */
 };
 
-/* SIV seal: out receives V (16) || C (len). 0 or -EIO. */
-int vl_siv_seal(enum vl_siv_alg alg, const uint8_t *key, const struct vl_siv_ad *ad, size_t nad,
-		const uint8_t *pt, size_t len, uint8_t *out) VL_MUST_CHECK;
+/* SIV seal: out receives V (16) || C (len). gen as for GCM (0: no cached template).
+ * 0 or -EIO. */
+int vl_siv_seal(enum vl_siv_alg alg, const uint8_t *key, uint64_t gen, const struct vl_siv_ad *ad,
+		size_t nad, const uint8_t *pt, size_t len, uint8_t *out) VL_MUST_CHECK;
 /* SIV open of V || C (inlen >= 16): verifies V, writes inlen - 16 bytes to pt (wiped on
  * failure). 0 or -EIO. */
-int vl_siv_open(enum vl_siv_alg alg, const uint8_t *key, const struct vl_siv_ad *ad, size_t nad,
-		const uint8_t *in, size_t inlen, uint8_t *pt) VL_MUST_CHECK;
+int vl_siv_open(enum vl_siv_alg alg, const uint8_t *key, uint64_t gen, const struct vl_siv_ad *ad,
+		size_t nad, const uint8_t *in, size_t inlen, uint8_t *pt) VL_MUST_CHECK;
 
 /* AES-256-GCM with any IV length on a fresh context: for the NIST vectors with 8- and
  * 60-byte IVs only. enc: pt -> ct and tag out; !enc: ct + tag -> pt. 0 or -EIO. */

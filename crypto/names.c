@@ -55,7 +55,7 @@ int vl_name_encrypt(const struct vl_keys *k, const uint8_t dirid[static VL_DIRID
 		return -ERANGE;
 	memset(padded, 0, sizeof(padded));
 	memcpy(padded, name, namelen);
-	if (vl_siv_seal(VL_SIV_AES256, k->names, &ad, 1, padded, plen, siv) != 0)
+	if (vl_siv_seal(VL_SIV_AES256, k->names, k->names_gen, &ad, 1, padded, plen, siv) != 0)
 		goto out;
 	if (kind == VL_KIND_OBJECT)
 		out[o++] = VL_MARK_OBJECT;
@@ -86,7 +86,7 @@ int vl_name_decrypt(const struct vl_keys *k, const uint8_t dirid[static VL_DIRID
 	if (n == 0)
 		return -EINVAL;
 	plen = n - VL_TAG_LEN;
-	if (vl_siv_open(VL_SIV_AES256, k->names, &ad, 1, siv, n, pt) != 0)
+	if (vl_siv_open(VL_SIV_AES256, k->names, k->names_gen, &ad, 1, siv, n, pt) != 0)
 		goto out;
 	/* Strip the NUL padding: 0 to 15 bytes; a longer run means an empty name or a
 	 * writer that is not us. */

@@ -30,7 +30,8 @@ int vl_xattr_name_encrypt(const struct vl_keys *k, const char *name, size_t len,
 	memset(padded, 0, sizeof(padded));
 	memcpy(padded, name, len);
 	/* AD = [] (no components): the name is bound to nothing but the key. */
-	if (vl_siv_seal(VL_SIV_AES256, k->xattr_names, NULL, 0, padded, plen, siv) != 0)
+	if (vl_siv_seal(VL_SIV_AES256, k->xattr_names, k->xattr_names_gen, NULL, 0, padded, plen,
+			siv) != 0)
 		goto out;
 	memcpy(out, VL_XATTR_PREFIX, PREFIX_LEN);
 	n = vl_base32_encode(siv, VL_TAG_LEN + plen, out + PREFIX_LEN, outcap - PREFIX_LEN);
@@ -57,7 +58,8 @@ int vl_xattr_name_decrypt(const struct vl_keys *k, const char *enc, size_t len, 
 	if (n < 32 || n % 16 != 0)
 		return -EINVAL;
 	plen = (size_t)n - VL_TAG_LEN;
-	if (vl_siv_open(VL_SIV_AES256, k->xattr_names, NULL, 0, siv, (size_t)n, pt) != 0)
+	if (vl_siv_open(VL_SIV_AES256, k->xattr_names, k->xattr_names_gen, NULL, 0, siv, (size_t)n,
+			pt) != 0)
 		goto out;
 	nlen = plen;
 	while (nlen > 0 && pt[nlen - 1] == '\0')

@@ -280,7 +280,7 @@ static int craft(const uint8_t *pt, size_t len, char *out)
 	uint8_t siv[300];
 	struct vl_siv_ad ad = { root, 16 };
 
-	if (vl_siv_seal(VL_SIV_AES256, K->names, &ad, 1, pt, len, siv) != 0)
+	if (vl_siv_seal(VL_SIV_AES256, K->names, K->names_gen, &ad, 1, pt, len, siv) != 0)
 		return -1;
 	return (int)vl_base32_encode(siv, 16 + len, out, VL_ENCNAME_MAX + 1);
 }

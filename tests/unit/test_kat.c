@@ -105,21 +105,21 @@ static void test_siv(void)
 	a[0].len = (size_t)unhex("101112131415161718191a1b1c1d1e1f2021222324252627", ad[0], 64);
 	a[0].p = ad[0];
 	plen = unhex("112233445566778899aabbccddee", pt, sizeof(pt));
-	r = vl_siv_seal(VL_SIV_AES128, key, a, 1, pt, (size_t)plen, out);
+	r = vl_siv_seal(VL_SIV_AES128, key, 0, a, 1, pt, (size_t)plen, out);
 	ok(r == 0, "SIV RFC 5297 A.1: seal");
 	ok_hex(out, 16 + (size_t)plen,
 	       "85632d07c6e8f37f950acd320a2ecc93"
 	       "40c02b9690c4dc04daef7f6afe5c",
 	       "SIV RFC 5297 A.1: output is V || C");
-	r = vl_siv_open(VL_SIV_AES128, key, a, 1, out, 16 + (size_t)plen, back);
+	r = vl_siv_open(VL_SIV_AES128, key, 0, a, 1, out, 16 + (size_t)plen, back);
 	ok(r == 0 && memcmp(back, pt, (size_t)plen) == 0, "SIV RFC 5297 A.1: open");
 	out[20] ^= 0x80;
 	memset(back, 0x55, sizeof(back));
-	r = vl_siv_open(VL_SIV_AES128, key, a, 1, out, 16 + (size_t)plen, back);
+	r = vl_siv_open(VL_SIV_AES128, key, 0, a, 1, out, 16 + (size_t)plen, back);
 	ok(r == -EIO && back[0] == 0, "SIV A.1: modified C fails, output wiped");
 	out[20] ^= 0x80;
 	ad[0][3] ^= 1;
-	ok(vl_siv_open(VL_SIV_AES128, key, a, 1, out, 16 + (size_t)plen, back) == -EIO,
+	ok(vl_siv_open(VL_SIV_AES128, key, 0, a, 1, out, 16 + (size_t)plen, back) == -EIO,
 	   "SIV A.1: modified AD fails");
 
 	/* A.2 */
@@ -135,21 +135,21 @@ static void test_siv(void)
 	plen = unhex("7468697320697320736f6d6520706c61696e7465787420746f20656e6372797074"
 		     "207573696e67205349562d414553",
 		     pt, sizeof(pt));
-	r = vl_siv_seal(VL_SIV_AES128, key, a, 3, pt, (size_t)plen, out);
+	r = vl_siv_seal(VL_SIV_AES128, key, 0, a, 3, pt, (size_t)plen, out);
 	ok(r == 0, "SIV RFC 5297 A.2: seal with three AD components");
 	ok_hex(out, 16 + (size_t)plen,
 	       "7bdb6e3b432667eb06f4d14bff2fbd0f"
 	       "cb900f2fddbe404326601965c889bf17dba77ceb094fa663b7a3f748ba8af829"
 	       "ea64ad544a272e9c485b62a3fd5c0d",
 	       "SIV RFC 5297 A.2: output is V || C");
-	r = vl_siv_open(VL_SIV_AES128, key, a, 3, out, 16 + (size_t)plen, back);
+	r = vl_siv_open(VL_SIV_AES128, key, 0, a, 3, out, 16 + (size_t)plen, back);
 	ok(r == 0 && memcmp(back, pt, (size_t)plen) == 0, "SIV RFC 5297 A.2: open");
 	/* The order of AD components matters (S2V is not commutative). */
 	a[2].p = ad[1];
 	a[2].len = 10;
 	a[1].p = ad[2];
 	a[1].len = 16;
-	ok(vl_siv_open(VL_SIV_AES128, key, a, 3, out, 16 + (size_t)plen, back) == -EIO,
+	ok(vl_siv_open(VL_SIV_AES128, key, 0, a, 3, out, 16 + (size_t)plen, back) == -EIO,
 	   "SIV A.2: swapped AD components fail");
 
 	/* AES-256-SIV (the format's variant), OpenSSL evpciph_aes_siv.txt */
@@ -159,14 +159,23 @@ static void test_siv(void)
 	a[0].len = (size_t)unhex("101112131415161718191a1b1c1d1e1f2021222324252627", ad[0], 64);
 	a[0].p = ad[0];
 	plen = unhex("112233445566778899aabbccddee", pt, sizeof(pt));
-	r = vl_siv_seal(VL_SIV_AES256, key, a, 1, pt, (size_t)plen, out);
+	r = vl_siv_seal(VL_SIV_AES256, key, 0, a, 1, pt, (size_t)plen, out);
 	ok(r == 0, "AES-256-SIV: seal");
 	ok_hex(out, 16 + (size_t)plen, "724dfb2eaf94dbb19b0ba3a299a0801ef3b05a55498ec2552690b89810e4",
 	       "AES-256-SIV: known answer");
-	/* Reusing the thread's SIV context must not carry S2V state between messages. */
-	r = vl_siv_seal(VL_SIV_AES256, key, a, 1, pt, (size_t)plen, back);
+	/* Reusing the thread's SIV context, or its keyed template (gen != 0, first load then
+	 * copy), must not carry S2V state between messages. */
+	r = vl_siv_seal(VL_SIV_AES256, key, 0, a, 1, pt, (size_t)plen, back);
 	ok(r == 0 && memcmp(back, out, 16 + (size_t)plen) == 0,
 	   "AES-256-SIV: the reused context gives the same output again");
+	r = vl_siv_seal(VL_SIV_AES256, key, 99, a, 1, pt, (size_t)plen, back);
+	r |= vl_siv_seal(VL_SIV_AES256, key, 99, a, 1, pt, (size_t)plen, back);
+	ok(r == 0 && memcmp(back, out, 16 + (size_t)plen) == 0,
+	   "AES-256-SIV: the cached keyed template gives the same output");
+	r = vl_siv_open(VL_SIV_AES256, key, 99, a, 1, out, 16 + (size_t)plen, back);
+	r |= vl_siv_open(VL_SIV_AES256, key, 99, a, 1, out, 16 + (size_t)plen, back);
+	ok(r == 0 && memcmp(back, pt, (size_t)plen) == 0,
+	   "AES-256-SIV: open through the cached template (twice)");
 }
 
 /* ---- HKDF-SHA256: RFC 5869 Appendix A, test cases 1 to 3. */
