@@ -152,9 +152,10 @@ static int check_name(const char *name, size_t *len)
 	return 0;
 }
 
-/* Turns backing attributes into plaintext ones. Never fails: a torn ciphertext size
- * reports the whole blocks before the tear (its reads fail with EIO and are logged), so
- * that stat and unlink keep working on damaged files. */
+/* Turns backing attributes into plaintext ones. Never fails, so that stat, rename and
+ * unlink keep working on damaged files: a torn ciphertext size (a torn header, or a last
+ * block of 1 to 28 bytes) reports the intact blocks plus one byte, so that reads up to the
+ * damage work and a read reaching it gets EIO (logged), as for any corrupt block. */
 static void fix_stat(const struct vl_fs *fs, const struct vl_inode *in, struct stat *st)
 {
 	const uint32_t B = vl_vault_block_size(fs->vault);
@@ -164,9 +165,10 @@ static void fix_stat(const struct vl_fs *fs, const struct vl_inode *in, struct s
 	switch (in->type) {
 	case S_IFREG:
 		if (vl_plain_size(csize, B, &size) < 0)
-			size = csize < VL_HEADER_LEN ?
-				       0 :
-				       (csize - VL_HEADER_LEN) / ((uint64_t)B + VL_BLOCK_OVERHEAD) * B;
+			size = (csize < VL_HEADER_LEN ?
+					0 :
+					(csize - VL_HEADER_LEN) / ((uint64_t)B + VL_BLOCK_OVERHEAD) * B) +
+			       1;
 		break;
 	case S_IFLNK:
 		if (vl_object_symlink_size(fs->vault, csize, &size) < 0)
