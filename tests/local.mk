@@ -55,3 +55,6 @@ TESTS += tests/unit/test_kat tests/unit/test_format tests/unit/test_config tests
 
 # ---- veilctl tests, no mount (owned by the veilctl engineer) ----
 TESTS += tests/t10-veilctl-config.sh tests/t10-veilctl-fsck.sh tests/t10-veilctl-export.sh
+
+# ---- the golden vault of format v1 (owned by the lead) ----
+TESTS += tests/t05-golden.sh
