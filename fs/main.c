@@ -137,7 +137,10 @@ static void usage(FILE *f)
 		"    -V, --version                      version\n"
 		"\n"
 		"Without --passfile, --extpass or --masterkey-stdin the password is asked on the\n"
-		"terminal. Other -o options go to FUSE (see below).\n"
+		"terminal. Other -o options go to FUSE (see below). Names and attributes are\n"
+		"cached by the kernel for 1 s (0 with --sharedstorage). From /etc/fstab:\n"
+		"  CIPHERDIR MOUNTPOINT fuse.veilfs passfile=/path/to/file,noauto 0 0\n"
+		"(mount(8) runs mount.fuse3, which runs veilfs from PATH).\n"
 		"\n");
 }
 

@@ -1115,7 +1115,7 @@ static int open_inode(struct vl_fs *fs, struct vl_inode *in, int flags, int fd,
 		/* Always read-write: a write of part of a block needs the old block, and the
 		 * writeback cache reads through write-only opens. */
 		fd = fs->readonly ? -EACCES : reopen(in, O_RDWR);
-		if (fd == -EACCES && acc == O_RDONLY)
+		if (fd == -EACCES && acc == O_RDONLY && !(flags & O_TRUNC))
 			fd = reopen(in, O_RDONLY);
 		if (fd < 0) {
 			free(h);
@@ -1129,7 +1129,9 @@ static int open_inode(struct vl_fs *fs, struct vl_inode *in, int flags, int fd,
 	r = 0;
 	if (!in->content)
 		r = vl_content_new(&in->content, fs->vault, VL_STREAM_CONTENT);
-	if (r == 0 && (flags & O_TRUNC) && acc != O_RDONLY)
+	/* Linux truncates on O_RDONLY|O_TRUNC too, and the kernel (atomic_o_trunc) then
+	 * believes the size is 0: so do we. */
+	if (r == 0 && (flags & O_TRUNC))
 		r = vl_content_truncate(in->content, fd, 0);
 	if (r == 0)
 		in->nopen++;
