@@ -19,7 +19,10 @@ TESTS += \
 	tests/t24-xattr.sh \
 	tests/t25-misc.sh \
 	tests/t30-tamper.sh \
-	tests/t31-options.sh
+	tests/t31-options.sh \
+	tests/t40-programs.sh \
+	tests/t45-fsx.sh \
+	tests/t50-crash.sh
 
 # --- libveilcore unit tests (owner: fs core library) ---
 VL_CORE_TESTS = \
