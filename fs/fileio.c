@@ -167,17 +167,31 @@ ssize_t vl_content_read(struct vl_content *c, int fd, void *buf, size_t len, uin
 	uint64_t csize, psize, end, first, last, final, i, coff;
 	uint8_t *ct = NULL, *tmp = NULL;
 	size_t ctlen, done = 0;
+	bool torn = false;
 	ssize_t n, r;
 
 	r = sizes(c->v, fd, &csize, &psize);
-	if (r < 0)
+	if (r == -EIO && csize > VL_HEADER_LEN) {
+		/* A torn last block (a half-synced or cut file): the complete blocks before it
+		 * stay readable (they were written as non-final blocks); the torn one is block
+		 * q, which fails below. Matches the size stat reports: q * B + 1. */
+		uint64_t q = (csize - VL_HEADER_LEN) / S;
+
+		psize = q * B + 1;
+		torn = true;
+	} else if (r < 0) {
 		return r;
+	}
 	if (len == 0 || off >= psize)
 		return 0;
 	end = psize - off < len ? psize : off + len;
 	first = off / B;
 	last = (end - 1) / B;
 	final = (psize - 1) / B;
+	if (torn && last == final) {
+		vl_log_corrupt_block(fd, final);
+		return -EIO;
+	}
 	r = get_key(c, fd, &fk);
 	if (r < 0)
 		return r;
