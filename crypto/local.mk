@@ -11,4 +11,5 @@ libveilcrypto_a_SOURCES = \
 	crypto/names.c crypto/names.h \
 	crypto/dirid.c crypto/dirid.h \
 	crypto/config.c crypto/config.h \
-	crypto/xattr.c crypto/xattr.h
+	crypto/xattr.c crypto/xattr.h \
+	crypto/conflict.c crypto/conflict.h

@@ -5,12 +5,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../crypto/conflict.h"
 #include "../crypto/dirid.h"
 #include "../crypto/names.h"
+#include "../crypto/secmem.h"
 #include "backing.h"
 #include "dirs.h"
 #include "log.h"
@@ -74,8 +77,9 @@ int vl_ename_make(const struct vl_vault *v, const uint8_t dirid[static VL_DIRID_
 	return 0;
 }
 
-int vl_dir_lookup(const struct vl_vault *v, int dirfd, const uint8_t dirid[static VL_DIRID_LEN],
-		  const char *name, size_t len, struct vl_ename *e, struct stat *st)
+/* The lookup of an entry's own name: the plain kind, then the object kind. */
+static int lookup_plain(const struct vl_vault *v, int dirfd, const uint8_t dirid[static VL_DIRID_LEN],
+			const char *name, size_t len, struct vl_ename *e, struct stat *st)
 {
 	static const enum vl_kind kinds[] = { VL_KIND_PLAIN, VL_KIND_OBJECT };
 	size_t i;
@@ -90,18 +94,169 @@ int vl_dir_lookup(const struct vl_vault *v, int dirfd, const uint8_t dirid[stati
 		if (errno != ENOENT)
 			return -errno;
 	}
+	return -ENOENT;
+}
+
+/* True when sidecar file name in dirfd holds exactly e's full encoded name. */
+static bool sidecar_holds(int dirfd, const char *name, const struct vl_ename *e)
+{
+	char buf[VL_ENCNAME_MAX + 1];
+	ssize_t n = vl_read_small(dirfd, name, buf, sizeof(buf));
+
+	return n == (ssize_t)e->fulllen && memcmp(buf, e->full, e->fulllen) == 0;
+}
+
+/* Turns e (an entry's names) into the names of its conflict copy with provider text s:
+ * the on-disk name gets s, and a long name keeps the copy's own sidecar ('9' hash s) when
+ * one exists with the right contents, else none (the original's is shared). */
+static int conflict_names(int dirfd, struct vl_ename *e, const char *s, size_t slen)
+{
+	size_t dl = strlen(e->disk), sl;
+
+	if (dl + slen > VL_CONFLICT_NAME_MAX)
+		return -ENAMETOOLONG;
+	memcpy(e->disk + dl, s, slen);
+	e->disk[dl + slen] = '\0';
+	e->is_conflict = true;
+	if (e->is_long) {
+		sl = strlen(e->sidecar);
+		if (sl + slen <= VL_CONFLICT_NAME_MAX) {
+			memcpy(e->sidecar + sl, s, slen);
+			e->sidecar[sl + slen] = '\0';
+			if (sidecar_holds(dirfd, e->sidecar, e))
+				return 0;
+		}
+		e->sidecar[0] = '\0';
+	}
+	return 0;
+}
+
+struct cand_ctx {
+	const struct vl_vault *v;
+	int dirfd;
+	const uint8_t *dirid;
+	unsigned found;
+	int err;
+	struct vl_ename e, t;
+	struct stat st;
+};
+
+/* One way the looked-up name could be a display name: P and S. Counts the on-disk conflict
+ * copies E || S that exist, of either kind; more than one is ambiguous (the listing shows
+ * those in the fallback form). */
+static int cand_cb(void *ctx, const char *p, size_t plen, const char *s, size_t slen)
+{
+	static const enum vl_kind kinds[] = { VL_KIND_PLAIN, VL_KIND_OBJECT };
+	struct cand_ctx *c = ctx;
+	enum vl_ondisk ek;
+	struct stat st;
+	size_t el;
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (vl_ename_make(c->v, c->dirid, p, plen, kinds[i], &c->t) < 0)
+			return 0; /* not a valid plaintext name */
+		el = strlen(c->t.disk);
+		if (el + slen > VL_CONFLICT_NAME_MAX)
+			continue;
+		memcpy(c->t.disk + el, s, slen);
+		c->t.disk[el + slen] = '\0';
+		if (fstatat(c->dirfd, c->t.disk, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT || errno == ENAMETOOLONG)
+				continue;
+			c->err = -errno;
+			return 1;
+		}
+		/* Exactly what the listing calls a conflict copy (not junk such as an rclone
+		 * ".partial" file, whose name would otherwise parse). */
+		if (vl_conflict_split(c->t.disk, el + slen, &ek) != el)
+			continue;
+		c->t.disk[el] = '\0';
+		if (conflict_names(c->dirfd, &c->t, s, slen) < 0)
+			continue;
+		if (++c->found == 1) {
+			c->e = c->t;
+			c->st = st;
+		} else {
+			return 1; /* ambiguous: shown in the fallback form only */
+		}
+	}
+	return 0;
+}
+
+struct fb_ctx {
+	const char *name;
+	size_t len;
+	bool found;
+	struct vl_ename e;
+};
+
+static int fb_cb(void *ctx, const struct vl_dirent *de)
+{
+	struct fb_ctx *c = ctx;
+
+	if (!de->conflict || de->namelen != c->len || memcmp(de->name, c->name, c->len) != 0)
+		return 0;
+	c->e = *de->conflict;
+	c->found = true;
+	return 1;
+}
+
+int vl_dir_lookup(const struct vl_vault *v, int dirfd, const uint8_t dirid[static VL_DIRID_LEN],
+		  const char *name, size_t len, struct vl_ename *e, struct stat *st)
+{
+	int r;
+
+	r = lookup_plain(v, dirfd, dirid, name, len, e, st);
+	if (r != -ENOENT)
+		return r;
+	if (vl_conflict_is_fallback(name, len)) {
+		/* Rare (collisions, overlong display names): list the directory. */
+		struct fb_ctx *fc = calloc(1, sizeof(*fc));
+
+		if (!fc)
+			return -ENOMEM;
+		fc->name = name;
+		fc->len = len;
+		r = vl_dir_list(v, dirfd, dirid, fb_cb, fc);
+		if (r >= 0 && fc->found) {
+			r = fstatat(dirfd, fc->e.disk, st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+			if (r == 0)
+				*e = fc->e;
+		} else if (r >= 0) {
+			r = -ENOENT;
+		}
+		free(fc);
+		if (r != -ENOENT)
+			return r;
+	} else {
+		struct cand_ctx *c = calloc(1, sizeof(*c));
+
+		if (!c)
+			return -ENOMEM;
+		c->v = v;
+		c->dirfd = dirfd;
+		c->dirid = dirid;
+		(void)vl_conflict_candidates(name, len, VL_CONFLICT_LOOKUP_MAX, cand_cb, c);
+		r = c->err ? c->err : c->found == 1 ? 0 : -ENOENT;
+		if (r == 0) {
+			*e = c->e;
+			*st = c->st;
+		}
+		free(c);
+		if (r != -ENOENT)
+			return r;
+	}
 	/* Not found: leave the plain kind's names in *e, what a create needs. */
 	r = vl_ename_make(v, dirid, name, len, VL_KIND_PLAIN, e);
 	return r < 0 ? r : -ENOENT;
 }
-
 int vl_dir_put_sidecar(int dirfd, const struct vl_ename *e)
 {
 	char old[VL_ENCNAME_MAX + 1];
 	ssize_t n;
 	int r;
 
-	if (!e->is_long)
+	if (!e->is_long || !e->sidecar[0])
 		return 0;
 	r = vl_write_atomic(dirfd, e->sidecar, e->full, e->fulllen, VL_HELPER_MODE, true);
 	if (r != -EEXIST)
@@ -117,7 +272,7 @@ int vl_dir_put_sidecar(int dirfd, const struct vl_ename *e)
 
 int vl_dir_drop_sidecar(int dirfd, const struct vl_ename *e)
 {
-	if (!e->is_long)
+	if (!e->is_long || !e->sidecar[0])
 		return 0;
 	if (unlinkat(dirfd, e->sidecar, 0) < 0 && errno != ENOENT)
 		return -errno;
@@ -181,6 +336,21 @@ out:
 	return r;
 }
 
+/* Reads and checks the sidecar named side (NUL-terminated) of long name ln; enc receives the
+ * full encoded name. Returns its length or -errno. */
+static ssize_t read_sidecar(const struct vl_vault *v, int dfd, const char *ln, const char *side,
+			    char enc[static VL_ENCNAME_MAX + 1])
+{
+	ssize_t n = vl_read_small(dfd, side, enc, VL_ENCNAME_MAX);
+
+	if (n < 0)
+		return n;
+	enc[n] = '\0';
+	if (vl_name_sidecar_check(ln, enc, (size_t)n) < 0 || (size_t)n <= vl_vault_name_max(v))
+		return -EIO;
+	return n;
+}
+
 /* Decrypts one listed name. Returns the plaintext length or -errno (logged). */
 static int list_one(const struct vl_vault *v, int dfd, const uint8_t dirid[static VL_DIRID_LEN],
 		    const char *dname, size_t dlen, char *plain, size_t cap, enum vl_kind *kind)
@@ -204,17 +374,12 @@ static int list_one(const struct vl_vault *v, int dfd, const uint8_t dirid[stati
 	case VL_ONDISK_LONG:
 		memcpy(side, dname, VL_LONGNAME_LEN + 1);
 		side[0] = VL_MARK_SIDECAR;
-		n = vl_read_small(dfd, side, enc, VL_ENCNAME_MAX);
+		n = read_sidecar(v, dfd, dname, side, enc);
 		if (n < 0) {
 			vl_log_bad_entry(dfd, dname, n == -ENOENT ? "missing long-name sidecar"
-								: "unreadable long-name sidecar");
+					 : n == -EIO	  ? "bad long-name sidecar"
+							  : "unreadable long-name sidecar");
 			return n == -ENOENT ? -EIO : (int)n;
-		}
-		enc[n] = '\0';
-		if (vl_name_sidecar_check(dname, enc, (size_t)n) < 0 ||
-		    (size_t)n <= vl_vault_name_max(v)) {
-			vl_log_bad_entry(dfd, dname, "bad long-name sidecar");
-			return -EIO;
 		}
 		full = enc;
 		fulllen = (size_t)n;
@@ -228,9 +393,143 @@ static int list_one(const struct vl_vault *v, int dfd, const uint8_t dirid[stati
 	return r;
 }
 
+/* A conflict copy found by a listing, shown once the whole directory has been read. */
+struct pend {
+	struct vl_ename e;
+	char plain[256];
+	size_t plen;
+	size_t elen; /* where the provider's text starts in e.disk */
+	size_t dlen;
+	unsigned char d_type;
+	uint64_t d_ino;
+	bool fallback;
+	char disp[VL_CONFLICT_NAME_MAX + 1];
+	size_t displen;
+};
+
+/* Parses and decrypts a conflict copy's on-disk name into p. -ENOENT quietly when dname
+ * is not one (junk, foreign, a copy of a sidecar), else 0 or -errno (logged). */
+static int list_conflict(const struct vl_vault *v, int dfd, const uint8_t dirid[static VL_DIRID_LEN],
+			 const char *dname, size_t dlen, struct pend *p)
+{
+	char ln[VL_LONGNAME_LEN + 1];
+	enum vl_ondisk ek;
+	enum vl_kind kind;
+	ssize_t n;
+	size_t el;
+	int r;
+
+	el = vl_conflict_split(dname, dlen, &ek);
+	if (el == 0 || ek == VL_ONDISK_SIDECAR)
+		return -ENOENT;
+	memset(&p->e, 0, sizeof(p->e));
+	if (ek == VL_ONDISK_SHORT) {
+		if (el > vl_vault_name_max(v)) {
+			vl_log_bad_entry(dfd, dname, "conflict copy of a short name longer than name_max");
+			return -EIO;
+		}
+		memcpy(p->e.full, dname, el);
+		p->e.full[el] = '\0';
+		p->e.fulllen = el;
+	} else {
+		memcpy(ln, dname, VL_LONGNAME_LEN);
+		ln[VL_LONGNAME_LEN] = '\0';
+		/* The copy's own sidecar ('9' hash S) if the client copied it too, else the
+		 * original's: both hold the same bytes, since the name is their hash. */
+		memcpy(p->e.sidecar, dname, dlen + 1);
+		p->e.sidecar[0] = VL_MARK_SIDECAR;
+		n = read_sidecar(v, dfd, ln, p->e.sidecar, p->e.full);
+		if (n < 0) {
+			char sc[VL_LONGNAME_LEN + 1];
+
+			memcpy(sc, ln, sizeof(sc));
+			sc[0] = VL_MARK_SIDECAR;
+			p->e.sidecar[0] = '\0';
+			n = read_sidecar(v, dfd, ln, sc, p->e.full);
+		}
+		if (n < 0) {
+			vl_log_bad_entry(dfd, dname, "conflict copy of a long name without a valid sidecar");
+			return n == -ENOENT ? -EIO : (int)n;
+		}
+		p->e.fulllen = (size_t)n;
+		p->e.is_long = true;
+	}
+	r = vl_name_decrypt(vl_vault_keys(v), dirid, p->e.full, p->e.fulllen, p->plain,
+			    sizeof(p->plain), &kind);
+	if (r < 0) {
+		vl_log_bad_entry(dfd, dname, "undecryptable conflict copy");
+		return r;
+	}
+	p->plen = (size_t)r;
+	p->e.kind = kind;
+	p->e.is_conflict = true;
+	memcpy(p->e.disk, dname, dlen + 1);
+	p->elen = el;
+	p->dlen = dlen;
+	return 0;
+}
+
+/* Gives every pending conflict copy its display name (FORMAT.md §4.2): the provider's text
+ * before the extension, or the fallback form when that is too long, names an existing
+ * entry, or is shared by two copies. Then passes them to cb. */
+static int list_pending(const struct vl_vault *v, int fd, const uint8_t dirid[static VL_DIRID_LEN],
+			struct pend *pd, size_t np, int (*cb)(void *ctx, const struct vl_dirent *de),
+			void *ctx)
+{
+	struct vl_ename tmp;
+	struct stat st;
+	size_t i, j;
+	int n, r;
+
+	for (i = 0; i < np; i++) {
+		struct pend *p = &pd[i];
+
+		n = vl_conflict_display(p->plain, p->plen, p->e.disk + p->elen, p->dlen - p->elen,
+					p->disp, sizeof(p->disp));
+		p->fallback = n < 0 || lookup_plain(v, fd, dirid, p->disp, (size_t)n, &tmp, &st) == 0;
+		p->displen = n < 0 ? 0 : (size_t)n;
+	}
+	for (i = 0; i < np; i++)
+		for (j = i + 1; j < np; j++)
+			if (pd[i].displen && pd[i].displen == pd[j].displen &&
+			    !memcmp(pd[i].disp, pd[j].disp, pd[i].displen))
+				pd[i].fallback = pd[j].fallback = true;
+	for (i = 0; i < np; i++) {
+		struct pend *p = &pd[i];
+		struct vl_dirent de;
+
+		if (p->fallback) {
+			n = vl_conflict_fallback(p->plain, p->plen, p->e.disk + p->elen,
+						 p->dlen - p->elen, p->e.disk, p->dlen, p->disp,
+						 sizeof(p->disp));
+			if (n < 0)
+				continue;
+			p->displen = (size_t)n;
+		}
+		memset(&de, 0, sizeof(de));
+		de.name = p->disp;
+		de.namelen = p->displen;
+		de.disk = p->e.disk;
+		de.kind = p->e.kind;
+		de.d_type = p->d_type;
+		de.d_ino = p->d_ino;
+		de.orig = p->plain;
+		de.origlen = p->plen;
+		de.suffix = p->e.disk + p->elen;
+		de.suffixlen = p->dlen - p->elen;
+		de.conflict = &p->e;
+		r = cb(ctx, &de);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
 int vl_dir_list(const struct vl_vault *v, int dirfd, const uint8_t dirid[static VL_DIRID_LEN],
 		int (*cb)(void *ctx, const struct vl_dirent *de), void *ctx)
 {
+	struct pend *pd = NULL, *p;
+	size_t np = 0, cap = 0;
 	char plain[256];
 	struct dirent *d;
 	DIR *dir = NULL;
@@ -263,8 +562,35 @@ int vl_dir_list(const struct vl_vault *v, int dirfd, const uint8_t dirid[static 
 			continue;
 		dlen = strlen(d->d_name);
 		n = list_one(v, fd, dirid, d->d_name, dlen, plain, sizeof(plain), &kind);
+		if (n == -ENOENT) {
+			/* Not an entry of ours: maybe a sync client's conflict copy of one. */
+			if (np == cap) {
+				size_t ncap = cap ? cap * 2 : 8;
+
+				if (ncap > VL_CONFLICT_LIST_MAX)
+					ncap = VL_CONFLICT_LIST_MAX;
+				if (np == ncap) {
+					vl_log_bad_entry(fd, d->d_name, "too many conflict copies in one directory");
+					continue;
+				}
+				p = realloc(pd, ncap * sizeof(*pd));
+				if (!p) {
+					r = -ENOMEM;
+					break;
+				}
+				pd = p;
+				cap = ncap;
+			}
+			if (list_conflict(v, fd, dirid, d->d_name, dlen, &pd[np]) == 0) {
+				pd[np].d_type = d->d_type;
+				pd[np].d_ino = d->d_ino;
+				np++;
+			}
+			continue;
+		}
 		if (n < 0)
-			continue; /* logged (or quietly not ours) */
+			continue; /* logged */
+		memset(&de, 0, sizeof(de));
 		de.name = plain;
 		de.namelen = (size_t)n;
 		de.disk = d->d_name;
@@ -275,6 +601,11 @@ int vl_dir_list(const struct vl_vault *v, int dirfd, const uint8_t dirid[static 
 		if (r != 0)
 			break;
 	}
+	if (r == 0 && np > 0)
+		r = list_pending(v, fd, dirid, pd, np, cb, ctx);
+	if (pd)
+		vl_wipe(pd, cap * sizeof(*pd));
+	free(pd);
 	closedir(dir);
 	return r;
 }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "../crypto/common.h"
+#include "../crypto/conflict.h"
 #include "../crypto/names.h"
 
 struct vl_vault;
@@ -19,8 +20,14 @@ struct vl_ename {
 	char full[VL_ENCNAME_MAX + 1]; /* full encoded name, marker included */
 	size_t fulllen;
 	char disk[VL_ENCNAME_MAX + 1]; /* name in the backing dir: full, or the long name */
-	char sidecar[VL_LONGNAME_LEN + 1]; /* sidecar name when is_long, else "" */
+	/* Sidecar name when is_long, else "". A conflict copy of a long name ('8' hash S) has
+	 * its own sidecar ('9' hash S) when the sync client copied that one too; when it shares
+	 * the original's, this is "": removing the copy must not remove the original's. */
+	char sidecar[VL_CONFLICT_NAME_MAX + 1];
 	bool is_long;
+	/* A sync client's conflict copy: disk is full (or the long name) followed by the
+	 * provider's text (docs/SYNC.md); full is the original entry's encoded name. */
+	bool is_conflict;
 	enum vl_kind kind;
 };
 
@@ -35,7 +42,12 @@ int vl_dir_read_id(const struct vl_vault *v, int dirfd, const uint8_t *parent_id
 int vl_ename_make(const struct vl_vault *v, const uint8_t dirid[static VL_DIRID_LEN],
 		  const char *name, size_t len, enum vl_kind kind, struct vl_ename *e) VL_MUST_CHECK;
 /* Finds plaintext name in dirfd: tries the plain kind, then the object kind. Fills *e and
- * *st (fstatat, AT_SYMLINK_NOFOLLOW). 0, -ENOENT, or -errno. */
+ * *st (fstatat, AT_SYMLINK_NOFOLLOW). When neither exists, resolves name as the display name
+ * of a conflict copy (as vl_dir_list shows it): only names with an ASCII space or punctuation
+ * character after their first byte cost anything more (at most VL_CONFLICT_LOOKUP_MAX
+ * candidate splits, two encryptions and two fstatat each; a fallback-form name lists the
+ * directory). Then e->is_conflict is set and e->disk is the copy's on-disk name.
+ * 0, -ENOENT (with the plain kind's names of name in *e), or -errno. */
 int vl_dir_lookup(const struct vl_vault *v, int dirfd, const uint8_t dirid[static VL_DIRID_LEN],
 		  const char *name, size_t len, struct vl_ename *e, struct stat *st) VL_MUST_CHECK;
 /* For a long name, writes the sidecar atomically (before the entry is created). No-op for
@@ -50,19 +62,34 @@ int vl_dir_drop_sidecar(int dirfd, const struct vl_ename *e) VL_MUST_CHECK;
 int vl_dir_make(const struct vl_vault *v, int parentfd, const uint8_t parent_id[static VL_DIRID_LEN],
 		const struct vl_ename *e, mode_t mode, uint8_t id[static VL_DIRID_LEN]) VL_MUST_CHECK;
 
+/* Most candidate splits a lookup of a display name tries (vl_conflict_candidates). */
+#define VL_CONFLICT_LOOKUP_MAX 32
+/* Most conflict copies listed in one directory (more are skipped and logged). */
+#define VL_CONFLICT_LIST_MAX 4096
+
 /* One listed entry. */
 struct vl_dirent {
-	const char *name; /* plaintext, NUL-terminated */
+	const char *name; /* plaintext (a conflict copy's display name), NUL-terminated */
 	size_t namelen;
 	const char *disk; /* on-disk name */
 	enum vl_kind kind;
 	unsigned char d_type; /* backing d_type (DT_REG, DT_DIR, DT_UNKNOWN ...) */
 	uint64_t d_ino;	      /* backing inode number */
+	/* Conflict copies only (else NULL/0): the original's plaintext name, the provider's
+	 * text, and the copy's names as vl_dir_lookup returns them. */
+	const char *orig;
+	size_t origlen;
+	const char *suffix;
+	size_t suffixlen;
+	const struct vl_ename *conflict;
 };
 /* Lists directory dirfd (ID dirid): calls cb for every entry whose name decrypts (short
- * names, and long names whose sidecar verifies). Reserved names, sidecars and foreign
- * files are skipped quietly; undecryptable names are skipped and logged once. Never writes.
- * cb returns 0 to continue, or non-zero to stop (returned). 0 or -errno. */
+ * names, and long names whose sidecar verifies), then for every conflict copy (FORMAT.md
+ * §4.2, docs/SYNC.md) under its display name: the provider's text inserted before the
+ * extension, or the fallback form when that collides with an entry or another copy or
+ * exceeds 255 bytes. Reserved names, sidecars, junk and other foreign files are skipped
+ * quietly; undecryptable names are skipped and logged once. Never writes. cb returns 0 to
+ * continue, or non-zero to stop (returned). 0 or -errno. */
 int vl_dir_list(const struct vl_vault *v, int dirfd, const uint8_t dirid[static VL_DIRID_LEN],
 		int (*cb)(void *ctx, const struct vl_dirent *de), void *ctx) VL_MUST_CHECK;
 
