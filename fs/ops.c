@@ -1008,7 +1008,9 @@ static int do_rename(struct vl_fs *fs, struct vl_inode *od, const char *oname, s
 	r = vl_ename_make(fs->vault, nd->dirid, nname, nlen, src.kind, &ndst);
 	if (r < 0)
 		return r;
-	same_kind = have_dst && dst.kind == src.kind;
+	/* The target is replaced in place only when it has the new name's on-disk name: not
+	 * when it is of the other kind, nor when it is a conflict copy shown under this name. */
+	same_kind = have_dst && dst.kind == src.kind && !strcmp(dst.disk, ndst.disk);
 	if (have_dst && S_ISDIR(dstst.st_mode)) {
 		/* The backing target holds veilfs.dirid: it must go first (and come back if the
 		 * rename fails). */
@@ -1474,6 +1476,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		const struct vl_snapent *s = &d->ents[i];
 		struct fuse_entry_param ep;
 		struct vl_ename e;
+		struct stat est;
 		size_t sz;
 
 		memset(&ep, 0, sizeof(ep));
@@ -1484,9 +1487,14 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		} else {
 			/* Every entry but . and .. carries a lookup. An entry whose lookup fails
 			 * (removed meanwhile, unreadable object) goes out without attributes. */
+			/* A conflict copy's listed name is not its encrypted name: fall back to
+			 * a full lookup, which resolves display names. */
 			if (i >= 2 &&
 			    (vl_ename_make(fs->vault, dir->dirid, s->name, strlen(s->name), s->kind,
 					   &e) < 0 ||
+			     lookup_ename(fs, dir, &e, &ep) < 0) &&
+			    (vl_dir_lookup(fs->vault, dir->fd, dir->dirid, s->name, strlen(s->name),
+					   &e, &est) < 0 ||
 			     lookup_ename(fs, dir, &e, &ep) < 0)) {
 				memset(&ep, 0, sizeof(ep));
 				ep.attr.st_ino = (ino_t)s->d_ino;
