@@ -36,6 +36,29 @@ fi
 cd / || true
 vl_remount || bail "remount failed"
 ok "after a remount, every fsx tree on the mount equals its reference" diff -r "$MNT" "$REF"
+
+# --sharedstorage: no writeback cache, no attribute cache (other kernel paths).
+cd / || true
+vl_umount
+vl_mount --sharedstorage || bail "veilfs --sharedstorage did not mount"
+fsx_run "fsx seed 5 on a --sharedstorage mount, $((OPS / 2)) ops" -s 5 -n $((OPS / 2))
+fsx_run "fsx seed 6 on a --sharedstorage mount, 2 threads" -s 6 -n $((OPS / 4)) -t 2
+cd / || true
+vl_umount
+
+# A vault with 64 KiB blocks.
+CIPHER=$VL_TMP/cipher64
+mkdir -p "$CIPHER"
+vl_init --block-size 65536 || bail "veilctl init --block-size 65536 failed: $(cat "$VL_TMP/init.out")"
+B=$(vl_block_size)
+is "the second vault has 64 KiB blocks" 65536 "$B"
+REF=$VL_TMP/ref64
+mkdir -p "$REF"
+vl_mount || bail "veilfs did not mount the 64 KiB vault"
+fsx_run "fsx seed 7 on 64 KiB blocks, files up to 1 MiB" -s 7 -n $((OPS / 2)) -m 1048576
+cd / || true
+vl_remount || bail "remount failed"
+ok "64 KiB vault: after a remount the tree equals its reference" diff -r "$MNT" "$REF"
 ok "the same seed replays the same operations (seed 1 log equals itself)" \
 	sh -c '"$1" -v -b "$2" -s 11 -n 300 "$3" "$4" 2>"$5/l1" >/dev/null &&
 		mkdir "$5/r2" "$5/r3" && "$1" -v -b "$2" -s 11 -n 300 "$5/r2" "$5/r3" 2>"$5/l2" >/dev/null &&
