@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "crypto/base32.h"
+#include "crypto/conflict.h"
 #include "crypto/dirid.h"
 #include "crypto/keys.h"
 #include "crypto/names.h"
@@ -26,6 +27,19 @@ static void setup(void)
 		master[i] = (uint8_t)i;
 	if (vl_keys_new(&keys, master) != 0 || vl_dirid_root(keys, root) != 0)
 		abort();
+}
+
+static int fuzz_found;
+
+/* Candidate callback: finds the (p, s) split the display name was built from. */
+static int fuzz_cand(void *ctx, const char *p, size_t plen, const char *sfx, size_t slen)
+{
+	const char *orig = ctx;
+
+	(void)sfx;
+	if (memcmp(p, orig, plen) == 0 && plen + slen > plen && !memcmp(sfx, orig + plen, slen))
+		fuzz_found = 1;
+	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -80,6 +94,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (ll != VL_LONGNAME_LEN || vl_name_classify(nul + 1, cl) != VL_ONDISK_SHORT ||
 			    vl_name_long(nul + 1, cl, ln) != 0 || memcmp(ln + 1, s + 1, VL_LONGNAME_LEN - 1) != 0)
 				abort();
+		}
+	}
+
+	/* Conflict-copy grammar: a split gives an encoded prefix and a valid provider text;
+	 * a display name built from the input is found again among its candidates. */
+	{
+		enum vl_ondisk ek;
+		size_t el = vl_conflict_split(s, size, &ek);
+		static char disp[VL_CONFLICT_NAME_MAX + 1];
+
+		if (el > 0 && (el >= size || vl_name_classify(s, el) != ek || !vl_conflict_suffix_ok(s + el, size - el) ||
+			       vl_conflict_is_junk(s, size)))
+			abort();
+		if (size > 1 && size <= 200 && vl_conflict_suffix_ok(s + size / 2, size - size / 2) &&
+		    !memchr(s, '\0', size / 2) && !memchr(s, '/', size / 2)) {
+			n = vl_conflict_display(s, size / 2, s + size / 2, size - size / 2, disp, sizeof(disp));
+			if (n < 0 || (size_t)n != size)
+				abort();
+			(void)vl_conflict_candidates(disp, (size_t)n, VL_CONFLICT_NAME_MAX, fuzz_cand, (void *)s);
+			if (!fuzz_found)
+				abort();
+			fuzz_found = 0;
 		}
 	}
 	return 0;

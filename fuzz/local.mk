@@ -8,12 +8,12 @@ VL_FUZZ_CRYPTO_SRCS = \
 	$(srcdir)/crypto/secmem.c $(srcdir)/crypto/aead.c $(srcdir)/crypto/kdf.c \
 	$(srcdir)/crypto/keys.c $(srcdir)/crypto/content.c $(srcdir)/crypto/base32.c \
 	$(srcdir)/crypto/names.c $(srcdir)/crypto/dirid.c $(srcdir)/crypto/config.c \
-	$(srcdir)/crypto/xattr.c
+	$(srcdir)/crypto/xattr.c $(srcdir)/crypto/conflict.c
 VL_FUZZ_CRYPTO_HDRS = \
 	$(srcdir)/crypto/common.h $(srcdir)/crypto/keys_internal.h $(srcdir)/crypto/secmem.h \
 	$(srcdir)/crypto/kdf.h $(srcdir)/crypto/keys.h $(srcdir)/crypto/content.h \
 	$(srcdir)/crypto/base32.h $(srcdir)/crypto/names.h $(srcdir)/crypto/dirid.h \
-	$(srcdir)/crypto/config.h $(srcdir)/crypto/xattr.h
+	$(srcdir)/crypto/config.h $(srcdir)/crypto/xattr.h $(srcdir)/crypto/conflict.h
 VL_FUZZ_CFLAGS = -std=gnu11 -g -O1 -pthread -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -I$(top_srcdir) -I$(top_builddir) $(CRYPTO_CFLAGS)
 VL_FUZZ_LINK = $(FUZZ_CC) $(VL_FUZZ_CFLAGS) -o $@ $(VL_FUZZ_CRYPTO_SRCS)

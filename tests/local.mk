@@ -61,3 +61,9 @@ TESTS += tests/t10-veilctl-config.sh tests/t10-veilctl-fsck.sh tests/t10-veilctl
 
 # ---- the golden vault of format v1 (owned by the lead) ----
 TESTS += tests/t05-golden.sh
+
+# ---- sync: conflict copies, partial sync, several devices, real sync engines (owner: sync engineer) ----
+check_PROGRAMS += tests/unit/test_conflict
+tests_unit_test_conflict_SOURCES = tests/unit/test_conflict.c tests/unit/tap.h
+tests_unit_test_conflict_LDADD = $(VL_UNIT_LDADD)
+TESTS += tests/unit/test_conflict

@@ -187,7 +187,7 @@ int main(void)
 		ok(r > 0 && vl_name_classify(enc, (size_t)r) == VL_ONDISK_SHORT,
 		   "a name encrypted for another directory classifies as short");
 		touch(rootfd, enc);
-		/* A conflict copy of a real name: foreign, skipped. */
+		/* A conflict copy of a real name: listed under its display name (issue 5). */
 		{
 			char cc[VL_ENCNAME_MAX + 32];
 
@@ -198,7 +198,8 @@ int main(void)
 	memset(&s, 0, sizeof(s));
 	r = vl_dir_list(v, rootfd, root, collect, &s);
 	longname[254] = 'z';
-	ok(r == 0 && s.n == 4, "root lists exactly 4 entries (got %d)", s.n);
+	ok(r == 0 && s.n == 5, "root lists exactly 5 entries (got %d)", s.n);
+	ok(has(&s, "alpha (conflicted copy)", VL_KIND_PLAIN), "conflict copy of alpha listed");
 	ok(has(&s, "alpha", VL_KIND_PLAIN), "alpha listed");
 	ok(has(&s, longname, VL_KIND_PLAIN), "long-named directory listed with its 255-byte name");
 	longname[254] = 'f';
@@ -211,15 +212,15 @@ int main(void)
 	/* Damaged sidecar: the long entry is skipped. */
 	ok(vl_write_atomic(rootfd, ef.sidecar, "abc", 3, 0444, false) == 0, "damage the file's sidecar");
 	memset(&s, 0, sizeof(s));
-	ok(vl_dir_list(v, rootfd, root, collect, &s) == 0 && s.n == 3 && !has(&s, longname, VL_KIND_PLAIN),
+	ok(vl_dir_list(v, rootfd, root, collect, &s) == 0 && s.n == 4 && !has(&s, longname, VL_KIND_PLAIN),
 	   "entry with a bad sidecar is skipped");
 	ok(vl_dir_put_sidecar(rootfd, &ef) == 0, "put_sidecar repairs a damaged sidecar");
 	memset(&s, 0, sizeof(s));
-	ok(vl_dir_list(v, rootfd, root, collect, &s) == 0 && s.n == 4, "listed again after repair");
+	ok(vl_dir_list(v, rootfd, root, collect, &s) == 0 && s.n == 5, "listed again after repair");
 	ok(vl_dir_drop_sidecar(rootfd, &ef) == 0 && vl_dir_drop_sidecar(rootfd, &ef) == 0,
 	   "drop_sidecar twice: missing is not an error");
 	memset(&s, 0, sizeof(s));
-	ok(vl_dir_list(v, rootfd, root, collect, &s) == 0 && s.n == 3, "entry without sidecar skipped");
+	ok(vl_dir_list(v, rootfd, root, collect, &s) == 0 && s.n == 4, "entry without sidecar skipped");
 
 	/* Names inside alpha are bound to alpha's ID: alpha's child does not decrypt at root. */
 	{
