@@ -11,7 +11,8 @@
  * Operations: writes at random offsets and sizes (block-straddling, exact blocks, far past
  * the end), O_APPEND writes, truncate up and down (by fd and by path), shared-mmap writes and
  * reads, reads, rename (new name, over another file, across directories, long names), hard
- * links, unlink (also of open files), fsync/fdatasync, close and reopen (O_APPEND, O_TRUNC).
+ * links, unlink (also of open files), fsync/fdatasync, close and reopen (O_APPEND, O_TRUNC),
+ * fallocate, reads through a fresh fd, and renames of a directory holding open files.
  *
  * Every decision comes from one PRNG per thread seeded from -s, and is taken from the state of
  * the reference side only, so a run replays exactly from its seed (on empty directories).
@@ -859,6 +860,97 @@ static void op_reopen(struct ctx *c, unsigned i)
 	open_slot(c, sl, extra);
 }
 
+/* fallocate mode 0: may grow the file, never changes data. */
+static void op_fallocate(struct ctx *c, unsigned i)
+{
+	struct slot *sl = &c->slot[i];
+	uint64_t size, off, len;
+	long r[NSIDES];
+	int e[NSIDES], s;
+
+	need_open(c, i);
+	size = ref_size(c, sl);
+	off = rndn(c, size + opt_bs);
+	len = 1 + rndn(c, 2 * opt_bs);
+	if (off + len > opt_maxsize + opt_bs) {
+		off = rndn(c, size + 1);
+		len = 1;
+	}
+	logop(c, "fallocate slot %u '%s' off %" PRIu64 " len %" PRIu64 " (size %" PRIu64 ")", i,
+	      sl->name, off, len, size);
+	for (s = 0; s < NSIDES; s++) {
+		errno = 0;
+		r[s] = fallocate(sl->fd[s], 0, (off_t)off, (off_t)len);
+		e[s] = errno;
+	}
+	same_result(c, "fallocate", r, e);
+}
+
+/* A read through a second, freshly opened fd: what one fd wrote, another must see. */
+static void op_fresh_read(struct ctx *c, unsigned i)
+{
+	struct slot *sl = &c->slot[i];
+	uint64_t size, off, len;
+	long r[NSIDES];
+	int e[NSIDES], fd[NSIDES], s;
+
+	if (!sl->named) {
+		op_read(c, i);
+		return;
+	}
+	size = ref_size(c, sl);
+	off = rndn(c, size + 1);
+	len = 1 + rndn(c, 4 * opt_bs);
+	logop(c, "read via a new fd slot %u '%s' off %" PRIu64 " len %" PRIu64 " (size %" PRIu64 ")",
+	      i, sl->name, off, len, size);
+	for (s = 0; s < NSIDES; s++) {
+		errno = 0;
+		fd[s] = openat(c->dfd[s][sl->dir], sl->name, O_RDONLY | O_CLOEXEC);
+		r[s] = fd[s];
+		e[s] = errno;
+	}
+	same_status(c, "open O_RDONLY", r, e);
+	if (fd[0] < 0)
+		return;
+	ensure_rbuf(c, (size_t)len);
+	for (s = 0; s < NSIDES; s++) {
+		errno = 0;
+		r[s] = pread(fd[s], c->rbuf[s], (size_t)len, (off_t)off);
+		e[s] = errno;
+		close(fd[s]);
+	}
+	same_result(c, "pread (new fd)", r, e);
+	if (r[0] > 0)
+		compare_bytes(c, "pread (new fd)", c->rbuf[0], c->rbuf[1], (size_t)r[0], off);
+}
+
+/* Renames the subdirectory while files in it may be open; the dir fds follow it. */
+static void op_dir_rename(struct ctx *c)
+{
+	char np[NSIDES][PATH_MAX];
+	long r[NSIDES];
+	int e[NSIDES], s;
+	char nm[64];
+
+	c->namegen++;
+	snprintf(nm, sizeof(nm), "sub.%" PRIu64, c->namegen);
+	logop(c, "rename directory %s -> %s", strrchr(c->dpath[1][1], '/') + 1, nm);
+	for (s = 0; s < NSIDES; s++) {
+		if ((size_t)snprintf(np[s], PATH_MAX, "%s/%s", c->dpath[s][0], nm) >= PATH_MAX)
+			die("path too long");
+		errno = 0;
+		r[s] = rename(c->dpath[s][1], np[s]);
+		e[s] = errno;
+	}
+	same_result(c, "rename (directory)", r, e);
+	if (r[0] < 0)
+		return;
+	for (s = 0; s < NSIDES; s++)
+		memcpy(c->dpath[s][1], np[s], PATH_MAX);
+	compare_listing(c, 0);
+	compare_listing(c, 1);
+}
+
 static void op_shared(struct ctx *c)
 {
 	uint64_t span = c->sh_hi - c->sh_lo, off, len;
@@ -914,9 +1006,16 @@ static void *run(void *arg)
 			op_unlink(c, i);
 		else if (w < 79)
 			op_sync(c, i);
-		else if (w < 89)
+		else if (w < 86)
 			op_reopen(c, i);
-		else if (w < 95) {
+		else if (w < 88)
+			op_fallocate(c, i);
+		else if (w < 91)
+			op_fresh_read(c, i);
+		else if (w < 92) {
+			op_dir_rename(c);
+			continue;
+		} else if (w < 95) {
 			op_shared(c);
 			continue;
 		} else if (w < 96) {
