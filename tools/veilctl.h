@@ -94,5 +94,6 @@ int cmd_export(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_encrypt_path(int argc, char **argv);
 int cmd_decrypt_path(int argc, char **argv);
+int cmd_conflicts(int argc, char **argv);
 
 #endif

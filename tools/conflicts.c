@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* veilctl conflicts: lists the conflict copies that sync clients made (docs/SYNC.md) with
+ * plaintext paths, and with --resolve-identical removes the copies whose plaintext is
+ * byte-identical to the original's. XXH3 is a prefilter only: a copy is removed after a
+ * full byte comparison, never on a hash match alone. Run it while the vault is not mounted
+ * and the sync client is paused. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "../crypto/conflict.h"
+#include "../crypto/secmem.h"
+#include "../fs/backing.h"
+#include "../fs/fileio.h"
+#include "../fs/log.h"
+#include "../fs/vault.h"
+#include "veilctl.h"
+
+static const char conflicts_usage[] =
+	"veilctl conflicts [--resolve-identical] [--passfile FILE | --extpass CMD] CIPHERDIR";
+
+#define CMP_CHUNK (256 * 1024)
+#define MAX_DEPTH 256
+
+struct ent {
+	char *name, *orig, *suffix;
+	struct vl_ename e; /* names (for a conflict copy: the copy's) */
+	bool is_conflict;
+	enum vl_kind kind;
+};
+
+struct ents {
+	struct ent *v;
+	size_t n, cap;
+	const struct vl_vault *vault;
+	const uint8_t *dirid;
+};
+
+struct cx {
+	struct vl_vault *v;
+	bool resolve;
+	unsigned long found, removed, errors;
+	struct vc_path path;
+};
+
+static int collect(void *ctx, const struct vl_dirent *de)
+{
+	struct ents *l = ctx;
+	struct ent *x;
+
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? l->cap * 2 : 16;
+		struct ent *nv = realloc(l->v, nc * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		l->v = nv;
+		l->cap = nc;
+	}
+	x = &l->v[l->n];
+	memset(x, 0, sizeof(*x));
+	x->name = strdup(de->name);
+	x->orig = de->conflict ? strndup(de->orig, de->origlen) : NULL;
+	x->suffix = de->conflict ? strndup(de->suffix, de->suffixlen) : NULL;
+	if (!x->name || (de->conflict && (!x->orig || !x->suffix))) {
+		free(x->name);
+		free(x->orig);
+		free(x->suffix);
+		return -ENOMEM;
+	}
+	x->kind = de->kind;
+	x->is_conflict = de->conflict != NULL;
+	if (de->conflict) {
+		x->e = *de->conflict;
+	} else if (vl_ename_make(l->vault, l->dirid, de->name, de->namelen, de->kind, &x->e) < 0) {
+		free(x->name);
+		return -EIO;
+	}
+	l->n++;
+	return 0;
+}
+
+static void ents_free(struct ents *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].name);
+		free(l->v[i].orig);
+		free(l->v[i].suffix);
+	}
+	free(l->v);
+}
+
+/* Reads the whole plaintext of fd through c, passing chunks to fn. 0 or -errno. */
+static int hash_file(struct vl_content *c, int fd, uint8_t *buf, uint64_t *h)
+{
+	XXH3_state_t *st = XXH3_createState();
+	uint64_t off = 0;
+	int r = 0;
+
+	if (!st)
+		return -ENOMEM;
+	XXH3_64bits_reset(st);
+	for (;;) {
+		ssize_t n = vl_content_read(c, fd, buf, CMP_CHUNK, off);
+
+		if (n < 0) {
+			r = (int)n;
+			break;
+		}
+		if (n == 0)
+			break;
+		XXH3_64bits_update(st, buf, (size_t)n);
+		off += (uint64_t)n;
+	}
+	*h = XXH3_64bits_digest(st);
+	XXH3_freeState(st);
+	return r;
+}
+
+/* 1 when the plaintexts of a and b are byte-identical, 0 when they differ, or -errno. */
+static int same_plaintext(struct vl_vault *v, enum vl_kind kind, int a, int b)
+{
+	enum vl_stream s = kind == VL_KIND_OBJECT ? VL_STREAM_OBJECT : VL_STREAM_CONTENT;
+	struct vl_content *ca = NULL, *cb = NULL;
+	uint8_t *ba = NULL, *bb = NULL;
+	uint64_t sa, sb, ha, hb, off = 0;
+	int r;
+
+	r = vl_content_size(v, a, &sa);
+	if (r == 0)
+		r = vl_content_size(v, b, &sb);
+	if (r < 0)
+		return r;
+	if (sa != sb)
+		return 0;
+	r = vl_content_new(&ca, v, s);
+	if (r == 0)
+		r = vl_content_new(&cb, v, s);
+	if (r < 0)
+		goto out;
+	ba = malloc(CMP_CHUNK);
+	bb = malloc(CMP_CHUNK);
+	if (!ba || !bb) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* Prefilter: different hashes mean different contents. */
+	r = hash_file(ca, a, ba, &ha);
+	if (r == 0)
+		r = hash_file(cb, b, bb, &hb);
+	if (r < 0)
+		goto out;
+	if (ha != hb) {
+		r = 0;
+		goto out;
+	}
+	/* Equal hashes decide nothing: compare every byte. */
+	for (;;) {
+		ssize_t na = vl_content_read(ca, a, ba, CMP_CHUNK, off);
+		ssize_t nb = vl_content_read(cb, b, bb, CMP_CHUNK, off);
+
+		if (na < 0 || nb < 0) {
+			r = na < 0 ? (int)na : (int)nb;
+			goto out;
+		}
+		if (na != nb || memcmp(ba, bb, (size_t)na) != 0) {
+			r = 0;
+			goto out;
+		}
+		if (na == 0)
+			break;
+		off += (uint64_t)na;
+	}
+	r = 1;
+out:
+	if (ba)
+		vl_wipe(ba, CMP_CHUNK);
+	if (bb)
+		vl_wipe(bb, CMP_CHUNK);
+	free(ba);
+	free(bb);
+	vl_content_free(ca);
+	vl_content_free(cb);
+	return r;
+}
+
+/* Handles one conflict copy x of directory dfd whose entries are l. */
+static void one_conflict(struct cx *x, int dfd, const struct ents *l, const struct ent *c)
+{
+	const struct ent *o = NULL;
+	struct stat sc, so, again;
+	size_t old;
+	int fa = -1, fb = -1, r;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (!l->v[i].is_conflict && !strcmp(l->v[i].name, c->orig))
+			o = &l->v[i];
+	x->found++;
+	old = vc_path_push(&x->path, c->orig);
+	printf("%s\t", vc_path_str(&x->path));
+	vc_path_pop(&x->path, old);
+	old = vc_path_push(&x->path, c->name);
+	printf("%s", vc_path_str(&x->path));
+	vc_path_pop(&x->path, old);
+	if (!x->resolve) {
+		printf("\n");
+		return;
+	}
+	if (!o) {
+		printf("\tkept (no original)\n");
+		return;
+	}
+	if (fstatat(dfd, c->e.disk, &sc, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    fstatat(dfd, o->e.disk, &so, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(sc.st_mode) ||
+	    !S_ISREG(so.st_mode) || c->kind != o->kind) {
+		printf("\tkept (not two files of one kind)\n");
+		return;
+	}
+	fa = openat(dfd, c->e.disk, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fb = openat(dfd, o->e.disk, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fa < 0 || fb < 0) {
+		printf("\tkept (cannot open: %s)\n", strerror(errno));
+		x->errors++;
+		goto out;
+	}
+	r = same_plaintext(x->v, c->kind, fa, fb);
+	if (r < 0) {
+		printf("\tkept (%s)\n", r == -EIO ? "a block fails authentication" : strerror(-r));
+		x->errors++;
+		goto out;
+	}
+	if (r == 0) {
+		printf("\tkept (differs)\n");
+		goto out;
+	}
+	/* Remove exactly the file that was compared: not one put in its place meanwhile. */
+	if (fstat(fa, &sc) < 0 || fstatat(dfd, c->e.disk, &again, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    again.st_ino != sc.st_ino || again.st_dev != sc.st_dev || again.st_size != sc.st_size ||
+	    again.st_mtim.tv_sec != sc.st_mtim.tv_sec || again.st_mtim.tv_nsec != sc.st_mtim.tv_nsec) {
+		printf("\tkept (changed while compared)\n");
+		goto out;
+	}
+	if (unlinkat(dfd, c->e.disk, 0) < 0) {
+		printf("\tkept (cannot remove: %s)\n", strerror(errno));
+		x->errors++;
+		goto out;
+	}
+	if (vl_dir_drop_sidecar(dfd, &c->e) < 0)
+		vc_err("could not remove the sidecar of a removed copy");
+	x->removed++;
+	printf("\tremoved (identical)\n");
+out:
+	if (fa >= 0)
+		close(fa);
+	if (fb >= 0)
+		close(fb);
+}
+
+/* Reports sync-client copies of veilfs.dirid and veilfs.conf in dfd (vl_dir_list skips
+ * them): a dirid copy means the directory was created twice under different IDs. */
+static void reserved_copies(struct cx *x, int dfd)
+{
+	struct dirent *d;
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	bool conf;
+
+	if (!dir) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((d = readdir(dir)) != NULL) {
+		if (!vl_conflict_is_reserved_copy(d->d_name, strlen(d->d_name), &conf))
+			continue;
+		x->found++;
+		fprintf(stderr,
+			conf ? "veilctl: /%s: %s is a sync client's copy of the vault config: the password "
+			       "was changed on two devices; keep the config whose password you know and "
+			       "delete the other\n"
+			     : "veilctl: /%s: %s is a sync client's copy of the directory ID file: the "
+			       "directory was created twice under different IDs; names encrypted under "
+			       "the other ID do not show (fsck lists them)\n",
+			vc_path_str(&x->path), d->d_name);
+	}
+	closedir(dir);
+}
+
+static int walk(struct cx *x, int dfd, const uint8_t id[static VL_DIRID_LEN], int depth)
+{
+	struct ents l = { .vault = x->v, .dirid = id };
+	int r;
+
+	if (depth > MAX_DEPTH)
+		return -ELOOP;
+	reserved_copies(x, dfd);
+	r = vl_dir_list(x->v, dfd, id, collect, &l);
+	if (r < 0) {
+		vc_err("/%s: cannot list: %s", vc_path_str(&x->path), strerror(-r));
+		x->errors++;
+		ents_free(&l);
+		return 0;
+	}
+	for (size_t i = 0; i < l.n; i++)
+		if (l.v[i].is_conflict)
+			one_conflict(x, dfd, &l, &l.v[i]);
+	for (size_t i = 0; i < l.n; i++) {
+		const struct ent *c = &l.v[i];
+		uint8_t cid[VL_DIRID_LEN];
+		struct stat st;
+		size_t old;
+		int cfd;
+
+		if (c->kind != VL_KIND_PLAIN || fstatat(dfd, c->e.disk, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(st.st_mode))
+			continue;
+		cfd = vl_dir_open(dfd, c->e.disk);
+		if (cfd < 0 || vl_dir_read_id(x->v, cfd, id, c->e.full, c->e.fulllen, cid) < 0) {
+			vc_err("/%s/%s: cannot open the directory", vc_path_str(&x->path), c->name);
+			x->errors++;
+			if (cfd >= 0)
+				close(cfd);
+			continue;
+		}
+		old = vc_path_push(&x->path, c->name);
+		r = walk(x, cfd, cid, depth + 1);
+		vc_path_pop(&x->path, old);
+		close(cfd);
+		if (r < 0)
+			x->errors++;
+	}
+	ents_free(&l);
+	return 0;
+}
+
+int cmd_conflicts(int argc, char **argv)
+{
+	enum { OPT_RESOLVE = VC_OPT_FIRST_LOCAL };
+	static const struct option lo[] = {
+		{ "resolve-identical", no_argument, NULL, OPT_RESOLVE },
+		VC_COMMON_LONGOPTS,
+		{ 0 },
+	};
+	struct cx x = { 0 };
+	int c, ex, fd;
+
+	vc_getopt_reset();
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		if (vc_common_opt(c, optarg))
+			continue;
+		if (c == OPT_RESOLVE) {
+			x.resolve = true;
+			continue;
+		}
+		if (c == 'h') {
+			printf("usage: %s\n\nLists every conflict copy a sync client made, one per line:\n"
+			       "ORIGINAL<TAB>COPY (plaintext paths). --resolve-identical removes the copies\n"
+			       "whose plaintext is byte-identical to the original's and adds a third column.\n"
+			       "Run it while the vault is not mounted.\n",
+			       conflicts_usage);
+			return VL_EXIT_OK;
+		}
+		return vc_usage(conflicts_usage);
+	}
+	if (argc - optind != 1)
+		return vc_usage(conflicts_usage);
+	ex = vc_unlock(argv[optind], &x.v);
+	if (ex)
+		return ex;
+	fd = vl_dir_open(vl_vault_rootfd(x.v), ".");
+	if (fd < 0) {
+		vc_err("%s: %s", argv[optind], strerror(-fd));
+		ex = VL_EXIT_FAILURE;
+		goto out;
+	}
+	(void)walk(&x, fd, vl_vault_root_id(x.v), 0);
+	close(fd);
+	if (x.errors)
+		ex = VL_EXIT_FAILURE;
+	else if (x.found == 0)
+		ex = VL_EXIT_OK;
+	else if (x.removed == x.found)
+		ex = VL_EXIT_FSCK_REPAIRED;
+	else
+		ex = VL_EXIT_FSCK_FOUND;
+	if (x.found)
+		fprintf(stderr, "veilctl: %lu conflict cop%s%s\n", x.found, x.found == 1 ? "y" : "ies",
+			x.resolve ? "" : " (--resolve-identical removes identical ones)");
+	if (x.resolve)
+		fprintf(stderr, "veilctl: %lu removed\n", x.removed);
+out:
+	vc_path_free(&x.path);
+	vl_vault_free(x.v);
+	return ex;
+}
