@@ -204,10 +204,10 @@ static void one_conflict(struct cx *x, int dfd, const struct ents *l, const stru
 			o = &l->v[i];
 	x->found++;
 	old = vc_path_push(&x->path, c->orig);
-	printf("%s\t", vc_path_str(&x->path));
+	printf("/%s\t", vc_path_str(&x->path));
 	vc_path_pop(&x->path, old);
 	old = vc_path_push(&x->path, c->name);
-	printf("%s", vc_path_str(&x->path));
+	printf("/%s", vc_path_str(&x->path));
 	vc_path_pop(&x->path, old);
 	if (!x->resolve) {
 		printf("\n");
