@@ -357,7 +357,8 @@ static size_t list_dir(struct ctx *c, const char *path, char ***out)
 	if (errno)
 		fail(c, "readdir %s: %s", path, strerror(errno));
 	closedir(d);
-	qsort(v, n, sizeof(*v), cmpstr);
+	if (n)
+		qsort(v, n, sizeof(*v), cmpstr);
 	*out = v;
 	return n;
 }
@@ -1210,5 +1211,17 @@ int main(int argc, char **argv)
 	}
 	printf("fsx: seed %" PRIu64 ": %" PRIu64 " ops in %u thread%s, all equal\n", opt_seed, total,
 	       opt_threads, opt_threads == 1 ? "" : "s");
+	for (t = 0; t < opt_threads; t++) {
+		int d;
+
+		for (s = 0; s < NSIDES; s++) {
+			for (d = 0; d < NDIRS; d++)
+				close(ctxs[t].dfd[s][d]);
+			free(ctxs[t].rbuf[s]);
+		}
+		free(ctxs[t].buf);
+	}
+	free(ctxs);
+	free(tids);
 	return 0;
 }

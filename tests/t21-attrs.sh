@@ -2,6 +2,7 @@
 # t21-attrs: chmod, chown, utimens (touch -d, UTIME_OMIT via touch -a / -m) on files,
 # directories and symlinks; mkdir mode reported at once; truncate grow and shrink.
 . "$(dirname "$0")/lib.sh"
+[ "$(id -u)" = 0 ] || skip_all "needs root (chown, mknod of devices, other users)"
 vl_setup
 vl_have python3 || skip_all "python3 is needed"
 vl_init || bail "veilctl init failed: $(cat "$VL_TMP/init.out")"

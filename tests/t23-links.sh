@@ -2,6 +2,7 @@
 # t23-links: hard links, symlinks (relative, absolute, 4095-byte targets), fifos, unix
 # sockets, device nodes, and stat of each kind, also after a remount.
 . "$(dirname "$0")/lib.sh"
+[ "$(id -u)" = 0 ] || skip_all "needs root (chown, mknod of devices, other users)"
 vl_setup
 vl_have python3 || skip_all "python3 is needed"
 vl_init || bail "veilctl init failed: $(cat "$VL_TMP/init.out")"

@@ -2,6 +2,7 @@
 # t31-options: -o ro never writes, wrong password, bad cipherdir/mountpoint, --extpass,
 # --config, --idle, --masterkey-stdin with the recovery code, allow_other.
 . "$(dirname "$0")/lib.sh"
+[ "$(id -u)" = 0 ] || skip_all "needs root (chown, mknod of devices, other users)"
 vl_setup
 vl_have python3 || skip_all "python3 is needed"
 vl_init || bail "veilctl init failed: $(cat "$VL_TMP/init.out")"
