@@ -67,3 +67,5 @@ check_PROGRAMS += tests/unit/test_conflict
 tests_unit_test_conflict_SOURCES = tests/unit/test_conflict.c tests/unit/tap.h
 tests_unit_test_conflict_LDADD = $(VL_UNIT_LDADD)
 TESTS += tests/unit/test_conflict
+TESTS += tests/t60-conflicts.sh tests/t61-devices-partial.sh tests/t62-rclone-bisync.sh \
+	tests/t63-unison.sh
