@@ -42,6 +42,7 @@ printf 'two\n' >"$MB/shared.txt"
 is "the first mount sees the second's rewrite at once" two "$(cat "$MNT/shared.txt")"
 rm "$MB/shared.txt"
 nok "the first mount sees the second's unlink at once" test -e "$MNT/shared.txt"
+nok "shared storage: no hardlinks" ln "$MNT/photos/2025/a.jpg" "$MNT/hl" 2>/dev/null
 cd / && vl_umount_dir "$MB"
 vl_umount
 
