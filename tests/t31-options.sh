@@ -54,6 +54,17 @@ is "ro: the ciphertext tree is unchanged (names, sizes, modes, mtimes, ctimes, x
 [ "$before" = "$after" ] || diff <(printf '%s\n' "$before") <(printf '%s\n' "$after") | head -n 10 |
 	while IFS= read -r l; do diag "$l"; done
 
+# -o ro with a missing veilfs.dirid: re-derived in memory, never written back
+ddir=$("$VEILCTL" --passfile "$PASSFILE" encrypt-path "$CIPHER" d/e 2>/dev/null | head -n 1)
+cp "$CIPHER/$ddir/veilfs.dirid" "$VL_TMP/saved.dirid"
+rm "$CIPHER/$ddir/veilfs.dirid"
+before=$(snapshot)
+vl_mount -o ro || bail "ro mount failed"
+is "ro with a missing veilfs.dirid: the directory still reads" 100000 "$(wc -c <"$MNT/d/e/big")"
+vl_umount
+is "ro with a missing veilfs.dirid: nothing was written (the file stays missing)" "$before" "$(snapshot)"
+cp "$VL_TMP/saved.dirid" "$CIPHER/$ddir/veilfs.dirid"
+
 # --- wrong password
 printf 'wrong password\n' >"$VL_TMP/wrongpass"
 run_veilfs --passfile "$VL_TMP/wrongpass" "$CIPHER" "$MNT"
