@@ -66,6 +66,7 @@ static uint64_t opt_bs = 4096;
 static unsigned opt_check = 50;
 static bool opt_verbose;
 static bool opt_nommap;
+static bool opt_nolinks;
 static char root[NSIDES][PATH_MAX]; /* DIR/fsx-SEED on each side */
 static time_t t_start;
 
@@ -144,9 +145,9 @@ static void fail(struct ctx *c, const char *fmt, ...)
 	for (; i < c->nlog; i++)
 		fprintf(stderr, "  %s\n", c->log[i % LOGN]);
 	fprintf(stderr, "fsx: replay with: -s %" PRIu64 " -n %" PRIu64 " -t %u -N %u -m %" PRIu64
-			" -b %" PRIu64 "%s (on empty directories)\n",
+			" -b %" PRIu64 "%s%s (on empty directories)\n",
 		opt_seed, opt_ops, opt_threads, opt_slots, opt_maxsize, opt_bs,
-		opt_nommap ? " -M" : "");
+		opt_nommap ? " -M" : "", opt_nolinks ? " -L" : "");
 	fflush(stderr);
 	_exit(1);
 }
@@ -782,7 +783,7 @@ static void op_link(struct ctx *c, unsigned i)
 	int e[NSIDES], s, j;
 	struct slot *t;
 
-	j = empty_slot(c);
+	j = opt_nolinks ? -1 : empty_slot(c);
 	if (!sl->named || j < 0) {
 		op_write(c, i);
 		return;
@@ -1090,9 +1091,9 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: fsx [-s SEED] [-n OPS] [-t THREADS] [-S SECONDS] [-N SLOTS] [-m MAXSIZE]\n"
-		"           [-b BLOCKSIZE] [-c CHECKEVERY] [-M] [-v] DIR_ON_MOUNT REF_DIR_PLAIN\n"
+		"           [-b BLOCKSIZE] [-c CHECKEVERY] [-M] [-L] [-v] DIR_ON_MOUNT REF_DIR_PLAIN\n"
 		"  -n 0 runs until the time limit -S (0: none) or until killed (soak).\n"
-		"  -M: no mmap operations.\n");
+		"  -M: no mmap operations. -L: no hard links (veilfs --sharedstorage refuses them).\n");
 	exit(2);
 }
 
@@ -1118,7 +1119,7 @@ int main(int argc, char **argv)
 	char base[NSIDES][PATH_MAX];
 	uint64_t total = 0;
 
-	while ((o = getopt(argc, argv, "s:n:t:S:N:m:b:c:Mv")) != -1) {
+	while ((o = getopt(argc, argv, "s:n:t:S:N:m:b:c:MLv")) != -1) {
 		switch (o) {
 		case 's': opt_seed = num(optarg); have_seed = true; break;
 		case 'n': opt_ops = num(optarg); break;
@@ -1129,6 +1130,7 @@ int main(int argc, char **argv)
 		case 'b': opt_bs = num(optarg); break;
 		case 'c': opt_check = (unsigned)num(optarg); break;
 		case 'M': opt_nommap = true; break;
+		case 'L': opt_nolinks = true; break;
 		case 'v': opt_verbose = true; break;
 		default: usage();
 		}
@@ -1152,9 +1154,9 @@ int main(int argc, char **argv)
 			die("mkdir %s: %s (use empty directories or another seed)", root[s], strerror(errno));
 	}
 	printf("fsx: seed %" PRIu64 " ops %" PRIu64 " threads %u slots %u maxsize %" PRIu64
-	       " blocksize %" PRIu64 "%s\n",
+	       " blocksize %" PRIu64 "%s%s\n",
 	       opt_seed, opt_ops, opt_threads, opt_slots, opt_maxsize, opt_bs,
-	       opt_nommap ? " nommap" : "");
+	       opt_nommap ? " nommap" : "", opt_nolinks ? " nolinks" : "");
 	fflush(stdout);
 	t_start = time(NULL);
 

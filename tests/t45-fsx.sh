@@ -37,12 +37,15 @@ cd / || true
 vl_remount || bail "remount failed"
 ok "after a remount, every fsx tree on the mount equals its reference" diff -r "$MNT" "$REF"
 
-# --sharedstorage: no writeback cache, no attribute cache (other kernel paths).
+# --sharedstorage: no writeback cache, no attribute cache (other kernel paths), and no hard
+# links (refused with EPERM by design, like gocryptfs -sharedstorage): fsx -L.
 cd / || true
 vl_umount
 vl_mount --sharedstorage || bail "veilfs --sharedstorage did not mount"
-fsx_run "fsx seed 5 on a --sharedstorage mount, $((OPS / 2)) ops" -s 5 -n $((OPS / 2))
-fsx_run "fsx seed 6 on a --sharedstorage mount, 2 threads" -s 6 -n $((OPS / 4)) -t 2
+fsx_run "fsx seed 5 on a --sharedstorage mount, $((OPS / 2)) ops" -s 5 -n $((OPS / 2)) -L
+fsx_run "fsx seed 6 on a --sharedstorage mount, 2 threads" -s 6 -n $((OPS / 4)) -t 2 -L
+is "--sharedstorage refuses hard links with EPERM" EPERM \
+	"$(vl_errno "open('$MNT/lt', 'w').close(); os.link('$MNT/lt', '$MNT/lt2')")"
 cd / || true
 vl_umount
 
