@@ -42,7 +42,6 @@ printf 'two\n' >"$MB/shared.txt"
 is "the first mount sees the second's rewrite at once" two "$(cat "$MNT/shared.txt")"
 rm "$MB/shared.txt"
 nok "the first mount sees the second's unlink at once" test -e "$MNT/shared.txt"
-nok "shared storage: no hardlinks" ln "$MNT/photos/2025/a.jpg" "$MNT/hl" 2>/dev/null
 cd / && vl_umount_dir "$MB"
 vl_umount
 
@@ -110,7 +109,7 @@ ok "missing directory ID file: nothing was written back" test ! -e "$csub/veilfs
 is "missing sidecar: the long entry is hidden, its siblings are listed" "empty half sibling sub" \
 	"$(ls "$MNT/p" | tr '\n' ' ' | sed 's/ $//')"
 ok "missing sidecar: logged" grep -q 'missing long-name sidecar' "$VL_TMP/log"
-ok "a half-synced file: stat works" stat -c %s "$MNT/p/half" >/dev/null
+ok "a half-synced file: stat works" sh -c 'stat -c %s "$1" >/dev/null' - "$MNT/p/half"
 nok "a half-synced file: reading it fails" sh -c 'cat "$1" >/dev/null 2>&1' - "$MNT/p/half"
 ok "a half-synced file: its first block still reads" dd if="$MNT/p/half" of=/dev/null bs=4096 count=1 status=none
 is "a zero-length placeholder reads as an empty file" 0 "$(stat -c %s "$MNT/p/empty")"
