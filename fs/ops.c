@@ -1065,7 +1065,9 @@ static int do_link(struct vl_fs *fs, struct vl_inode *in, struct vl_inode *nd, c
 	char p[32];
 	int r;
 
-	if (in->type == S_IFDIR)
+	/* Shared storage: another machine sees the two names as two files (sync clients do not
+	 * carry hardlinks), so do not make them, as gocryptfs -sharedstorage. */
+	if (in->type == S_IFDIR || fs->sharedstorage)
 		return -EPERM;
 	r = name_free(fs, nd, name, in->is_object ? VL_KIND_OBJECT : VL_KIND_PLAIN, &e);
 	if (r < 0)
