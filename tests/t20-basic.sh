@@ -142,7 +142,7 @@ ok "long names use the long-name form (8... entries with 9... sidecars)" \
 mkdir "$MNT/secretdirname"
 printf 'PLAINTEXTMARKER-%s\n' {1..100} >"$MNT/secretdirname/secretfilename"
 sync
-leaks=$(find "$CIPHER" | grep -E 'secret|with space|nnnnnnnn|caf' || true)
+leaks=$(cd "$CIPHER" && find . | grep -E "secret|with space|nnnnnnnn|$(printf 'caf\xc3\xa9')" || true)
 is "no plaintext name appears in the ciphertext tree" "" "$leaks"
 leaks=$(grep -rl PLAINTEXTMARKER "$CIPHER" || true)
 is "no plaintext content appears in the ciphertext tree" "" "$leaks"
