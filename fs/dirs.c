@@ -299,8 +299,8 @@ int vl_dir_make(const struct vl_vault *v, int parentfd, const uint8_t parent_id[
 	/* We need to write veilfs.dirid inside: create with u+wx and take back afterwards what
 	 * the caller did not ask for, so that the directory has its final mode before the
 	 * caller replies (mkdir(name, 0151) must not be reported as writable). */
-	extra = (mode_t)(S_IWUSR | S_IXUSR) & ~mode;
-	if (mkdirat(parentfd, e->disk, (mode & 07777) | S_IWUSR | S_IXUSR) < 0) {
+	extra = (mode_t)(S_IRUSR | S_IWUSR | S_IXUSR) & ~mode;
+	if (mkdirat(parentfd, e->disk, (mode & 07777) | S_IRUSR | S_IWUSR | S_IXUSR) < 0) {
 		r = -errno;
 		/* EEXIST: the sidecar belongs to the existing entry; keep it. */
 		drop_sidecar = r != -EEXIST;
