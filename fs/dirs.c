@@ -296,7 +296,7 @@ int vl_dir_make(const struct vl_vault *v, int parentfd, const uint8_t parent_id[
 	r = vl_dir_put_sidecar(parentfd, e);
 	if (r < 0)
 		return r;
-	/* We need to write veilfs.dirid inside: create with u+wx and take back afterwards what
+	/* We need to write veilfs.dirid inside: create with u+rwx and take back afterwards what
 	 * the caller did not ask for, so that the directory has its final mode before the
 	 * caller replies (mkdir(name, 0151) must not be reported as writable). */
 	extra = (mode_t)(S_IRUSR | S_IWUSR | S_IXUSR) & ~mode;
