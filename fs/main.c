@@ -403,6 +403,28 @@ static void detach(int notify)
 	close(notify);
 }
 
+/* Parses a copy of args with a session that is never mounted: -1 (libfuse printed why) if
+ * an option is unknown. */
+static int probe_fuse_options(const struct fuse_args *args)
+{
+	struct fuse_args copy = FUSE_ARGS_INIT(0, NULL);
+	struct fuse_session *se;
+	int i;
+
+	for (i = 0; i < args->argc; i++) {
+		if (fuse_opt_add_arg(&copy, args->argv[i]) < 0) {
+			fuse_opt_free_args(&copy);
+			return -1;
+		}
+	}
+	se = fuse_session_new(&copy, &vl_fuse_ops, sizeof(vl_fuse_ops), NULL);
+	fuse_opt_free_args(&copy);
+	if (!se)
+		return -1;
+	fuse_session_destroy(se);
+	return 0;
+}
+
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -485,6 +507,11 @@ int main(int argc, char *argv[])
 	if (fuse_opt_add_arg(&args, "-o") < 0 || fuse_opt_add_arg(&args, fsname) < 0)
 		goto nomem;
 
+	/* libfuse checks its -o options only in fuse_session_new: try them on a copy now, so
+	 * that a typo is a usage error before any password is asked for. */
+	status = VL_EXIT_USAGE;
+	if (probe_fuse_options(&args) < 0)
+		goto out;
 	status = VL_EXIT_FAILURE;
 	if (check_dir("CIPHERDIR", c.cipherdir, false) < 0)
 		goto out;

@@ -69,3 +69,6 @@ tests_unit_test_conflict_LDADD = $(VL_UNIT_LDADD)
 TESTS += tests/unit/test_conflict
 TESTS += tests/t60-conflicts.sh tests/t61-devices-partial.sh tests/t62-rclone-bisync.sh \
 	tests/t63-unison.sh
+
+# ---- man pages and --help of every command (owned by the lead) ----
+TESTS += tests/t11-man-help.sh
