@@ -71,4 +71,4 @@ TESTS += tests/t60-conflicts.sh tests/t61-devices-partial.sh tests/t62-rclone-bi
 	tests/t63-unison.sh
 
 # ---- man pages and --help of every command (owned by the lead) ----
-TESTS += tests/t11-man-help.sh
+TESTS += tests/t11-man-help.sh tests/t32-mount-modes.sh
