@@ -9,6 +9,7 @@ libveilcore_a_SOURCES = \
 	fs/dirs.c fs/dirs.h \
 	fs/object.c fs/object.h \
 	fs/password.c fs/password.h \
+	fs/exitcodes.h \
 	fs/recovery.c fs/recovery.h
 
 VL_CORE_LIBS = libveilcore.a libveilcrypto.a $(CRYPTO_LIBS) $(XXHASH_LIBS)
