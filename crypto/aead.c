@@ -11,12 +11,17 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "content.h"
 #include "keys_internal.h"
+
+/* 341 nonces per RAND_bytes call. */
+#define VL_NONCE_POOL (341 * VL_NONCE_LEN)
 
 static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
 static EVP_CIPHER *g_gcm;    /* set once under fetch_once, read-only afterwards */
@@ -24,6 +29,7 @@ static EVP_CIPHER *g_siv256;
 static EVP_CIPHER *g_siv128; /* RFC 5297 known-answer tests only */
 static pthread_key_t tls_key;
 static bool tls_key_ok;
+static bool nonce_ok; /* the fork handler is registered */
 
 struct vl_tls {
 	EVP_CIPHER_CTX *gcm;
@@ -33,6 +39,10 @@ struct vl_tls {
 	 * copying one is about twice as fast as loading the key for every name. */
 	EVP_CIPHER_CTX *siv_tmpl[2];
 	uint64_t siv_gen[2]; /* generation of the key in siv_tmpl[enc]; 0: none */
+	/* Block nonces (vl_nonce): RAND_bytes output handed out 12 bytes at a time, each
+	 * byte once; nonce_pos == sizeof(nonce_pool) means empty. */
+	size_t nonce_pos;
+	uint8_t nonce_pool[VL_NONCE_POOL];
 };
 
 /* This thread's contexts; the same pointer is the pthread key's value so that the
@@ -49,13 +59,27 @@ static void tls_destroy(void *v)
 	EVP_CIPHER_CTX_free(t->siv);
 	EVP_CIPHER_CTX_free(t->siv_tmpl[0]);
 	EVP_CIPHER_CTX_free(t->siv_tmpl[1]);
+	OPENSSL_cleanse(t->nonce_pool, sizeof(t->nonce_pool));
 	free(t);
 	if (tls_cur == t)
 		tls_cur = NULL;
 }
 
+/* A forked child must not hand out the nonces its parent still holds: the thread that
+ * forked (the only one in the child) empties its pool. */
+static void nonce_atfork_child(void)
+{
+	struct vl_tls *t = tls_cur;
+
+	if (t != NULL) {
+		OPENSSL_cleanse(t->nonce_pool, sizeof(t->nonce_pool));
+		t->nonce_pos = sizeof(t->nonce_pool);
+	}
+}
+
 static void fetch_algs(void)
 {
+	nonce_ok = pthread_atfork(NULL, NULL, nonce_atfork_child) == 0;
 	g_gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
 	g_siv256 = EVP_CIPHER_fetch(NULL, "AES-256-SIV", NULL);
 	g_siv128 = EVP_CIPHER_fetch(NULL, "AES-128-SIV", NULL);
@@ -82,8 +106,29 @@ static struct vl_tls *tls_get(void)
 		tls_destroy(t);
 		return NULL;
 	}
+	t->nonce_pos = sizeof(t->nonce_pool);
 	tls_cur = t;
 	return t;
+}
+
+int vl_nonce(uint8_t out[static VL_NONCE_LEN])
+{
+	struct vl_tls *t = tls_get();
+
+	if (t == NULL || !nonce_ok)
+		return -EIO;
+	if (t->nonce_pos + VL_NONCE_LEN > sizeof(t->nonce_pool)) {
+		/* Nonces are public; RAND_bytes (the public DRBG) is the right source and one
+		 * call per 341 blocks replaces a locked DRBG call per block. */
+		if (RAND_bytes(t->nonce_pool, (int)sizeof(t->nonce_pool)) != 1)
+			return -EIO;
+		t->nonce_pos = 0;
+	}
+	memcpy(out, t->nonce_pool + t->nonce_pos, VL_NONCE_LEN);
+	/* Consumed bytes are cleared so that no copy of a used nonce outlives its use here. */
+	memset(t->nonce_pool + t->nonce_pos, 0, VL_NONCE_LEN);
+	t->nonce_pos += VL_NONCE_LEN;
+	return 0;
 }
 
 void vl_crypto_thread_cleanup(void)

@@ -112,7 +112,7 @@ int vl_block_seal(const struct vl_filekey *fk, uint64_t index, bool last, const 
 	uint8_t nonce[VL_NONCE_LEN];
 
 	/* A fresh random nonce per block write (FORMAT.md §3 "Nonces"). */
-	if (vl_random(nonce, sizeof(nonce)) != 0)
+	if (vl_nonce(nonce) != 0)
 		return -EIO;
 	return vl_block_seal_nonce(fk, index, last, nonce, pt, ptlen, out, outcap);
 }

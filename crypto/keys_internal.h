@@ -39,6 +39,11 @@ int vl_gcm_open(const uint8_t key[static VL_GCM_KEY_LEN], uint64_t gen,
 		const uint8_t *ct, size_t len, const uint8_t tag[static VL_TAG_LEN],
 		uint8_t *pt) VL_MUST_CHECK;
 
+/* A fresh random 96-bit nonce for one block write: 12 bytes of this thread's pool of
+ * RAND_bytes output, each byte handed out once (refilled when empty, emptied in a forked
+ * child, wiped at thread exit). 0 or -EIO. */
+int vl_nonce(uint8_t out[static VL_NONCE_LEN]) VL_MUST_CHECK;
+
 /* One associated-data component of an SIV message (RFC 5297 S2V input). */
 struct vl_siv_ad {
 	const uint8_t *p;
