@@ -164,3 +164,14 @@ unsigned long vl_log_suppressed(void)
 	pthread_mutex_unlock(&log_lock);
 	return n;
 }
+
+void vl_seterr(char *err, size_t errcap, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || errcap == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errcap, fmt, ap);
+	va_end(ap);
+}

@@ -4,11 +4,15 @@
 #ifndef VEILFS_FS_LOG_H
 #define VEILFS_FS_LOG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum vl_log_level { VL_LOG_ERR, VL_LOG_WARN, VL_LOG_INFO, VL_LOG_DEBUG };
 
 void vl_log_to_syslog(const char *ident);
+/* Formats a one-line error reason into err (errcap bytes, NUL-terminated); err == NULL or
+ * errcap == 0 is a no-op. Used by the library calls that explain a failure to the tools. */
+void vl_seterr(char *err, size_t errcap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void vl_log_set_debug(int on);
 void vl_log(enum vl_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Logs an authentication failure of block `block` of the ciphertext file open as fd, once

@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,24 +14,13 @@
 
 #include "../crypto/secmem.h"
 #include "password.h"
+#include "log.h"
 
 /* Every password buffer has this size, so vl_password_free knows what to release. */
 #define VL_PW_ALLOC (VL_PASSWORD_MAX + 1)
 /* How much of an --extpass program's output is drained after the first line, so that it
  * does not die of SIGPIPE (and fail) for printing a trailing newline or two. */
 #define VL_EXTPASS_DRAIN (1u << 20)
-
-static void seterr(char *err, size_t errcap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errcap, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errcap == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errcap, fmt, ap);
-	va_end(ap);
-}
 
 static ssize_t read_retry(int fd, void *buf, size_t len)
 {
@@ -93,22 +81,22 @@ static int from_file(const char *path, char *pw, char *err, size_t errcap)
 	if (fd < 0) {
 		int e = errno;
 
-		seterr(err, errcap, "cannot open password file %s: %s", path, strerror(e));
+		vl_seterr(err, errcap, "cannot open password file %s: %s", path, strerror(e));
 		return -e;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		seterr(err, errcap, "password file %s is not a regular file", path);
+		vl_seterr(err, errcap, "password file %s is not a regular file", path);
 		close(fd);
 		return -EINVAL;
 	}
 	n = read_line(fd, pw, false);
 	close(fd);
 	if (n == -ENAMETOOLONG) {
-		seterr(err, errcap, "password in %s is longer than %d bytes", path, VL_PASSWORD_MAX);
+		vl_seterr(err, errcap, "password in %s is longer than %d bytes", path, VL_PASSWORD_MAX);
 		return -EINVAL;
 	}
 	if (n < 0) {
-		seterr(err, errcap, "cannot read password file %s: %s", path, strerror((int)-n));
+		vl_seterr(err, errcap, "cannot read password file %s: %s", path, strerror((int)-n));
 		return (int)n;
 	}
 	return (int)n;
@@ -124,7 +112,7 @@ static int from_program(const char *cmd, char *pw, char *err, size_t errcap)
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		int e = errno;
 
-		seterr(err, errcap, "--extpass: pipe: %s", strerror(e));
+		vl_seterr(err, errcap, "--extpass: pipe: %s", strerror(e));
 		return -e;
 	}
 	pid = fork();
@@ -133,7 +121,7 @@ static int from_program(const char *cmd, char *pw, char *err, size_t errcap)
 
 		close(p[0]);
 		close(p[1]);
-		seterr(err, errcap, "--extpass: fork: %s", strerror(e));
+		vl_seterr(err, errcap, "--extpass: fork: %s", strerror(e));
 		return -e;
 	}
 	if (pid == 0) {
@@ -150,25 +138,25 @@ static int from_program(const char *cmd, char *pw, char *err, size_t errcap)
 		if (errno != EINTR) {
 			int e = errno;
 
-			seterr(err, errcap, "--extpass: waitpid: %s", strerror(e));
+			vl_seterr(err, errcap, "--extpass: waitpid: %s", strerror(e));
 			return -e;
 		}
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		if (WIFEXITED(status))
-			seterr(err, errcap, "--extpass program failed (exit status %d)",
+			vl_seterr(err, errcap, "--extpass program failed (exit status %d)",
 			       WEXITSTATUS(status));
 		else
-			seterr(err, errcap, "--extpass program was killed by signal %d",
+			vl_seterr(err, errcap, "--extpass program was killed by signal %d",
 			       WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 		return -EIO;
 	}
 	if (n == -ENAMETOOLONG) {
-		seterr(err, errcap, "--extpass: password longer than %d bytes", VL_PASSWORD_MAX);
+		vl_seterr(err, errcap, "--extpass: password longer than %d bytes", VL_PASSWORD_MAX);
 		return -EINVAL;
 	}
 	if (n < 0) {
-		seterr(err, errcap, "--extpass: read: %s", strerror((int)-n));
+		vl_seterr(err, errcap, "--extpass: read: %s", strerror((int)-n));
 		return (int)n;
 	}
 	return (int)n;
@@ -197,11 +185,11 @@ static int prompt_tty(int fd, const char *prompt, char *pw, char *err, size_t er
 	if (restore)
 		(void)tcsetattr(fd, TCSANOW, &old);
 	if (n == -ENAMETOOLONG) {
-		seterr(err, errcap, "password longer than %d bytes", VL_PASSWORD_MAX);
+		vl_seterr(err, errcap, "password longer than %d bytes", VL_PASSWORD_MAX);
 		return -EINVAL;
 	}
 	if (n < 0) {
-		seterr(err, errcap, "cannot read the password from the terminal: %s",
+		vl_seterr(err, errcap, "cannot read the password from the terminal: %s",
 		       strerror((int)-n));
 		return (int)n;
 	}
@@ -214,12 +202,12 @@ static int from_tty(const char *prompt, bool confirm, char *pw, char *err, size_
 	int fd, n, m, r;
 
 	if (!isatty(STDIN_FILENO)) {
-		seterr(err, errcap, "no password source: stdin is not a terminal; use --passfile or --extpass");
+		vl_seterr(err, errcap, "no password source: stdin is not a terminal; use --passfile or --extpass");
 		return -ENOTTY;
 	}
 	fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
-		seterr(err, errcap, "no password source: cannot open /dev/tty; use --passfile or --extpass");
+		vl_seterr(err, errcap, "no password source: cannot open /dev/tty; use --passfile or --extpass");
 		return -ENOTTY;
 	}
 	n = prompt_tty(fd, prompt ? prompt : "Password: ", pw, err, errcap);
@@ -230,7 +218,7 @@ static int from_tty(const char *prompt, bool confirm, char *pw, char *err, size_
 	again = vl_secure_alloc(VL_PW_ALLOC);
 	if (!again) {
 		r = -ENOMEM;
-		seterr(err, errcap, "cannot allocate secure memory");
+		vl_seterr(err, errcap, "cannot allocate secure memory");
 		goto out;
 	}
 	m = prompt_tty(fd, "Repeat password: ", again, err, errcap);
@@ -239,7 +227,7 @@ static int from_tty(const char *prompt, bool confirm, char *pw, char *err, size_
 		goto out;
 	}
 	if (m != n || !vl_ct_equal(pw, again, (size_t)n)) {
-		seterr(err, errcap, "the passwords do not match");
+		vl_seterr(err, errcap, "the passwords do not match");
 		r = -EINVAL;
 		goto out;
 	}
@@ -259,12 +247,12 @@ int vl_password_get(const struct vl_pwsrc *src, const char *prompt, bool confirm
 	*pw = NULL;
 	*len = 0;
 	if (src && src->passfile && src->extpass) {
-		seterr(err, errcap, "--passfile and --extpass cannot be used together");
+		vl_seterr(err, errcap, "--passfile and --extpass cannot be used together");
 		return -EINVAL;
 	}
 	buf = vl_secure_alloc(VL_PW_ALLOC);
 	if (!buf) {
-		seterr(err, errcap, "cannot allocate secure memory");
+		vl_seterr(err, errcap, "cannot allocate secure memory");
 		return -ENOMEM;
 	}
 	if (src && src->passfile)
@@ -274,7 +262,7 @@ int vl_password_get(const struct vl_pwsrc *src, const char *prompt, bool confirm
 	else
 		n = from_tty(prompt, confirm, buf, err, errcap);
 	if (n == 0) {
-		seterr(err, errcap, "empty passwords are not allowed");
+		vl_seterr(err, errcap, "empty passwords are not allowed");
 		n = -EINVAL;
 	}
 	if (n < 0) {

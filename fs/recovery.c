@@ -22,13 +22,13 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "../crypto/kdf.h"
 #include "../crypto/secmem.h"
 #include "recovery.h"
+#include "log.h"
 
 #define RC_GROUPS 14
 #define RC_DATA 4			  /* data symbols per group */
@@ -129,18 +129,6 @@ out:
 	return r;
 }
 
-static void seterr(char *err, size_t errcap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errcap, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errcap)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errcap, fmt, ap);
-	va_end(ap);
-}
-
 static int hexval(int c)
 {
 	if (c >= '0' && c <= '9')
@@ -170,7 +158,7 @@ int vl_recovery_decode(const char *text, size_t len, uint8_t key[static VL_MASTE
 			continue;
 		}
 		if (n >= sizeof(joined) - 1) {
-			seterr(err, errcap, "the recovery code is too long (it has %d groups of %d characters)",
+			vl_seterr(err, errcap, "the recovery code is too long (it has %d groups of %d characters)",
 			       RC_GROUPS, RC_GROUPLEN);
 			goto out;
 		}
@@ -199,13 +187,13 @@ int vl_recovery_decode(const char *text, size_t len, uint8_t key[static VL_MASTE
 		if (ngroups == RC_GROUPS) {
 			for (size_t g = 0; g < RC_GROUPS; g++) {
 				if (glen[g] != RC_GROUPLEN) {
-					seterr(err, errcap, "group %zu is mistyped (it has %zu characters, not %d)",
+					vl_seterr(err, errcap, "group %zu is mistyped (it has %zu characters, not %d)",
 					       g + 1, glen[g], RC_GROUPLEN);
 					goto out;
 				}
 			}
 		}
-		seterr(err, errcap,
+		vl_seterr(err, errcap,
 		       "a recovery code has %d groups of %d characters (or is 64 hex digits); got %zu characters",
 		       RC_GROUPS, RC_GROUPLEN, n);
 		goto out;
@@ -217,7 +205,7 @@ int vl_recovery_decode(const char *text, size_t len, uint8_t key[static VL_MASTE
 			int v = sym_value(joined[g * RC_GROUPLEN + k]);
 
 			if (v < 0) {
-				seterr(err, errcap, "group %u is mistyped ('%c' is not a recovery-code character)",
+				vl_seterr(err, errcap, "group %u is mistyped ('%c' is not a recovery-code character)",
 				       g + 1, joined[g * RC_GROUPLEN + k]);
 				vl_wipe(x, sizeof(x));
 				goto out;
@@ -225,7 +213,7 @@ int vl_recovery_decode(const char *text, size_t len, uint8_t key[static VL_MASTE
 			x[k] = (unsigned)v;
 		}
 		if (group_check(g, x) != x[RC_DATA]) {
-			seterr(err, errcap, "group %u is mistyped", g + 1);
+			vl_seterr(err, errcap, "group %u is mistyped", g + 1);
 			vl_wipe(x, sizeof(x));
 			goto out;
 		}
@@ -242,16 +230,16 @@ int vl_recovery_decode(const char *text, size_t len, uint8_t key[static VL_MASTE
 	}
 	if (payload[RC_PAYLOAD] != 0) {
 		/* The pad bits live in the last group. */
-		seterr(err, errcap, "group %d is mistyped", RC_GROUPS);
+		vl_seterr(err, errcap, "group %d is mistyped", RC_GROUPS);
 		goto out;
 	}
 	if (checksum(payload, sum) < 0) {
 		r = -EIO;
-		seterr(err, errcap, "cannot compute the recovery-code checksum");
+		vl_seterr(err, errcap, "cannot compute the recovery-code checksum");
 		goto out;
 	}
 	if (!vl_ct_equal(sum, payload + VL_MASTER_KEY_LEN, 2)) {
-		seterr(err, errcap,
+		vl_seterr(err, errcap,
 		       "the recovery code's checksum does not match: a group is mistyped or groups are out of order");
 		goto out;
 	}

@@ -5,7 +5,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,18 +31,6 @@ struct vl_vault {
 	uint8_t root_id[VL_DIRID_LEN];
 };
 
-static void seterr(char *err, size_t errcap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errcap, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errcap == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errcap, fmt, ap);
-	va_end(ap);
-}
-
 /* The user names the cipherdir on the command line: a symlink there is their choice, so it
  * is followed (only the tree below it is walked with O_NOFOLLOW). */
 static int open_cipherdir(const char *cipherdir, char *err, size_t errcap)
@@ -53,7 +40,7 @@ static int open_cipherdir(const char *cipherdir, char *err, size_t errcap)
 	if (fd < 0) {
 		int e = errno;
 
-		seterr(err, errcap, "cannot open cipher directory %s: %s", cipherdir, strerror(e));
+		vl_seterr(err, errcap, "cannot open cipher directory %s: %s", cipherdir, strerror(e));
 		return -e;
 	}
 	return fd;
@@ -104,16 +91,16 @@ static int read_config(int rootfd, const char *config_path, struct vl_config *cf
 		n = vl_read_small(rootfd, VL_CONFIG_FILE, text, sizeof(text));
 	if (n < 0) {
 		if (n == -EFBIG)
-			seterr(err, errcap, "config %s is larger than %d bytes", shown, VL_CONFIG_MAX);
+			vl_seterr(err, errcap, "config %s is larger than %d bytes", shown, VL_CONFIG_MAX);
 		else if (n == -EINVAL)
-			seterr(err, errcap, "config %s is not a regular file", shown);
+			vl_seterr(err, errcap, "config %s is not a regular file", shown);
 		else
-			seterr(err, errcap, "cannot read config %s: %s", shown, strerror((int)-n));
+			vl_seterr(err, errcap, "cannot read config %s: %s", shown, strerror((int)-n));
 		return (int)n;
 	}
 	r = vl_config_parse(text, (size_t)n, cfg, why, sizeof(why));
 	if (r < 0)
-		seterr(err, errcap, "config %s: %s", shown, why[0] ? why : "invalid");
+		vl_seterr(err, errcap, "config %s: %s", shown, why[0] ? why : "invalid");
 	return r;
 }
 
@@ -143,19 +130,19 @@ static int vault_finish(struct vl_vault **out, int rootfd, const struct vl_confi
 
 	v = calloc(1, sizeof(*v));
 	if (!v) {
-		seterr(err, errcap, "out of memory");
+		vl_seterr(err, errcap, "out of memory");
 		return -ENOMEM;
 	}
 	v->rootfd = rootfd;
 	v->cfg = *cfg;
 	r = vl_keys_new(&v->keys, master);
 	if (r < 0) {
-		seterr(err, errcap, "cannot derive the vault keys: %s", strerror(-r));
+		vl_seterr(err, errcap, "cannot derive the vault keys: %s", strerror(-r));
 		goto out;
 	}
 	r = vl_dir_read_id(v, rootfd, NULL, NULL, 0, v->root_id);
 	if (r < 0) {
-		seterr(err, errcap, "cannot read the root directory ID %s: %s", VL_DIRID_FILE,
+		vl_seterr(err, errcap, "cannot read the root directory ID %s: %s", VL_DIRID_FILE,
 		       strerror(-r));
 		goto out;
 	}
@@ -187,16 +174,16 @@ int vl_vault_open(struct vl_vault **out, const char *cipherdir, const char *conf
 	master = vl_secure_alloc(VL_MASTER_KEY_LEN);
 	if (!master) {
 		r = -ENOMEM;
-		seterr(err, errcap, "cannot allocate secure memory");
+		vl_seterr(err, errcap, "cannot allocate secure memory");
 		goto out;
 	}
 	r = vl_config_unwrap(&cfg, pw, pwlen, master);
 	if (r == -EACCES) {
-		seterr(err, errcap, "wrong password, or the config file was modified");
+		vl_seterr(err, errcap, "wrong password, or the config file was modified");
 		goto out;
 	}
 	if (r < 0) {
-		seterr(err, errcap, "cannot unlock the vault: %s", strerror(-r));
+		vl_seterr(err, errcap, "cannot unlock the vault: %s", strerror(-r));
 		goto out;
 	}
 	r = vault_finish(out, rootfd, &cfg, master, err, errcap);
@@ -257,18 +244,18 @@ static int config_text(struct vl_config *cfg, const char *pw, size_t pwlen,
 	int len, r;
 
 	if (pwlen == 0) {
-		seterr(err, errcap, "empty passwords are not allowed");
+		vl_seterr(err, errcap, "empty passwords are not allowed");
 		return -EINVAL;
 	}
 	cfg->format = VL_FORMAT_VERSION;
 	r = vl_config_wrap(cfg, pw, pwlen, master);
 	if (r < 0) {
-		seterr(err, errcap, "cannot wrap the master key: %s", strerror(-r));
+		vl_seterr(err, errcap, "cannot wrap the master key: %s", strerror(-r));
 		return r;
 	}
 	len = vl_config_format(cfg, text, cap);
 	if (len < 0) {
-		seterr(err, errcap, "cannot format the config: %s", strerror(-len));
+		vl_seterr(err, errcap, "cannot format the config: %s", strerror(-len));
 		return len;
 	}
 	/* The parser enforces every rule of FORMAT.md §2 (block size, name_max, scrypt
@@ -276,7 +263,7 @@ static int config_text(struct vl_config *cfg, const char *pw, size_t pwlen,
 	r = vl_config_parse(text, (size_t)len, &check, why, sizeof(why));
 	vl_wipe(&check, sizeof(check));
 	if (r < 0) {
-		seterr(err, errcap, "invalid vault settings: %s", why);
+		vl_seterr(err, errcap, "invalid vault settings: %s", why);
 		return r;
 	}
 	return len;
@@ -294,16 +281,16 @@ static int write_config(int rootfd, const char *config_path, const char *text, s
 	if (config_path) {
 		r = open_config_parent(config_path, &dirfd, &base);
 		if (r < 0) {
-			seterr(err, errcap, "cannot open the directory of config %s: %s", config_path,
+			vl_seterr(err, errcap, "cannot open the directory of config %s: %s", config_path,
 			       strerror(-r));
 			return r;
 		}
 	}
 	r = vl_write_atomic(dirfd, base, text, len, VL_CONFIG_MODE, noreplace);
 	if (r == -EEXIST)
-		seterr(err, errcap, "config %s already exists", shown);
+		vl_seterr(err, errcap, "config %s already exists", shown);
 	else if (r < 0)
-		seterr(err, errcap, "cannot write config %s: %s", shown, strerror(-r));
+		vl_seterr(err, errcap, "cannot write config %s: %s", shown, strerror(-r));
 	if (dirfd != rootfd)
 		close(dirfd);
 	return r;
@@ -369,22 +356,22 @@ int vl_vault_create(const char *cipherdir, const char *config_path, const struct
 		return rootfd;
 	r = dir_is_empty(rootfd);
 	if (r == -ENOTEMPTY) {
-		seterr(err, errcap, "cipher directory %s is not empty", cipherdir);
+		vl_seterr(err, errcap, "cipher directory %s is not empty", cipherdir);
 		goto out;
 	}
 	if (r < 0) {
-		seterr(err, errcap, "cannot list cipher directory %s: %s", cipherdir, strerror(-r));
+		vl_seterr(err, errcap, "cannot list cipher directory %s: %s", cipherdir, strerror(-r));
 		goto out;
 	}
 	master = vl_secure_alloc(VL_MASTER_KEY_LEN);
 	if (!master) {
 		r = -ENOMEM;
-		seterr(err, errcap, "cannot allocate secure memory");
+		vl_seterr(err, errcap, "cannot allocate secure memory");
 		goto out;
 	}
 	r = vl_random(master, VL_MASTER_KEY_LEN);
 	if (r < 0) {
-		seterr(err, errcap, "cannot draw the master key");
+		vl_seterr(err, errcap, "cannot draw the master key");
 		goto out;
 	}
 	len = config_text(&c, pw, pwlen, master, text, sizeof(text), err, errcap);
@@ -394,12 +381,12 @@ int vl_vault_create(const char *cipherdir, const char *config_path, const struct
 	}
 	r = vl_keys_new(&keys, master);
 	if (r < 0) {
-		seterr(err, errcap, "cannot derive the vault keys: %s", strerror(-r));
+		vl_seterr(err, errcap, "cannot derive the vault keys: %s", strerror(-r));
 		goto out;
 	}
 	r = vl_dirid_root(keys, root);
 	if (r < 0) {
-		seterr(err, errcap, "cannot derive the root directory ID");
+		vl_seterr(err, errcap, "cannot derive the root directory ID");
 		goto out;
 	}
 	r = write_config(rootfd, config_path, text, (size_t)len, true, err, errcap);
@@ -409,7 +396,7 @@ int vl_vault_create(const char *cipherdir, const char *config_path, const struct
 	vl_dirid_file_build(dfile, root);
 	r = vl_write_atomic(rootfd, VL_DIRID_FILE, dfile, sizeof(dfile), VL_DIRID_MODE, true);
 	if (r < 0) {
-		seterr(err, errcap, "cannot write %s: %s", VL_DIRID_FILE, strerror(-r));
+		vl_seterr(err, errcap, "cannot write %s: %s", VL_DIRID_FILE, strerror(-r));
 		goto out;
 	}
 	memcpy(master_out, master, VL_MASTER_KEY_LEN);
