@@ -1,5 +1,5 @@
 # libFuzzer targets (clang). Each gets a short smoke run in make check (tests/fuzz-smoke.sh).
-EXTRA_DIST += fuzz
+EXTRA_DIST += fuzz/fuzz_config.c fuzz/fuzz_header.c fuzz/fuzz_name.c fuzz/corpus
 # The targets are built by $(FUZZ_CC) from the crypto sources directly, not from
 # libveilcrypto.a: the library is compiled by $(CC) (often gcc) without fuzzer
 # instrumentation, and the fuzzers need the coverage and sanitizers in the code under test.

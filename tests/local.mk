@@ -6,7 +6,15 @@ AM_TESTS_ENVIRONMENT = \
 	VEILFS='$(abs_top_builddir)/veilfs'; VEILCTL='$(abs_top_builddir)/veilctl'; \
 	FUSERMOUNT='$(FUSERMOUNT)'; TOP_SRCDIR='$(abs_top_srcdir)'; TOP_BUILDDIR='$(abs_top_builddir)'; \
 	export VEILFS VEILCTL FUSERMOUNT TOP_SRCDIR TOP_BUILDDIR;
-EXTRA_DIST += tests
+# Listed file by file: a directory in EXTRA_DIST would also take the build tree's outputs.
+EXTRA_DIST += tests/lib.sh tests/sync-lib.sh tests/summary.sh tests/run-all.sh tests/golden \
+	tests/unit/tap.h tests/unit/core_util.h tests/unit/format_vectors.py tests/fuzz-smoke.sh \
+	tests/t05-golden.sh tests/t10-veilctl-config.sh tests/t10-veilctl-export.sh \
+	tests/t10-veilctl-fsck.sh tests/t11-man-help.sh tests/t20-basic.sh tests/t21-attrs.sh \
+	tests/t22-rename.sh tests/t23-links.sh tests/t24-xattr.sh tests/t25-misc.sh \
+	tests/t30-tamper.sh tests/t31-options.sh tests/t32-mount-modes.sh tests/t40-programs.sh \
+	tests/t45-fsx.sh tests/t50-crash.sh tests/t60-conflicts.sh tests/t61-devices-partial.sh \
+	tests/t62-rclone-bisync.sh tests/t63-unison.sh
 
 # --- Mounted tests and the fsx exerciser (owner: tests helper) ---
 check_PROGRAMS += tests/fsx
