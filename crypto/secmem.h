@@ -8,7 +8,8 @@
 /* Returns zeroed, locked, non-dumpable memory of len bytes, or NULL (errno set).
  * A failed mlock (RLIMIT_MEMLOCK) is tolerated once with a warning on stderr. */
 void *vl_secure_alloc(size_t len) VL_MUST_CHECK;
-/* Wipes and releases memory from vl_secure_alloc; p == NULL is a no-op. */
+/* Wipes and releases memory from vl_secure_alloc; len must be the length it was allocated
+ * with (small objects live in a shared slab). p == NULL is a no-op. */
 void vl_secure_free(void *p, size_t len);
 /* OPENSSL_cleanse: a wipe the compiler cannot drop. */
 void vl_wipe(void *p, size_t len);
