@@ -8,7 +8,7 @@ AM_TESTS_ENVIRONMENT = \
 	export VEILFS VEILCTL FUSERMOUNT TOP_SRCDIR TOP_BUILDDIR;
 # Listed file by file: a directory in EXTRA_DIST would also take the build tree's outputs.
 EXTRA_DIST += tests/lib.sh tests/sync-lib.sh tests/summary.sh tests/run-all.sh tests/golden \
-	tests/unit/tap.h tests/unit/core_util.h tests/unit/format_vectors.py tests/fuzz-smoke.sh \
+	tests/unit/tap.h tests/unit/core_util.h tests/unit/format_vectors.py tests/fuzz-smoke.sh tests/soak.sh \
 	tests/t05-golden.sh tests/t10-veilctl-config.sh tests/t10-veilctl-export.sh \
 	tests/t10-veilctl-fsck.sh tests/t11-man-help.sh tests/t20-basic.sh tests/t21-attrs.sh \
 	tests/t22-rename.sh tests/t23-links.sh tests/t24-xattr.sh tests/t25-misc.sh \
