@@ -5,9 +5,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../crypto/conflict.h"
@@ -53,6 +55,156 @@ int vl_dir_read_id(const struct vl_vault *v, int dirfd, const uint8_t *parent_id
 	if (r == 0)
 		vl_log_bad_entry(dirfd, VL_DIRID_FILE, "missing directory ID file, re-derived");
 	return r;
+}
+
+/* ---- IDs of sync clients' conflict copies of veilfs.dirid ----
+ * A directory renamed on one device (it keeps its ID) and created under the new name on
+ * another (derived ID) merges into one directory holding two veilfs.dirid files, one under
+ * a conflict name. Names encrypted under the other ID must still show (docs/SYNC.md). */
+
+/* Adds the ID in copy name of dfd to ids unless malformed, primary, or already there. */
+static void alt_add(int dfd, const char *name, const uint8_t primary[static VL_DIRID_LEN],
+		    uint8_t ids[VL_DIRID_ALT_MAX][VL_DIRID_LEN], unsigned *n)
+{
+	uint8_t buf[VL_DIRID_FILE_LEN], id[VL_DIRID_LEN];
+	ssize_t len;
+
+	len = vl_read_small(dfd, name, buf, sizeof(buf));
+	if (len < 0 || vl_dirid_file_parse(buf, (size_t)len, id) < 0) {
+		if (len != -ENOENT) /* removed meanwhile: nothing to say */
+			vl_log_bad_entry(dfd, name, "malformed conflict copy of veilfs.dirid");
+		return;
+	}
+	if (!memcmp(id, primary, VL_DIRID_LEN))
+		return;
+	for (unsigned i = 0; i < *n; i++)
+		if (!memcmp(ids[i], id, VL_DIRID_LEN))
+			return;
+	if (*n == VL_DIRID_ALT_MAX) {
+		vl_log_bad_entry(dfd, name, "too many conflict copies of veilfs.dirid; this one is not used");
+		return;
+	}
+	memcpy(ids[(*n)++], id, VL_DIRID_LEN);
+}
+
+/* True for a sync client's copy of veilfs.dirid (not of veilfs.conf). */
+static bool is_dirid_copy(const char *name, size_t len)
+{
+	bool conf;
+
+	return vl_conflict_is_reserved_copy(name, len, &conf) && !conf;
+}
+
+int vl_dir_alt_ids(int dirfd, const uint8_t primary[static VL_DIRID_LEN],
+		   uint8_t ids[VL_DIRID_ALT_MAX][VL_DIRID_LEN])
+{
+	struct dirent *d;
+	unsigned n = 0;
+	DIR *dir;
+	int fd, r = 0;
+
+	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	dir = fdopendir(fd);
+	if (!dir) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	for (;;) {
+		errno = 0;
+		d = readdir(dir);
+		if (!d) {
+			r = errno ? -errno : 0;
+			break;
+		}
+		if (is_dirid_copy(d->d_name, strlen(d->d_name)))
+			alt_add(fd, d->d_name, primary, ids, &n);
+	}
+	closedir(dir);
+	return r < 0 ? r : (int)n;
+}
+
+/* The cache: a direct-mapped table, small because directories with such copies are rare and
+ * a miss costs one listing of the directory. Holds no secret (the IDs are stored in clear
+ * in the cipher tree). */
+#define ALT_SLOTS 64
+#define ALT_RESCAN_NS 1000000000ull
+
+struct alt_slot {
+	dev_t dev;
+	ino_t ino;
+	struct timespec mtim; /* the directory's mtime when it was read */
+	uint64_t when;	      /* monotonic ns of the reading; 0: empty slot */
+	uint8_t primary[VL_DIRID_LEN];
+	unsigned n;
+	uint8_t ids[VL_DIRID_ALT_MAX][VL_DIRID_LEN];
+};
+
+static pthread_mutex_t alt_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct alt_slot alt_cache[ALT_SLOTS]; /* protected by alt_lock */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) < 0)
+		return 1;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec + 1;
+}
+
+static struct alt_slot *alt_slot_of(const struct stat *st)
+{
+	uint64_t h = ((uint64_t)st->st_dev * 0x9e3779b97f4a7c15ull) ^ (uint64_t)st->st_ino;
+
+	return &alt_cache[(h ^ (h >> 29)) % ALT_SLOTS];
+}
+
+static void alt_store(const struct stat *st, const uint8_t primary[static VL_DIRID_LEN],
+		      uint8_t ids[VL_DIRID_ALT_MAX][VL_DIRID_LEN], unsigned n, uint64_t when)
+{
+	struct alt_slot *s = alt_slot_of(st);
+
+	pthread_mutex_lock(&alt_lock);
+	s->dev = st->st_dev;
+	s->ino = st->st_ino;
+	s->mtim = st->st_mtim;
+	s->when = when;
+	memcpy(s->primary, primary, VL_DIRID_LEN);
+	s->n = n;
+	memcpy(s->ids, ids, (size_t)n * VL_DIRID_LEN);
+	pthread_mutex_unlock(&alt_lock);
+}
+
+unsigned vl_dir_alt_ids_cached(int dirfd, const uint8_t primary[static VL_DIRID_LEN],
+			       uint8_t ids[VL_DIRID_ALT_MAX][VL_DIRID_LEN])
+{
+	struct alt_slot *s;
+	struct stat st;
+	uint64_t now;
+	int n = -1;
+
+	if (fstatat(dirfd, "", &st, AT_EMPTY_PATH) < 0)
+		return 0;
+	now = now_ns();
+	s = alt_slot_of(&st);
+	pthread_mutex_lock(&alt_lock);
+	if (s->when && s->dev == st.st_dev && s->ino == st.st_ino &&
+	    !memcmp(s->primary, primary, VL_DIRID_LEN) &&
+	    ((s->mtim.tv_sec == st.st_mtim.tv_sec && s->mtim.tv_nsec == st.st_mtim.tv_nsec) ||
+	     now - s->when < ALT_RESCAN_NS)) {
+		n = (int)s->n;
+		memcpy(ids, s->ids, (size_t)n * VL_DIRID_LEN);
+	}
+	pthread_mutex_unlock(&alt_lock);
+	if (n >= 0)
+		return (unsigned)n;
+	n = vl_dir_alt_ids(dirfd, primary, ids);
+	if (n < 0)
+		return 0; /* unreadable (e.g. mode 0311): no listing shows such names either */
+	alt_store(&st, primary, ids, (unsigned)n, now);
+	return (unsigned)n;
 }
 
 int vl_ename_make(const struct vl_vault *v, const uint8_t dirid[static VL_DIRID_LEN],
@@ -194,11 +346,72 @@ static int fb_cb(void *ctx, const struct vl_dirent *de)
 {
 	struct fb_ctx *c = ctx;
 
-	if (!de->conflict || de->namelen != c->len || memcmp(de->name, c->name, c->len) != 0)
+	if (!de->names || de->namelen != c->len || memcmp(de->name, c->name, c->len) != 0)
 		return 0;
-	c->e = *de->conflict;
+	c->e = *de->names;
 	c->found = true;
 	return 1;
+}
+
+/* Resolves name as the display name of a conflict copy of an entry named under id. 0 (one
+ * copy: *e, *st), -ENOENT (none, or ambiguous), or -errno. */
+static int lookup_display(const struct vl_vault *v, int dirfd, const uint8_t id[static VL_DIRID_LEN],
+			  const char *name, size_t len, struct vl_ename *e, struct stat *st)
+{
+	struct cand_ctx *c = calloc(1, sizeof(*c));
+	int r;
+
+	if (!c)
+		return -ENOMEM;
+	c->v = v;
+	c->dirfd = dirfd;
+	c->dirid = id;
+	(void)vl_conflict_candidates(name, len, VL_CONFLICT_LOOKUP_MAX, cand_cb, c);
+	r = c->err ? c->err : c->found == 1 ? 0 : -ENOENT;
+	if (r == 0) {
+		*e = c->e;
+		*st = c->st;
+	}
+	free(c);
+	return r;
+}
+
+/* The last resort of a lookup: name (or a conflict copy's display name) under the IDs of
+ * the directory's veilfs.dirid conflict copies. Found under exactly one: 0; else -ENOENT
+ * (the listing shows clashing names in the fallback form), or -errno. */
+static int lookup_alt(const struct vl_vault *v, int dirfd, const uint8_t dirid[static VL_DIRID_LEN],
+		      const char *name, size_t len, struct vl_ename *e, struct stat *st)
+{
+	uint8_t ids[VL_DIRID_ALT_MAX][VL_DIRID_LEN];
+	unsigned n = vl_dir_alt_ids_cached(dirfd, dirid, ids), found = 0;
+	struct vl_ename *t = NULL;
+	struct stat tst;
+	int r = -ENOENT;
+
+	if (n == 0)
+		return -ENOENT;
+	t = malloc(sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	for (unsigned i = 0; i < n; i++) {
+		r = lookup_plain(v, dirfd, ids[i], name, len, t, &tst);
+		if (r == -ENOENT)
+			r = lookup_display(v, dirfd, ids[i], name, len, t, &tst);
+		if (r == -ENOENT)
+			continue;
+		if (r < 0)
+			goto out;
+		t->is_alt = true;
+		memcpy(t->altid, ids[i], VL_DIRID_LEN);
+		if (++found == 1) {
+			*e = *t;
+			*st = tst;
+		}
+	}
+	r = found == 1 ? 0 : -ENOENT;
+out:
+	free(t);
+	return r;
 }
 
 int vl_dir_lookup(const struct vl_vault *v, int dirfd, const uint8_t dirid[static VL_DIRID_LEN],
@@ -210,7 +423,8 @@ int vl_dir_lookup(const struct vl_vault *v, int dirfd, const uint8_t dirid[stati
 	if (r != -ENOENT)
 		return r;
 	if (vl_conflict_is_fallback(name, len)) {
-		/* Rare (collisions, overlong display names): list the directory. */
+		/* Rare (collisions, overlong display names): list the directory, which also
+		 * covers names under the IDs of veilfs.dirid copies. */
 		struct fb_ctx *fc = calloc(1, sizeof(*fc));
 
 		if (!fc)
@@ -229,20 +443,9 @@ int vl_dir_lookup(const struct vl_vault *v, int dirfd, const uint8_t dirid[stati
 		if (r != -ENOENT)
 			return r;
 	} else {
-		struct cand_ctx *c = calloc(1, sizeof(*c));
-
-		if (!c)
-			return -ENOMEM;
-		c->v = v;
-		c->dirfd = dirfd;
-		c->dirid = dirid;
-		(void)vl_conflict_candidates(name, len, VL_CONFLICT_LOOKUP_MAX, cand_cb, c);
-		r = c->err ? c->err : c->found == 1 ? 0 : -ENOENT;
-		if (r == 0) {
-			*e = c->e;
-			*st = c->st;
-		}
-		free(c);
+		r = lookup_display(v, dirfd, dirid, name, len, e, st);
+		if (r == -ENOENT)
+			r = lookup_alt(v, dirfd, dirid, name, len, e, st);
 		if (r != -ENOENT)
 			return r;
 	}
@@ -250,6 +453,7 @@ int vl_dir_lookup(const struct vl_vault *v, int dirfd, const uint8_t dirid[stati
 	r = vl_ename_make(v, dirid, name, len, VL_KIND_PLAIN, e);
 	return r < 0 ? r : -ENOENT;
 }
+
 int vl_dir_put_sidecar(int dirfd, const struct vl_ename *e)
 {
 	char old[VL_ENCNAME_MAX + 1];
@@ -351,9 +555,13 @@ static ssize_t read_sidecar(const struct vl_vault *v, int dfd, const char *ln, c
 	return n;
 }
 
-/* Decrypts one listed name. Returns the plaintext length or -errno (logged). */
-static int list_one(const struct vl_vault *v, int dfd, const uint8_t dirid[static VL_DIRID_LEN],
-		    const char *dname, size_t dlen, char *plain, size_t cap, enum vl_kind *kind)
+/* Decrypts one listed name under id. Returns the plaintext length and, when e != NULL,
+ * fills e with the entry's names; -ENOENT quietly for names that are not entries (reserved,
+ * sidecar, foreign); -EBADMSG, not logged, when the name does not decrypt under id (the
+ * caller may try other IDs); other -errno, logged. */
+static int list_one(const struct vl_vault *v, int dfd, const uint8_t id[static VL_DIRID_LEN],
+		    const char *dname, size_t dlen, char *plain, size_t cap, enum vl_kind *kind,
+		    struct vl_ename *e)
 {
 	char side[VL_LONGNAME_LEN + 1];
 	char enc[VL_ENCNAME_MAX + 1];
@@ -387,9 +595,21 @@ static int list_one(const struct vl_vault *v, int dfd, const uint8_t dirid[stati
 	default:
 		return -ENOENT; /* reserved, sidecar, foreign: not an entry, quietly */
 	}
-	r = vl_name_decrypt(vl_vault_keys(v), dirid, full, fulllen, plain, cap, kind);
+	r = vl_name_decrypt(vl_vault_keys(v), id, full, fulllen, plain, cap, kind);
 	if (r < 0)
-		vl_log_bad_entry(dfd, dname, "undecryptable name");
+		return -EBADMSG;
+	if (e) {
+		memset(e, 0, sizeof(*e));
+		memcpy(e->full, full, fulllen);
+		e->full[fulllen] = '\0';
+		e->fulllen = fulllen;
+		memcpy(e->disk, dname, dlen + 1);
+		e->kind = *kind;
+		if (full != dname) {
+			e->is_long = true;
+			memcpy(e->sidecar, side, sizeof(side));
+		}
+	}
 	return r;
 }
 
@@ -407,9 +627,10 @@ struct pend {
 	size_t displen;
 };
 
-/* Parses and decrypts a conflict copy's on-disk name into p. -ENOENT quietly when dname
- * is not one (junk, foreign, a copy of a sidecar), else 0 or -errno (logged). */
-static int list_conflict(const struct vl_vault *v, int dfd, const uint8_t dirid[static VL_DIRID_LEN],
+/* Parses and decrypts a conflict copy's on-disk name under id into p. -ENOENT quietly when
+ * dname is not one (junk, foreign, a copy of a sidecar); -EBADMSG, not logged, when it does
+ * not decrypt under id; else 0 or -errno (logged). */
+static int list_conflict(const struct vl_vault *v, int dfd, const uint8_t id[static VL_DIRID_LEN],
 			 const char *dname, size_t dlen, struct pend *p)
 {
 	char ln[VL_LONGNAME_LEN + 1];
@@ -454,12 +675,10 @@ static int list_conflict(const struct vl_vault *v, int dfd, const uint8_t dirid[
 		p->e.fulllen = (size_t)n;
 		p->e.is_long = true;
 	}
-	r = vl_name_decrypt(vl_vault_keys(v), dirid, p->e.full, p->e.fulllen, p->plain,
+	r = vl_name_decrypt(vl_vault_keys(v), id, p->e.full, p->e.fulllen, p->plain,
 			    sizeof(p->plain), &kind);
-	if (r < 0) {
-		vl_log_bad_entry(dfd, dname, "undecryptable conflict copy");
-		return r;
-	}
+	if (r < 0)
+		return -EBADMSG;
 	p->plen = (size_t)r;
 	p->e.kind = kind;
 	p->e.is_conflict = true;
@@ -469,15 +688,35 @@ static int list_conflict(const struct vl_vault *v, int dfd, const uint8_t dirid[
 	return 0;
 }
 
-/* Gives every pending conflict copy its display name (FORMAT.md §4.2): the provider's text
- * before the extension, or the fallback form when that is too long, names an existing
- * entry, or is shared by two copies. Then passes them to cb. */
-static int list_pending(const struct vl_vault *v, int fd, const uint8_t dirid[static VL_DIRID_LEN],
-			struct pend *pd, size_t np, int (*cb)(void *ctx, const struct vl_dirent *de),
-			void *ctx)
+/* The IDs a listing tries: the directory's, then those of its veilfs.dirid copies. */
+struct ids {
+	const uint8_t *primary;
+	unsigned n;
+	uint8_t alt[VL_DIRID_ALT_MAX][VL_DIRID_LEN];
+};
+
+/* True when plaintext name p names an entry under the directory's ID or any alternate ID
+ * but skip (an index into ids->alt, or VL_DIRID_ALT_MAX for none). */
+static bool name_taken(const struct vl_vault *v, int fd, const struct ids *ids, unsigned skip,
+		       const char *p, size_t plen)
 {
 	struct vl_ename tmp;
 	struct stat st;
+
+	if (lookup_plain(v, fd, ids->primary, p, plen, &tmp, &st) == 0)
+		return true;
+	for (unsigned j = 0; j < ids->n; j++)
+		if (j != skip && lookup_plain(v, fd, ids->alt[j], p, plen, &tmp, &st) == 0)
+			return true;
+	return false;
+}
+
+/* Gives every pending conflict copy its display name (FORMAT.md §4.2): the provider's text
+ * before the extension, or the fallback form when that is too long, names an existing
+ * entry, or is shared by two copies. Then passes them to cb. */
+static int list_pending(const struct vl_vault *v, int fd, const struct ids *ids, struct pend *pd,
+			size_t np, int (*cb)(void *ctx, const struct vl_dirent *de), void *ctx)
+{
 	size_t i, j;
 	int n, r;
 
@@ -486,7 +725,8 @@ static int list_pending(const struct vl_vault *v, int fd, const uint8_t dirid[st
 
 		n = vl_conflict_display(p->plain, p->plen, p->e.disk + p->elen, p->dlen - p->elen,
 					p->disp, sizeof(p->disp));
-		p->fallback = n < 0 || lookup_plain(v, fd, dirid, p->disp, (size_t)n, &tmp, &st) == 0;
+		p->fallback = n < 0 ||
+			      name_taken(v, fd, ids, VL_DIRID_ALT_MAX, p->disp, (size_t)n);
 		p->displen = n < 0 ? 0 : (size_t)n;
 	}
 	for (i = 0; i < np; i++)
@@ -518,6 +758,7 @@ static int list_pending(const struct vl_vault *v, int fd, const uint8_t dirid[st
 		de.suffix = p->e.disk + p->elen;
 		de.suffixlen = p->dlen - p->elen;
 		de.conflict = &p->e;
+		de.names = &p->e;
 		r = cb(ctx, &de);
 		if (r != 0)
 			return r;
@@ -525,25 +766,204 @@ static int list_pending(const struct vl_vault *v, int fd, const uint8_t dirid[st
 	return 0;
 }
 
+/* Names that did not decrypt under the directory's ID, kept until the listing has seen
+ * all the veilfs.dirid copies. Grows with the number of such names (a snapshot of the
+ * directory, which the caller keeps anyway, is larger). */
+struct retry {
+	size_t off; /* of the name in names */
+	uint64_t d_ino;
+	unsigned char d_type;
+	bool copy; /* a conflict copy E || S, not an entry */
+};
+
+struct retries {
+	struct retry *v;
+	size_t n, cap;
+	char *names;
+	size_t len, ncap;
+};
+
+static int retry_add(struct retries *rt, const char *name, size_t len, unsigned char d_type,
+		     uint64_t d_ino, bool copy)
+{
+	if (rt->n == rt->cap) {
+		size_t nc = rt->cap ? rt->cap * 2 : 16;
+		struct retry *nv = realloc(rt->v, nc * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		rt->v = nv;
+		rt->cap = nc;
+	}
+	if (rt->len + len + 1 > rt->ncap) {
+		size_t nc = rt->ncap ? rt->ncap * 2 : 4096;
+		char *nn;
+
+		while (nc < rt->len + len + 1)
+			nc *= 2;
+		nn = realloc(rt->names, nc);
+		if (!nn)
+			return -ENOMEM;
+		rt->names = nn;
+		rt->ncap = nc;
+	}
+	memcpy(rt->names + rt->len, name, len + 1);
+	rt->v[rt->n++] = (struct retry){ .off = rt->len, .d_ino = d_ino, .d_type = d_type, .copy = copy };
+	rt->len += len + 1;
+	return 0;
+}
+
+/* Makes room for one more pending conflict copy. 0, 1 when the limit is reached (logged),
+ * or -ENOMEM. */
+static int pend_room(int fd, const char *dname, struct pend **pd, size_t np, size_t *cap)
+{
+	size_t ncap;
+	struct pend *p;
+
+	if (np < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 8;
+	if (ncap > VL_CONFLICT_LIST_MAX)
+		ncap = VL_CONFLICT_LIST_MAX;
+	if (np == ncap) {
+		vl_log_bad_entry(fd, dname, "too many conflict copies in one directory");
+		return 1;
+	}
+	p = realloc(*pd, ncap * sizeof(**pd));
+	if (!p)
+		return -ENOMEM;
+	*pd = p;
+	*cap = ncap;
+	return 0;
+}
+
+/* Shows a name that decrypted under alternate ID ids->alt[i]: under its own name, or in the
+ * fallback form when that names another entry (the directory's own wins; between two
+ * alternate IDs, both get the fallback form, as lookups find neither). */
+static int emit_alt(const struct vl_vault *v, int fd, const struct ids *ids, unsigned i,
+		    const struct retry *t, const char *dname, const char *plain, size_t plen,
+		    const struct vl_ename *e, int (*cb)(void *ctx, const struct vl_dirent *de), void *ctx)
+{
+	static const char mark[] = " (other directory ID)";
+	char disp[VL_CONFLICT_NAME_MAX + 1];
+	struct vl_dirent de;
+	int n;
+
+	memset(&de, 0, sizeof(de));
+	de.name = plain;
+	de.namelen = plen;
+	if (name_taken(v, fd, ids, i, plain, plen)) {
+		n = vl_conflict_fallback(plain, plen, mark, sizeof(mark) - 1, dname, strlen(dname),
+					 disp, sizeof(disp));
+		if (n < 0)
+			return 0;
+		de.name = disp;
+		de.namelen = (size_t)n;
+	}
+	de.disk = dname;
+	de.kind = e->kind;
+	de.d_type = t->d_type;
+	de.d_ino = t->d_ino;
+	de.names = e;
+	return cb(ctx, &de);
+}
+
+/* Retries the names that did not decrypt under the directory's ID under each alternate ID:
+ * entries are shown at once, conflict copies join the pending ones. Names that decrypt
+ * under no ID are logged. */
+static int list_retries(const struct vl_vault *v, int fd, const struct ids *ids,
+			const struct retries *rt, struct pend **pd, size_t *np, size_t *cap,
+			int (*cb)(void *ctx, const struct vl_dirent *de), void *ctx)
+{
+	struct vl_ename *e = malloc(sizeof(*e));
+	char plain[256];
+	int r = 0;
+
+	if (!e)
+		return -ENOMEM;
+	for (size_t k = 0; k < rt->n && r == 0; k++) {
+		const struct retry *t = &rt->v[k];
+		const char *dname = rt->names + t->off;
+		size_t dlen = strlen(dname);
+		bool shown = false;
+
+		for (unsigned i = 0; i < ids->n && !shown && r == 0; i++) {
+			enum vl_kind kind;
+			int n;
+
+			if (!t->copy) {
+				n = list_one(v, fd, ids->alt[i], dname, dlen, plain, sizeof(plain), &kind, e);
+				if (n < 0)
+					continue;
+				e->is_alt = true;
+				memcpy(e->altid, ids->alt[i], VL_DIRID_LEN);
+				r = emit_alt(v, fd, ids, i, t, dname, plain, (size_t)n, e, cb, ctx);
+				shown = true;
+				continue;
+			}
+			r = pend_room(fd, dname, pd, *np, cap);
+			if (r != 0) {
+				r = r > 0 ? 0 : r;
+				shown = true; /* logged */
+				continue;
+			}
+			if (list_conflict(v, fd, ids->alt[i], dname, dlen, &(*pd)[*np]) < 0)
+				continue;
+			(*pd)[*np].e.is_alt = true;
+			memcpy((*pd)[*np].e.altid, ids->alt[i], VL_DIRID_LEN);
+			(*pd)[*np].d_type = t->d_type;
+			(*pd)[*np].d_ino = t->d_ino;
+			(*np)++;
+			shown = true;
+		}
+		if (!shown && r == 0)
+			vl_log_bad_entry(fd, dname, t->copy ? "undecryptable conflict copy"
+							    : "undecryptable name");
+	}
+	vl_wipe(plain, sizeof(plain));
+	vl_wipe(e, sizeof(*e));
+	free(e);
+	return r;
+}
+
 int vl_dir_list(const struct vl_vault *v, int dirfd, const uint8_t dirid[static VL_DIRID_LEN],
 		int (*cb)(void *ctx, const struct vl_dirent *de), void *ctx)
 {
-	struct pend *pd = NULL, *p;
+	struct retries rt = { 0 };
+	struct pend *pd = NULL;
+	struct ids *ids = NULL;
 	size_t np = 0, cap = 0;
 	char plain[256];
+	struct stat dst;
 	struct dirent *d;
 	DIR *dir = NULL;
+	uint64_t when;
 	int fd, r = 0;
 
+	ids = calloc(1, sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	ids->primary = dirid;
 	/* A new open file description: a dup() would share the offset with dirfd, and two
 	 * listings of one directory could run at once. */
 	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		free(ids);
 		return -errno;
+	}
+	/* The mtime before reading: a change made while we read makes the cache re-read. */
+	when = now_ns();
+	if (fstat(fd, &dst) < 0) {
+		r = -errno;
+		close(fd);
+		free(ids);
+		return r;
+	}
 	dir = fdopendir(fd);
 	if (!dir) {
 		r = -errno;
 		close(fd);
+		free(ids);
 		return r;
 	}
 	for (;;) {
@@ -561,31 +981,37 @@ int vl_dir_list(const struct vl_vault *v, int dirfd, const uint8_t dirid[static 
 		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
 			continue;
 		dlen = strlen(d->d_name);
-		n = list_one(v, fd, dirid, d->d_name, dlen, plain, sizeof(plain), &kind);
+		n = list_one(v, fd, dirid, d->d_name, dlen, plain, sizeof(plain), &kind, NULL);
 		if (n == -ENOENT) {
-			/* Not an entry of ours: maybe a sync client's conflict copy of one. */
-			if (np == cap) {
-				size_t ncap = cap ? cap * 2 : 8;
-
-				if (ncap > VL_CONFLICT_LIST_MAX)
-					ncap = VL_CONFLICT_LIST_MAX;
-				if (np == ncap) {
-					vl_log_bad_entry(fd, d->d_name, "too many conflict copies in one directory");
-					continue;
-				}
-				p = realloc(pd, ncap * sizeof(*pd));
-				if (!p) {
-					r = -ENOMEM;
-					break;
-				}
-				pd = p;
-				cap = ncap;
+			/* Not an entry of ours: maybe a copy of veilfs.dirid, or a sync client's
+			 * conflict copy of an entry. */
+			if (is_dirid_copy(d->d_name, dlen)) {
+				alt_add(fd, d->d_name, dirid, ids->alt, &ids->n);
+				continue;
 			}
-			if (list_conflict(v, fd, dirid, d->d_name, dlen, &pd[np]) == 0) {
+			r = pend_room(fd, d->d_name, &pd, np, &cap);
+			if (r < 0)
+				break;
+			if (r > 0) {
+				r = 0;
+				continue;
+			}
+			n = list_conflict(v, fd, dirid, d->d_name, dlen, &pd[np]);
+			if (n == 0) {
 				pd[np].d_type = d->d_type;
 				pd[np].d_ino = d->d_ino;
 				np++;
+			} else if (n == -EBADMSG) {
+				r = retry_add(&rt, d->d_name, dlen, d->d_type, d->d_ino, true);
+				if (r < 0)
+					break;
 			}
+			continue;
+		}
+		if (n == -EBADMSG) {
+			r = retry_add(&rt, d->d_name, dlen, d->d_type, d->d_ino, false);
+			if (r < 0)
+				break;
 			continue;
 		}
 		if (n < 0)
@@ -601,11 +1027,23 @@ int vl_dir_list(const struct vl_vault *v, int dirfd, const uint8_t dirid[static 
 		if (r != 0)
 			break;
 	}
+	if (r == 0) {
+		/* The whole directory was read: lookups can use what we found. */
+		alt_store(&dst, dirid, ids->alt, ids->n, when);
+		if (rt.n > 0)
+			r = list_retries(v, fd, ids, &rt, &pd, &np, &cap, cb, ctx);
+	}
 	if (r == 0 && np > 0)
-		r = list_pending(v, fd, dirid, pd, np, cb, ctx);
+		r = list_pending(v, fd, ids, pd, np, cb, ctx);
 	if (pd)
 		vl_wipe(pd, cap * sizeof(*pd));
 	free(pd);
+	if (rt.names)
+		vl_wipe(rt.names, rt.ncap);
+	free(rt.names);
+	free(rt.v);
+	free(ids);
+	vl_wipe(plain, sizeof(plain));
 	closedir(dir);
 	return r;
 }

@@ -28,6 +28,12 @@ struct vl_ename {
 	/* A sync client's conflict copy: disk is full (or the long name) followed by the
 	 * provider's text (docs/SYNC.md); full is the original entry's encoded name. */
 	bool is_conflict;
+	/* The name is encrypted under altid, the ID held by a sync client's conflict copy of
+	 * the directory's veilfs.dirid (the directory was made twice under two IDs: renamed on
+	 * one device, created on another; docs/SYNC.md). Renaming the entry re-encrypts its
+	 * name under the directory's own ID. */
+	bool is_alt;
+	uint8_t altid[VL_DIRID_LEN];
 	enum vl_kind kind;
 };
 
@@ -47,6 +53,9 @@ int vl_ename_make(const struct vl_vault *v, const uint8_t dirid[static VL_DIRID_
  * character after their first byte cost anything more (at most VL_CONFLICT_LOOKUP_MAX
  * candidate splits, two encryptions and two fstatat each; a fallback-form name lists the
  * directory). Then e->is_conflict is set and e->disk is the copy's on-disk name.
+ * Last, when the directory has conflict copies of its veilfs.dirid, tries the same under
+ * each of their IDs (found once exactly: e->is_alt). Whether it has any is cached per
+ * directory (see vl_dir_alt_ids_cached): one fstat per negative lookup.
  * 0, -ENOENT (with the plain kind's names of name in *e), or -errno. */
 int vl_dir_lookup(const struct vl_vault *v, int dirfd, const uint8_t dirid[static VL_DIRID_LEN],
 		  const char *name, size_t len, struct vl_ename *e, struct stat *st) VL_MUST_CHECK;
@@ -61,6 +70,21 @@ int vl_dir_drop_sidecar(int dirfd, const struct vl_ename *e) VL_MUST_CHECK;
  * it made. Returns the new ID in id. 0 or -errno (-EEXIST ...). */
 int vl_dir_make(const struct vl_vault *v, int parentfd, const uint8_t parent_id[static VL_DIRID_LEN],
 		const struct vl_ename *e, mode_t mode, uint8_t id[static VL_DIRID_LEN]) VL_MUST_CHECK;
+
+/* Most conflict copies of veilfs.dirid whose IDs are used in one directory. */
+#define VL_DIRID_ALT_MAX 8
+/* Reads the IDs held by sync clients' conflict copies of veilfs.dirid in dirfd
+ * (vl_conflict_is_reserved_copy), each strictly parsed (malformed ones are logged and
+ * skipped), without primary and duplicates, at most VL_DIRID_ALT_MAX (more are logged).
+ * Lists dirfd; never writes. Returns how many, or -errno. */
+int vl_dir_alt_ids(int dirfd, const uint8_t primary[static VL_DIRID_LEN],
+		   uint8_t ids[VL_DIRID_ALT_MAX][VL_DIRID_LEN]) VL_MUST_CHECK;
+/* The same through a small process-wide cache keyed by the backing directory (device,
+ * inode), its ID and its mtime: re-read when the mtime changed, but at most once a second
+ * per directory (a create loop changes the mtime every time; a listing refreshes the entry
+ * for free). A directory that cannot be read has none. Thread-safe. Returns how many. */
+unsigned vl_dir_alt_ids_cached(int dirfd, const uint8_t primary[static VL_DIRID_LEN],
+			       uint8_t ids[VL_DIRID_ALT_MAX][VL_DIRID_LEN]);
 
 /* Most candidate splits a lookup of a display name tries (vl_conflict_candidates). */
 #define VL_CONFLICT_LOOKUP_MAX 32
@@ -82,12 +106,18 @@ struct vl_dirent {
 	const char *suffix;
 	size_t suffixlen;
 	const struct vl_ename *conflict;
+	/* Conflict copies and entries named under a veilfs.dirid copy's ID (names->is_alt),
+	 * else NULL: the names vl_dir_lookup returns for this entry. */
+	const struct vl_ename *names;
 };
 /* Lists directory dirfd (ID dirid): calls cb for every entry whose name decrypts (short
  * names, and long names whose sidecar verifies), then for every conflict copy (FORMAT.md
  * §4.2, docs/SYNC.md) under its display name: the provider's text inserted before the
  * extension, or the fallback form when that collides with an entry or another copy or
- * exceeds 255 bytes. Reserved names, sidecars, junk and other foreign files are skipped
+ * exceeds 255 bytes. Names (and copies) that do not decrypt under dirid are retried under
+ * the IDs of the directory's veilfs.dirid conflict copies and listed under their own name,
+ * or, when that names another entry, in the fallback form with the text " (other
+ * directory ID)". Reserved names, sidecars, junk and other foreign files are skipped
  * quietly; undecryptable names are skipped and logged once. Never writes. cb returns 0 to
  * continue, or non-zero to stop (returned). 0 or -errno. */
 int vl_dir_list(const struct vl_vault *v, int dirfd, const uint8_t dirid[static VL_DIRID_LEN],

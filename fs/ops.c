@@ -208,8 +208,9 @@ static int inode_init(struct vl_fs *fs, const struct vl_inode *parent, const str
 	if (e->kind == VL_KIND_PLAIN) {
 		if (S_ISDIR(st->st_mode)) {
 			in->type = S_IFDIR;
-			r = vl_dir_read_id(fs->vault, in->fd, parent->dirid, e->full, e->fulllen,
-					   in->dirid);
+			/* A name under a veilfs.dirid copy's ID derives from that ID. */
+			r = vl_dir_read_id(fs->vault, in->fd, e->is_alt ? e->altid : parent->dirid,
+					   e->full, e->fulllen, in->dirid);
 		} else if (S_ISREG(st->st_mode)) {
 			in->type = S_IFREG;
 			r = 0;

@@ -77,8 +77,8 @@ static int collect(void *ctx, const struct vl_dirent *de)
 	}
 	x->kind = de->kind;
 	x->is_conflict = de->conflict != NULL;
-	if (de->conflict) {
-		x->e = *de->conflict;
+	if (de->names) {
+		x->e = *de->names; /* a conflict copy, or a name under a veilfs.dirid copy's ID */
 	} else if (vl_ename_make(l->vault, l->dirid, de->name, de->namelen, de->kind, &x->e) < 0) {
 		free(x->name);
 		return -EIO;
@@ -286,8 +286,10 @@ static void reserved_copies(struct cx *x, int dfd)
 			       "was changed on two devices; keep the config whose password you know and "
 			       "delete the other\n"
 			     : "veilctl: /%s: %s is a sync client's copy of the directory ID file: the "
-			       "directory was created twice under different IDs; names encrypted under "
-			       "the other ID do not show (fsck lists them)\n",
+			       "directory was created twice under different IDs (renamed on one device, "
+			       "created on another); veilfs shows the names of both; rename each name "
+			       "that `veilctl fsck' lists as under the other ID through the mount (to a "
+			       "new name and back), then delete this copy\n",
 			vc_path_str(&x->path), d->d_name);
 	}
 	closedir(dir);
@@ -322,7 +324,8 @@ static int walk(struct cx *x, int dfd, const uint8_t id[static VL_DIRID_LEN], in
 		    !S_ISDIR(st.st_mode))
 			continue;
 		cfd = vl_dir_open(dfd, c->e.disk);
-		if (cfd < 0 || vl_dir_read_id(x->v, cfd, id, c->e.full, c->e.fulllen, cid) < 0) {
+		if (cfd < 0 || vl_dir_read_id(x->v, cfd, c->e.is_alt ? c->e.altid : id, c->e.full,
+					      c->e.fulllen, cid) < 0) {
 			vc_err("/%s/%s: cannot open the directory", vc_path_str(&x->path), c->name);
 			x->errors++;
 			if (cfd >= 0)

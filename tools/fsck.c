@@ -17,12 +17,14 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "../crypto/conflict.h"
 #include "../crypto/content.h"
 #include "../crypto/dirid.h"
 #include "../crypto/names.h"
 #include "../crypto/secmem.h"
 #include "../crypto/xattr.h"
 #include "../fs/backing.h"
+#include "../fs/dirs.h"
 #include "../fs/object.h"
 #include "../fs/vault.h"
 #include "veilctl.h"
@@ -429,8 +431,30 @@ static int names_read(int dirfd, struct names *ns)
 	return r;
 }
 
+/* The IDs of a directory's veilfs.dirid conflict copies (docs/SYNC.md). */
+struct alts {
+	int n;
+	uint8_t id[VL_DIRID_ALT_MAX][VL_DIRID_LEN];
+};
+
+/* Decrypts full under the first alternate ID that fits: its index, or -1. */
+static int decrypt_alt(struct fsck *f, const struct alts *a, const char *full, size_t flen,
+		       char plain[static 256], enum vl_kind *kind)
+{
+	for (int i = 0; i < a->n; i++)
+		if (vl_name_decrypt(f->k, a->id[i], full, flen, plain, 256, kind) >= 0)
+			return i;
+	return -1;
+}
+
+static const char alt_msg[] =
+	"name is encrypted under the ID of a sync client's copy of veilfs.dirid (the directory "
+	"was created twice: renamed on one device, created on another); veilfs shows it; rename "
+	"it through the mount (to another name and back) to move it under this directory's ID";
+
 /* A foreign name: a sync client's conflict copy of one of ours, or someone else's file. */
-static void check_foreign(struct fsck *f, int dirfd, const uint8_t *dirid, const char *name)
+static void check_foreign(struct fsck *f, int dirfd, const uint8_t *dirid, const struct alts *a,
+			  const char *name)
 {
 	size_t len = strlen(name), run = 0;
 	char full[VL_ENCNAME_MAX + 1], plain[256];
@@ -459,7 +483,8 @@ static void check_foreign(struct fsck *f, int dirfd, const uint8_t *dirid, const
 			note(f, "conflict copy of a long-name sidecar (%s); veilfs ignores it", base);
 			return;
 		}
-		if (flen > 0 && vl_name_decrypt(f->k, dirid, full, (size_t)flen, plain, sizeof(plain), &kind) >= 0) {
+		if (flen > 0 && (vl_name_decrypt(f->k, dirid, full, (size_t)flen, plain, sizeof(plain), &kind) >= 0 ||
+				 decrypt_alt(f, a, full, (size_t)flen, plain, &kind) >= 0)) {
 			size_t oldp = vc_path_push(&f->ppath, plain);
 
 			note(f, "conflict copy of /%s made by a sync client (suffix \"%s\"): compare, keep one, delete the other",
@@ -474,13 +499,23 @@ static void check_foreign(struct fsck *f, int dirfd, const uint8_t *dirid, const
 /* Walks directory dirfd (ID id): every name classified and checked. */
 static void walk(struct fsck *f, int dirfd, const uint8_t id[static VL_DIRID_LEN])
 {
+	struct alts *a = calloc(1, sizeof(*a));
 	struct names ns;
+	bool conf;
 	int r;
 
+	if (!a) {
+		problem(f, "out of memory");
+		return;
+	}
+	a->n = vl_dir_alt_ids(dirfd, id, a->id);
+	if (a->n < 0)
+		a->n = 0;
 	r = names_read(dirfd, &ns);
 	if (r < 0) {
 		problem(f, "cannot list the directory: %s", strerror(-r));
 		names_free(&ns);
+		free(a);
 		return;
 	}
 	for (size_t i = 0; i < ns.n; i++) {
@@ -488,7 +523,7 @@ static void walk(struct fsck *f, int dirfd, const uint8_t id[static VL_DIRID_LEN
 		size_t len = strlen(name), oldc;
 		char full[VL_ENCNAME_MAX + 1], plain[256];
 		enum vl_kind kind;
-		int flen;
+		int flen, ai = -1;
 
 		f->entries++;
 		progress(f);
@@ -503,6 +538,14 @@ static void walk(struct fsck *f, int dirfd, const uint8_t id[static VL_DIRID_LEN
 			continue;
 		case VL_ONDISK_SHORT:
 			r = vl_name_decrypt(f->k, id, name, len, plain, sizeof(plain), &kind);
+			if (r < 0 && (ai = decrypt_alt(f, a, name, len, plain, &kind)) >= 0) {
+				oldc = vc_path_push(&f->cpath, name);
+				f->ppath_known = false;
+				problem(f, "%s", alt_msg);
+				vc_path_pop(&f->cpath, oldc);
+				check_entry(f, dirfd, a->id[ai], name, name, len, plain, kind);
+				continue;
+			}
 			if (r < 0) {
 				oldc = vc_path_push(&f->cpath, name);
 				f->ppath_known = false;
@@ -522,7 +565,15 @@ static void walk(struct fsck *f, int dirfd, const uint8_t id[static VL_DIRID_LEN
 			} else if (flen < 0) {
 				problem(f, "long name whose sidecar %c%s does not match it", VL_MARK_SIDECAR, name + 1);
 			} else if (vl_name_decrypt(f->k, id, full, (size_t)flen, plain, sizeof(plain), &kind) < 0) {
-				problem(f, "long name (sidecar verified) does not decrypt in this directory");
+				ai = decrypt_alt(f, a, full, (size_t)flen, plain, &kind);
+				if (ai < 0) {
+					problem(f, "long name (sidecar verified) does not decrypt in this directory");
+				} else {
+					problem(f, "%s", alt_msg);
+					vc_path_pop(&f->cpath, oldc);
+					check_entry(f, dirfd, a->id[ai], name, full, (size_t)flen, plain, kind);
+					continue;
+				}
 			} else {
 				vc_path_pop(&f->cpath, oldc);
 				check_entry(f, dirfd, id, name, full, (size_t)flen, plain, kind);
@@ -553,12 +604,21 @@ static void walk(struct fsck *f, int dirfd, const uint8_t id[static VL_DIRID_LEN
 		default:
 			oldc = vc_path_push(&f->cpath, name);
 			f->ppath_known = false;
-			check_foreign(f, dirfd, id, name);
+			if (vl_conflict_is_reserved_copy(name, len, &conf)) {
+				if (conf)
+					problem(f, "a sync client's copy of veilfs.conf: the password was changed on two devices; keep the config whose password you know, delete the other");
+				else
+					problem(f, "a sync client's copy of veilfs.dirid: the directory was created twice under different IDs (renamed on one device, created on another); veilfs shows the names under both; rename each name reported as under this copy's ID through the mount (to another name and back), then delete this copy");
+				vc_path_pop(&f->cpath, oldc);
+				continue;
+			}
+			check_foreign(f, dirfd, id, a, name);
 			vc_path_pop(&f->cpath, oldc);
 			continue;
 		}
 	}
 	names_free(&ns);
+	free(a);
 }
 
 /* Checks a directory: its veilfs.dirid, its xattrs, then its entries. parent_id == NULL for
