@@ -239,6 +239,108 @@ int main(void)
 		   "listed with the wrong directory ID: nothing decrypts");
 	}
 
+	/* A directory made twice (renamed on one device, created on another): after the merge
+	 * it holds a sync client's copy of veilfs.dirid, and names under the copy's ID must
+	 * be listed and found (issue 5). */
+	{
+		uint8_t gid[VL_DIRID_LEN], oid[VL_DIRID_LEN], ids[VL_DIRID_ALT_MAX][VL_DIRID_LEN];
+		uint8_t file[VL_DIRID_FILE_LEN];
+		char cc[VL_ENCNAME_MAX + 64], fb[VL_CONFLICT_NAME_MAX + 1], glong[256];
+		struct vl_ename g, t, sh, lo, mv;
+		int gfd, nfb;
+
+		ok(vl_ename_make(v, root, "gamma", 5, VL_KIND_PLAIN, &g) == 0 &&
+			   vl_dir_make(v, rootfd, root, &g, 0755, gid) == 0,
+		   "mkdir gamma");
+		gfd = vl_dir_open(rootfd, g.disk);
+		memset(oid, 0x33, sizeof(oid));
+		ok(vl_ename_make(v, gid, "mine.txt", 8, VL_KIND_PLAIN, &t) == 0, "gamma/mine.txt");
+		touch(gfd, t.disk);
+		ok(vl_ename_make(v, gid, "shared.txt", 10, VL_KIND_PLAIN, &t) == 0, "gamma/shared.txt");
+		touch(gfd, t.disk);
+		/* The other device's names, under its ID. */
+		ok(vl_ename_make(v, oid, "theirs.txt", 10, VL_KIND_PLAIN, &t) == 0, "theirs.txt under the other ID");
+		touch(gfd, t.disk);
+		snprintf(cc, sizeof(cc), "%s (1)", t.disk);
+		touch(gfd, cc);
+		ok(vl_ename_make(v, oid, "shared.txt", 10, VL_KIND_PLAIN, &sh) == 0, "shared.txt under the other ID");
+		touch(gfd, sh.disk);
+		memset(glong, 'q', 255);
+		glong[255] = '\0';
+		ok(vl_ename_make(v, oid, glong, 255, VL_KIND_PLAIN, &lo) == 0 && lo.is_long &&
+			   vl_dir_put_sidecar(gfd, &lo) == 0,
+		   "a long name under the other ID, with its sidecar");
+		touch(gfd, lo.disk);
+		memset(&s, 0, sizeof(s));
+		ok(vl_dir_list(v, gfd, gid, collect, &s) == 0 && s.n == 2,
+		   "without a veilfs.dirid copy only gamma's own names list (got %d)", s.n);
+		ok(vl_dir_lookup(v, gfd, gid, "theirs.txt", 10, &e2, &st) == -ENOENT,
+		   "and theirs.txt is not found");
+
+		vl_dirid_file_build(file, oid);
+		ok(vl_write_atomic(gfd, "veilfs (conflicted copy 2025-02-10).dirid", file, sizeof(file), 0444, true) == 0,
+		   "the sync client's copy of veilfs.dirid arrives");
+		ok(vl_write_atomic(gfd, "veilfs.dirid.sync-conflict-20250210-101500-ABCDEFG", "junk", 4, 0444, true) == 0,
+		   "and a malformed one");
+		ok(vl_write_atomic(gfd, "veilfs.dirid (1)", file, sizeof(file), 0444, true) == 0,
+		   "and a duplicate");
+		n = vl_dir_alt_ids(gfd, gid, ids);
+		ok(n == 1 && !memcmp(ids[0], oid, VL_DIRID_LEN), "vl_dir_alt_ids: one ID (the malformed copy and the duplicate are skipped)");
+
+		memset(&s, 0, sizeof(s));
+		r = vl_dir_list(v, gfd, gid, collect, &s);
+		nfb = vl_conflict_fallback("shared.txt", 10, " (other directory ID)", 21, sh.disk,
+					   strlen(sh.disk), fb, sizeof(fb));
+		ok(r == 0 && s.n == 6, "gamma lists 6 entries with the copy (got %d)", s.n);
+		ok(has(&s, "mine.txt", VL_KIND_PLAIN) && has(&s, "shared.txt", VL_KIND_PLAIN),
+		   "its own names");
+		ok(has(&s, "theirs.txt", VL_KIND_PLAIN), "theirs.txt (under the other ID) listed");
+		ok(has(&s, glong, VL_KIND_PLAIN), "the long name under the other ID listed");
+		ok(has(&s, "theirs (1).txt", VL_KIND_PLAIN), "a conflict copy of a name under the other ID listed");
+		ok(nfb > 0 && has(&s, fb, VL_KIND_PLAIN),
+		   "the other ID's shared.txt clashes: listed as '%s'", nfb > 0 ? fb : "?");
+
+		r = vl_dir_lookup(v, gfd, gid, "theirs.txt", 10, &e2, &st);
+		ok(r == 0 && e2.is_alt && !memcmp(e2.altid, oid, VL_DIRID_LEN) && !strcmp(e2.disk, t.disk),
+		   "lookup finds theirs.txt under the other ID, with its on-disk name");
+		r = vl_dir_lookup(v, gfd, gid, glong, 255, &e2, &st);
+		ok(r == 0 && e2.is_alt && e2.is_long && !strcmp(e2.disk, lo.disk) &&
+			   !strcmp(e2.sidecar, lo.sidecar),
+		   "lookup finds the long name with its sidecar");
+		r = vl_dir_lookup(v, gfd, gid, "theirs (1).txt", 14, &e2, &st);
+		ok(r == 0 && e2.is_alt && e2.is_conflict && !strcmp(e2.disk, cc),
+		   "lookup finds the conflict copy's display name");
+		r = vl_dir_lookup(v, gfd, gid, "shared.txt", 10, &e2, &st);
+		ok(r == 0 && !e2.is_alt, "shared.txt is gamma's own");
+		r = nfb > 0 ? vl_dir_lookup(v, gfd, gid, fb, (size_t)nfb, &e2, &st) : -1;
+		ok(r == 0 && e2.is_alt && !strcmp(e2.disk, sh.disk), "the clashing name is found in its fallback form");
+		ok(vl_dir_lookup(v, gfd, gid, "nothere", 7, &e2, &st) == -ENOENT && !e2.is_alt,
+		   "a missing name: ENOENT with gamma's own names for a create");
+
+		/* Renaming re-encrypts the name under gamma's own ID: migrated. */
+		r = vl_dir_lookup(v, gfd, gid, "theirs.txt", 10, &e2, &st);
+		ok(r == 0 && vl_ename_make(v, gid, "theirs.txt", 10, VL_KIND_PLAIN, &mv) == 0 &&
+			   renameat(gfd, e2.disk, gfd, mv.disk) == 0,
+		   "rename theirs.txt under gamma's ID");
+		r = vl_dir_lookup(v, gfd, gid, "theirs.txt", 10, &e2, &st);
+		ok(r == 0 && !e2.is_alt && !strcmp(e2.disk, mv.disk), "found as gamma's own now");
+
+		/* More copies than VL_DIRID_ALT_MAX: bounded. */
+		for (i = 0; i < VL_DIRID_ALT_MAX + 2; i++) {
+			uint8_t x[VL_DIRID_LEN];
+
+			memset(x, 0x40 + i, sizeof(x));
+			vl_dirid_file_build(file, x);
+			snprintf(cc, sizeof(cc), "veilfs.dirid.conflict%d", i + 1);
+			if (vl_write_atomic(gfd, cc, file, sizeof(file), 0444, true) < 0)
+				break;
+		}
+		ok(vl_dir_alt_ids(gfd, gid, ids) == VL_DIRID_ALT_MAX, "at most %d alternate IDs", VL_DIRID_ALT_MAX);
+		memset(&s, 0, sizeof(s));
+		ok(vl_dir_list(v, gfd, gid, collect, &s) == 0, "still lists");
+		close(gfd);
+	}
+
 	/* Deterministic IDs: a second tree, same master key, same path -> same veilfs.dirid. */
 	tc_tmpdir(dir2);
 	r = vl_vault_open_master(&w, dir2, NULL, master, err, sizeof(err));
