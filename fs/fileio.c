@@ -31,12 +31,17 @@
 #define VL_SCRATCH_KEEP ((2u << 20) + 4096)
 
 /*
- * Per-thread scratch buffers, reused across requests instead of a malloc per request
- * (measured in bench/hotpath.sh). ct holds ciphertext only; pt holds plaintext, so every
- * user wipes what it put there before returning. One user at a time per thread: no
- * function below that holds a scratch buffer calls another that takes the same one.
- * Freed by a pthread key destructor at thread exit.
+ * Scratch buffers, reused across requests instead of a malloc per request (measured in
+ * bench/hotpath.sh). ct holds ciphertext only; pt holds plaintext, so every user wipes what
+ * it put there before returning. A request takes a set (from the shared pool, or a new one)
+ * on its first scratch_get and gives it back with scratch_release when it ends; the pool
+ * keeps at most VL_SCRATCH_POOL sets, so memory follows the number of requests running at
+ * once (about the number of cores), not the number of FUSE worker threads (up to 10, each
+ * of which would otherwise keep megabytes). One user at a time per thread: no function
+ * below that holds a scratch buffer calls another that takes the same one. A set still held
+ * at thread exit is freed by a pthread key destructor.
  */
+#define VL_SCRATCH_POOL 4
 enum { SCR_CT, SCR_PT, SCR_RCT, SCR_N };
 struct scratch {
 	uint8_t *p[SCR_N];
@@ -46,6 +51,9 @@ static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
 static pthread_key_t scratch_key;
 static bool scratch_key_ok;
 static _Thread_local struct scratch *tls_scratch;
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct scratch *pool[VL_SCRATCH_POOL]; /* protected by pool_lock */
+static unsigned pool_n;			       /* protected by pool_lock */
 
 static void scratch_destroy(void *v)
 {
@@ -78,7 +86,12 @@ static uint8_t *scratch_get(int which, size_t len)
 	if (!s) {
 		if (pthread_once(&scratch_once, scratch_init) != 0 || !scratch_key_ok)
 			return NULL;
-		s = calloc(1, sizeof(*s));
+		pthread_mutex_lock(&pool_lock);
+		if (pool_n > 0)
+			s = pool[--pool_n];
+		pthread_mutex_unlock(&pool_lock);
+		if (!s)
+			s = calloc(1, sizeof(*s));
 		if (!s)
 			return NULL;
 		if (pthread_setspecific(scratch_key, s) != 0) {
@@ -114,6 +127,24 @@ static void scratch_put(int which)
 		s->p[which] = NULL;
 		s->cap[which] = 0;
 	}
+}
+
+/* Ends a request's use of its scratch set: back to the pool, or freed if the pool is full. */
+static void scratch_release(void)
+{
+	struct scratch *s = tls_scratch;
+
+	if (!s)
+		return;
+	(void)pthread_setspecific(scratch_key, NULL);
+	tls_scratch = NULL;
+	pthread_mutex_lock(&pool_lock);
+	if (pool_n < VL_SCRATCH_POOL) {
+		pool[pool_n++] = s;
+		s = NULL;
+	}
+	pthread_mutex_unlock(&pool_lock);
+	scratch_destroy(s);
 }
 
 struct vl_content {
@@ -347,6 +378,7 @@ out:
 		vl_wipe(tmp, B);
 	if (tmp)
 		scratch_put(SCR_PT);
+	scratch_release();
 	return r;
 }
 
@@ -517,6 +549,7 @@ out:
 	}
 	if (out)
 		scratch_put(SCR_CT);
+	scratch_release();
 	return r;
 }
 
