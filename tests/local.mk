@@ -15,7 +15,7 @@ EXTRA_DIST += tests/lib.sh tests/sync-lib.sh tests/summary.sh tests/run-all.sh t
 	tests/t30-tamper.sh tests/t31-options.sh tests/t32-mount-modes.sh tests/t40-programs.sh \
 	tests/t45-fsx.sh tests/t50-crash.sh tests/t60-conflicts.sh tests/t61-devices-partial.sh \
 	tests/t62-rclone-bisync.sh tests/t63-unison.sh tests/t64-dirid-conflict.sh \
-	tests/t65-sync-mounted.sh
+	tests/t65-sync-mounted.sh tests/t66-syncthing.sh
 
 # --- Mounted tests and the fsx exerciser (owner: tests helper) ---
 check_PROGRAMS += tests/fsx
@@ -83,4 +83,4 @@ TESTS += tests/t60-conflicts.sh tests/t61-devices-partial.sh tests/t62-rclone-bi
 TESTS += tests/t11-man-help.sh tests/t32-mount-modes.sh
 
 # ---- sync, continued: veilfs.dirid conflict copies, sync while mounted (owner: sync engineer) ----
-TESTS += tests/t64-dirid-conflict.sh tests/t65-sync-mounted.sh
+TESTS += tests/t64-dirid-conflict.sh tests/t65-sync-mounted.sh tests/t66-syncthing.sh
