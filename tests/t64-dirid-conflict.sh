@@ -122,4 +122,28 @@ vl_mount || bail "mount A without the copy"
 is "migrated file still visible without the copy" "$(printf 'b1\nmore')" "$(cat "$MNT/Y/b1.txt")"
 is "migrated directory still visible without the copy" "deep B" "$(cat "$MNT/Y/bsub/deep.txt")"
 vl_umount
+
+# veilctl conflicts --resolve-dirids on B (its copy holds A's ID: a1.txt, sub, notes.txt)
+"$VEILCTL" conflicts --resolve-dirids --passfile "$PASSFILE" "$B" </dev/null >"$VL_TMP/rd.out" 2>"$VL_TMP/rd.err"
+is "resolve-dirids: exit 7 while a name is left (the clashing notes.txt)" 7 "$?"
+ok "resolve-dirids: a1.txt moved" grep -q "^/Y/a1.txt	moved under the directory's own ID" "$VL_TMP/rd.out"
+ok "resolve-dirids: sub moved" grep -q "^/Y/sub	moved" "$VL_TMP/rd.out"
+ok "resolve-dirids: the clashing name kept" grep -q "^/Y/notes (other directory ID).txt {conflict [0-9a-f]*}	kept (the name is taken" "$VL_TMP/rd.out"
+ok "resolve-dirids: the copy kept while a name needs it" grep -q "veilfs.dirid.sync-conflict-20250210-101500-ABCDEFG	kept (1 name still" "$VL_TMP/rd.out"
+vl_mount_at "$B" "$MB" || bail "mount B after resolve-dirids"
+is "B: a1.txt reads after the move" a1 "$(cat "$MB/Y/a1.txt")"
+is "B: sub/deep.txt reads after the move" "deep A" "$(cat "$MB/Y/sub/deep.txt")"
+clash=$(ls "$MB/Y" | grep -F 'notes (other directory ID).txt {conflict ')
+ok "B: rename the clashing notes.txt through the mount" mv "$MB/Y/$clash" "$MB/Y/notes-A.txt"
+cd / && vl_umount_dir "$MB"
+"$VEILCTL" conflicts --resolve-dirids --passfile "$PASSFILE" "$B" </dev/null >"$VL_TMP/rd.out" 2>"$VL_TMP/rd.err"
+is "resolve-dirids again: exit 8 (the copy removed)" 8 "$?"
+nok "the copy is gone" test -e "$B/$yb/veilfs.dirid.sync-conflict-20250210-101500-ABCDEFG"
+"$VEILCTL" fsck --passfile "$PASSFILE" "$B" </dev/null >"$VL_TMP/fsck.out" 2>&1
+is "fsck of B is clean afterwards" 0 "$?"
+vl_mount_at "$B" "$MB" || bail "mount B after the cleanup"
+is "B: every file of both sides, without any copy" "$(printf '%s\n' a1.txt b1.txt bsub "$LONG" notes-A.txt notes.txt sub | LC_ALL=C sort | paste -sd' ')" \
+	"$(ls "$MB/Y" | LC_ALL=C sort | paste -sd' ')"
+is "B: notes-A.txt is A's" "notes of A" "$(cat "$MB/Y/notes-A.txt")"
+cd / && vl_umount_dir "$MB"
 done_testing

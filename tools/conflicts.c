@@ -16,15 +16,18 @@
 #include <xxhash.h>
 
 #include "../crypto/conflict.h"
+#include "../crypto/dirid.h"
+#include "../crypto/names.h"
 #include "../crypto/secmem.h"
 #include "../fs/backing.h"
+#include "../fs/dirs.h"
 #include "../fs/fileio.h"
 #include "../fs/log.h"
 #include "../fs/vault.h"
 #include "veilctl.h"
 
 static const char conflicts_usage[] =
-	"veilctl conflicts [--resolve-identical] [--passfile FILE | --extpass CMD] CIPHERDIR";
+	"veilctl conflicts [--resolve-identical] [--resolve-dirids] [--passfile FILE | --extpass CMD] CIPHERDIR";
 
 #define CMP_CHUNK (256 * 1024)
 #define MAX_DEPTH 256
@@ -45,7 +48,7 @@ struct ents {
 
 struct cx {
 	struct vl_vault *v;
-	bool resolve;
+	bool resolve, resolve_dirids;
 	unsigned long found, removed, errors;
 	struct vc_path path;
 };
@@ -281,6 +284,8 @@ static void reserved_copies(struct cx *x, int dfd)
 		if (!vl_conflict_is_reserved_copy(d->d_name, strlen(d->d_name), &conf))
 			continue;
 		x->found++;
+		if (!conf && x->resolve_dirids)
+			continue; /* resolve_dirids() reports it */
 		fprintf(stderr,
 			conf ? "veilctl: /%s: %s is a sync client's copy of the vault config: the password "
 			       "was changed on two devices; keep the config whose password you know and "
@@ -295,6 +300,159 @@ static void reserved_copies(struct cx *x, int dfd)
 	closedir(dir);
 }
 
+/* A directory under a veilfs.dirid copy's ID whose own veilfs.dirid is missing derives its
+ * ID from that ID and its old name: write it down before the rename changes both. */
+static int pin_dirid(struct cx *x, int dfd, const struct vl_ename *e)
+{
+	uint8_t cid[VL_DIRID_LEN], buf[VL_DIRID_FILE_LEN];
+	int cfd = vl_dir_open(dfd, e->disk), r;
+
+	if (cfd < 0)
+		return cfd;
+	r = vl_dir_read_id(x->v, cfd, e->altid, e->full, e->fulllen, cid);
+	if (r == 0 && faccessat(cfd, VL_DIRID_FILE, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT) {
+		vl_dirid_file_build(buf, cid);
+		r = vl_write_atomic(cfd, VL_DIRID_FILE, buf, sizeof(buf), 0444, true);
+	}
+	close(cfd);
+	return r;
+}
+
+/* Moves one name from the ID of a veilfs.dirid copy to the directory's own ID id: the
+ * plaintext name, kind and contents stay. 0, -EEXIST (the name is taken under id), or
+ * -errno. */
+static int move_to_id(struct cx *x, int dfd, const uint8_t id[static VL_DIRID_LEN], const struct vl_ename *e)
+{
+	struct vl_ename *t = calloc(1, sizeof(*t));
+	enum vl_kind kind, other;
+	char plain[256];
+	struct stat st;
+	int r, n;
+
+	if (!t)
+		return -ENOMEM;
+	n = vl_name_decrypt(vl_vault_keys(x->v), e->altid, e->full, e->fulllen, plain, sizeof(plain), &kind);
+	r = n < 0 ? n : 0;
+	/* A plaintext name is unique in its directory whatever its kind. */
+	other = kind == VL_KIND_PLAIN ? VL_KIND_OBJECT : VL_KIND_PLAIN;
+	if (r == 0 && (r = vl_ename_make(x->v, id, plain, (size_t)n, other, t)) == 0 &&
+	    fstatat(dfd, t->disk, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		r = -EEXIST;
+	if (r == 0)
+		r = vl_ename_make(x->v, id, plain, (size_t)n, kind, t);
+	if (r == 0 && kind == VL_KIND_PLAIN && fstatat(dfd, e->disk, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(st.st_mode))
+		r = pin_dirid(x, dfd, e);
+	if (r == 0 && fstatat(dfd, t->disk, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		r = -EEXIST;
+	if (r == 0)
+		r = vl_dir_put_sidecar(dfd, t);
+	if (r == 0 && renameat2(dfd, e->disk, dfd, t->disk, RENAME_NOREPLACE) < 0) {
+		r = -errno;
+		if (r != -EEXIST && vl_dir_drop_sidecar(dfd, t) < 0)
+			vc_err("could not remove the sidecar %s", t->sidecar);
+	}
+	if (r == 0 && vl_dir_drop_sidecar(dfd, e) < 0)
+		vc_err("could not remove the old sidecar %s", e->sidecar);
+	vl_wipe(plain, sizeof(plain));
+	vl_wipe(t, sizeof(*t));
+	free(t);
+	return r;
+}
+
+/* --resolve-dirids: moves every name of directory dfd that is encrypted under the ID of a
+ * sync client's copy of veilfs.dirid under the directory's own ID (docs/SYNC.md), then
+ * removes the copies whose ID no name uses any more. Conflict copies under such an ID and
+ * names taken under the directory's ID are left and reported. */
+static void resolve_dirids(struct cx *x, int dfd, const uint8_t id[static VL_DIRID_LEN])
+{
+	struct ents l = { .vault = x->v, .dirid = id };
+	uint8_t ids[VL_DIRID_ALT_MAX][VL_DIRID_LEN], cid[VL_DIRID_LEN], buf[VL_DIRID_FILE_LEN];
+	unsigned left[VL_DIRID_ALT_MAX] = { 0 };
+	struct dirent *d;
+	DIR *dir = NULL;
+	size_t old;
+	int n, fd, r;
+	bool conf;
+
+	n = vl_dir_alt_ids(dfd, id, ids);
+	if (n < 0 || vl_dir_list(x->v, dfd, id, collect, &l) < 0) {
+		vc_err("/%s: cannot list: %s", vc_path_str(&x->path), strerror(n < 0 ? -n : EIO));
+		x->errors++;
+		goto out;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		const struct ent *c = &l.v[i];
+		int k;
+
+		if (!c->e.is_alt)
+			continue;
+		for (k = 0; k < n && memcmp(ids[k], c->e.altid, VL_DIRID_LEN); k++)
+			;
+		old = vc_path_push(&x->path, c->name);
+		if (c->is_conflict) {
+			printf("/%s\tkept (a conflict copy under another directory ID: resolve it through the mount)\n",
+			       vc_path_str(&x->path));
+			r = -EEXIST;
+		} else {
+			r = move_to_id(x, dfd, id, &c->e);
+			if (r == 0)
+				printf("/%s\tmoved under the directory's own ID\n", vc_path_str(&x->path));
+			else if (r == -EEXIST)
+				printf("/%s\tkept (the name is taken under the directory's own ID: rename it through the mount)\n",
+				       vc_path_str(&x->path));
+			else
+				printf("/%s\tkept (%s)\n", vc_path_str(&x->path), strerror(-r));
+			if (r < 0 && r != -EEXIST)
+				x->errors++;
+		}
+		vc_path_pop(&x->path, old);
+		if (r < 0 && k < n)
+			left[k]++;
+	}
+	/* Remove the copies that no name needs any more (and those holding the directory's own
+	 * ID); keep malformed ones and those still in use. */
+	fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dir = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!dir) {
+		if (fd >= 0)
+			close(fd);
+		x->errors++;
+		goto out;
+	}
+	while ((d = readdir(dir)) != NULL) {
+		ssize_t len;
+		int k;
+
+		if (!vl_conflict_is_reserved_copy(d->d_name, strlen(d->d_name), &conf) || conf)
+			continue;
+		old = vc_path_push(&x->path, d->d_name);
+		len = vl_read_small(fd, d->d_name, buf, sizeof(buf));
+		if (len < 0 || vl_dirid_file_parse(buf, (size_t)len, cid) < 0) {
+			printf("/%s\tkept (malformed: not a directory ID file; delete it by hand)\n", vc_path_str(&x->path));
+		} else {
+			for (k = 0; k < n && memcmp(ids[k], cid, VL_DIRID_LEN); k++)
+				;
+			if (k < n && left[k]) {
+				printf("/%s\tkept (%u name%s still under its ID)\n", vc_path_str(&x->path), left[k],
+				       left[k] == 1 ? "" : "s");
+			} else if (unlinkat(fd, d->d_name, 0) < 0) {
+				printf("/%s\tkept (cannot remove: %s)\n", vc_path_str(&x->path), strerror(errno));
+				x->errors++;
+			} else {
+				printf("/%s\tremoved (every name is under the directory's own ID now)\n",
+				       vc_path_str(&x->path));
+				x->removed++;
+			}
+		}
+		vc_path_pop(&x->path, old);
+	}
+out:
+	if (dir)
+		closedir(dir);
+	ents_free(&l);
+}
+
 static int walk(struct cx *x, int dfd, const uint8_t id[static VL_DIRID_LEN], int depth)
 {
 	struct ents l = { .vault = x->v, .dirid = id };
@@ -303,6 +461,8 @@ static int walk(struct cx *x, int dfd, const uint8_t id[static VL_DIRID_LEN], in
 	if (depth > MAX_DEPTH)
 		return -ELOOP;
 	reserved_copies(x, dfd);
+	if (x->resolve_dirids)
+		resolve_dirids(x, dfd, id);
 	r = vl_dir_list(x->v, dfd, id, collect, &l);
 	if (r < 0) {
 		vc_err("/%s: cannot list: %s", vc_path_str(&x->path), strerror(-r));
@@ -345,9 +505,10 @@ static int walk(struct cx *x, int dfd, const uint8_t id[static VL_DIRID_LEN], in
 
 int cmd_conflicts(int argc, char **argv)
 {
-	enum { OPT_RESOLVE = VC_OPT_FIRST_LOCAL };
+	enum { OPT_RESOLVE = VC_OPT_FIRST_LOCAL, OPT_DIRIDS };
 	static const struct option lo[] = {
 		{ "resolve-identical", no_argument, NULL, OPT_RESOLVE },
+		{ "resolve-dirids", no_argument, NULL, OPT_DIRIDS },
 		VC_COMMON_LONGOPTS,
 		{ 0 },
 	};
@@ -362,10 +523,17 @@ int cmd_conflicts(int argc, char **argv)
 			x.resolve = true;
 			continue;
 		}
+		if (c == OPT_DIRIDS) {
+			x.resolve_dirids = true;
+			continue;
+		}
 		if (c == 'h') {
 			printf("usage: %s\n\nLists every conflict copy a sync client made, one per line:\n"
 			       "ORIGINAL<TAB>COPY (plaintext paths). --resolve-identical removes the copies\n"
 			       "whose plaintext is byte-identical to the original's and adds a third column.\n"
+			       "--resolve-dirids moves the names encrypted under the ID of a sync client's copy\n"
+			       "of veilfs.dirid under the directory's own ID and removes the copies no longer\n"
+			       "needed (a directory renamed on one device and created on another).\n"
 			       "Run it while the vault is not mounted.\n",
 			       conflicts_usage);
 			return VL_EXIT_OK;
@@ -396,7 +564,7 @@ int cmd_conflicts(int argc, char **argv)
 	if (x.found)
 		fprintf(stderr, "veilctl: %lu conflict cop%s%s\n", x.found, x.found == 1 ? "y" : "ies",
 			x.resolve ? "" : " (--resolve-identical removes identical ones)");
-	if (x.resolve)
+	if (x.resolve || x.resolve_dirids)
 		fprintf(stderr, "veilctl: %lu removed\n", x.removed);
 out:
 	vc_path_free(&x.path);
