@@ -338,6 +338,20 @@ int main(void)
 		ok(vl_dir_alt_ids(gfd, gid, ids) == VL_DIRID_ALT_MAX, "at most %d alternate IDs", VL_DIRID_ALT_MAX);
 		memset(&s, 0, sizeof(s));
 		ok(vl_dir_list(v, gfd, gid, collect, &s) == 0, "still lists");
+		ok(vl_dir_alt_ids_cached(gfd, gid, ids) == VL_DIRID_ALT_MAX, "the listing filled the lookup cache");
+
+		/* The copies deleted: a listing refreshes the cache at once (no 1 s wait). */
+		for (i = 0; i < VL_DIRID_ALT_MAX + 2; i++) {
+			snprintf(cc, sizeof(cc), "veilfs.dirid.conflict%d", i + 1);
+			(void)unlinkat(gfd, cc, 0);
+		}
+		(void)unlinkat(gfd, "veilfs (conflicted copy 2025-02-10).dirid", 0);
+		(void)unlinkat(gfd, "veilfs.dirid (1)", 0);
+		memset(&s, 0, sizeof(s));
+		ok(vl_dir_list(v, gfd, gid, collect, &s) == 0 && !has(&s, glong, VL_KIND_PLAIN),
+		   "without the copies, the other ID's names no longer list");
+		ok(vl_dir_alt_ids_cached(gfd, gid, ids) == 0, "and the cache knows at once");
+		ok(vl_dir_lookup(v, gfd, gid, glong, 255, &e2, &st) == -ENOENT, "nor are they found");
 		close(gfd);
 	}
 
