@@ -229,15 +229,17 @@ int vl_ename_make(const struct vl_vault *v, const uint8_t dirid[static VL_DIRID_
 	return 0;
 }
 
-/* The lookup of an entry's own name: the plain kind, then the object kind. */
-static int lookup_plain(const struct vl_vault *v, int dirfd, const uint8_t dirid[static VL_DIRID_LEN],
-			const char *name, size_t len, struct vl_ename *e, struct stat *st)
+/* The lookup of an entry's own name: the plain kind, then (unless the caller knows the
+ * directory holds no object names) the object kind. */
+static int lookup_kinds(const struct vl_vault *v, int dirfd, const uint8_t dirid[static VL_DIRID_LEN],
+			const char *name, size_t len, struct vl_ename *e, struct stat *st,
+			bool objects)
 {
 	static const enum vl_kind kinds[] = { VL_KIND_PLAIN, VL_KIND_OBJECT };
 	size_t i;
 	int r;
 
-	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+	for (i = 0; i < (objects ? 2u : 1u); i++) {
 		r = vl_ename_make(v, dirid, name, len, kinds[i], e);
 		if (r < 0)
 			return r;
@@ -247,6 +249,12 @@ static int lookup_plain(const struct vl_vault *v, int dirfd, const uint8_t dirid
 			return -errno;
 	}
 	return -ENOENT;
+}
+
+static int lookup_plain(const struct vl_vault *v, int dirfd, const uint8_t dirid[static VL_DIRID_LEN],
+			const char *name, size_t len, struct vl_ename *e, struct stat *st)
+{
+	return lookup_kinds(v, dirfd, dirid, name, len, e, st, true);
 }
 
 /* True when sidecar file name in dirfd holds exactly e's full encoded name. */
@@ -417,12 +425,21 @@ out:
 int vl_dir_lookup(const struct vl_vault *v, int dirfd, const uint8_t dirid[static VL_DIRID_LEN],
 		  const char *name, size_t len, struct vl_ename *e, struct stat *st)
 {
+	return vl_dir_lookup_flags(v, dirfd, dirid, name, len, e, st, 0);
+}
+
+int vl_dir_lookup_flags(const struct vl_vault *v, int dirfd, const uint8_t dirid[static VL_DIRID_LEN],
+			const char *name, size_t len, struct vl_ename *e, struct stat *st,
+			unsigned flags)
+{
 	int r;
 
-	r = lookup_plain(v, dirfd, dirid, name, len, e, st);
+	r = lookup_kinds(v, dirfd, dirid, name, len, e, st, !(flags & VL_LOOKUP_NO_OBJECTS));
 	if (r != -ENOENT)
 		return r;
-	if (vl_conflict_is_fallback(name, len)) {
+	if (flags & VL_LOOKUP_NO_CONFLICTS) {
+		/* Nothing else can match: no conflict copy, no veilfs.dirid copy. */
+	} else if (vl_conflict_is_fallback(name, len)) {
 		/* Rare (collisions, overlong display names): list the directory, which also
 		 * covers names under the IDs of veilfs.dirid copies. */
 		struct fb_ctx *fc = calloc(1, sizeof(*fc));

@@ -59,6 +59,18 @@ int vl_ename_make(const struct vl_vault *v, const uint8_t dirid[static VL_DIRID_
  * 0, -ENOENT (with the plain kind's names of name in *e), or -errno. */
 int vl_dir_lookup(const struct vl_vault *v, int dirfd, const uint8_t dirid[static VL_DIRID_LEN],
 		  const char *name, size_t len, struct vl_ename *e, struct stat *st) VL_MUST_CHECK;
+/* Flags of vl_dir_lookup_flags, for a caller that knows what the backing directory holds
+ * (fs/ops.c keeps that per directory inode, keyed by the directory's mtime). */
+/* No object names ('1...', nor long names '8...', whose kind is unknown): skip the object
+ * kind's fstatat. */
+#define VL_LOOKUP_NO_OBJECTS 1u
+/* No conflict copy E || S of any entry and no copy of veilfs.dirid: a name not found as
+ * is gets -ENOENT at once (no display-name, fallback-form or other-ID search). */
+#define VL_LOOKUP_NO_CONFLICTS 2u
+/* vl_dir_lookup with flags (0: the same as vl_dir_lookup). */
+int vl_dir_lookup_flags(const struct vl_vault *v, int dirfd, const uint8_t dirid[static VL_DIRID_LEN],
+			const char *name, size_t len, struct vl_ename *e, struct stat *st,
+			unsigned flags) VL_MUST_CHECK;
 /* For a long name, writes the sidecar atomically (before the entry is created). No-op for
  * short names. 0 or -errno. */
 int vl_dir_put_sidecar(int dirfd, const struct vl_ename *e) VL_MUST_CHECK;
