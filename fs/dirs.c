@@ -438,7 +438,10 @@ int vl_dir_lookup_flags(const struct vl_vault *v, int dirfd, const uint8_t dirid
 	if (r != -ENOENT)
 		return r;
 	if (flags & VL_LOOKUP_NO_CONFLICTS) {
-		/* Nothing else can match: no conflict copy, no veilfs.dirid copy. */
+		/* Nothing else can match: no conflict copy, no veilfs.dirid copy. Without the
+		 * object kind's try, *e still holds the plain kind's names. */
+		if (flags & VL_LOOKUP_NO_OBJECTS)
+			return -ENOENT;
 	} else if (vl_conflict_is_fallback(name, len)) {
 		/* Rare (collisions, overlong display names): list the directory, which also
 		 * covers names under the IDs of veilfs.dirid copies. */
