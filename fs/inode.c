@@ -174,6 +174,7 @@ struct vl_inode *vl_inode_new(int fd, dev_t dev, ino_t ino)
 	in->ino = ino;
 	in->nlookup = 1;
 	pthread_rwlock_init(&in->lock, NULL);
+	pthread_mutex_init(&in->dlock, NULL);
 	return in;
 }
 
@@ -185,5 +186,6 @@ void vl_inode_free(struct vl_inode *in)
 	if (in->fd >= 0)
 		close(in->fd);
 	pthread_rwlock_destroy(&in->lock);
+	pthread_mutex_destroy(&in->dlock);
 	free(in);
 }

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "../crypto/common.h"
 
@@ -27,6 +28,14 @@ struct vl_inode {
 	pthread_rwlock_t lock;
 	struct vl_content *content; /* regular and object files; protected by lock */
 	unsigned nopen;		    /* open handles; protected by lock (write) */
+	/* Directories: what the backing directory holds as far as a lookup of a missing name
+	 * cares (ops.c dir_flags: VL_LOOKUP_* flags of fs/dirs.h), valid while the backing
+	 * directory's mtime and size are dmtim and dsize. Protected by dlock (a leaf lock). */
+	pthread_mutex_t dlock;
+	bool dknown;
+	unsigned dflags;
+	struct timespec dmtim;
+	off_t dsize;
 };
 
 struct vl_itable;

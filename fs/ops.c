@@ -197,6 +197,133 @@ static int inode_stat(const struct vl_fs *fs, const struct vl_inode *in, struct 
 	return 0;
 }
 
+/* ---- what a directory holds, for lookups of missing names ----
+ * A lookup of a name that is not there (every create of an untar starts with one) would
+ * try the object kind and then resolve the name as a conflict copy's display name: up to
+ * VL_CONFLICT_LOOKUP_MAX candidate splits, each with name encryptions and fstatat. Most
+ * directories hold no conflict copy and no object name, so each directory inode keeps
+ * which of those its backing directory holds (VL_LOOKUP_* flags), with the directory's
+ * mtime and size when that was established:
+ * - a lookup fstats the directory: unchanged, the flags hold; changed, the names are
+ *   scanned again (getdents and the pure grammar of crypto/conflict.c; nothing decrypted);
+ * - after a change of our own (create, mkdir, mknod, symlink, link, rename, unlink, rmdir),
+ *   which never makes a conflict copy, the stored mtime is refreshed without a rescan, so
+ *   that an untar scans each directory once, not once per file.
+ * Race: a change from outside (a sync client) landing between our own change and that
+ * refresh is missed until the directory changes again (or the mount restarts): a direct
+ * lookup of a conflict copy's display name may then give ENOENT, though listings show it.
+ * The same holds when an outside change lands within the same timestamp tick as a scan
+ * on a filesystem whose mtime does not move then (docs/SYNC.md, "Lookup cost"). */
+
+/* The flags that hold for the names in backing directory pathfd (O_PATH). 0 or -errno. */
+static int scan_dir_flags(int pathfd, unsigned *flags)
+{
+	bool objects = false, conflicts = false;
+	struct dirent *d;
+	DIR *dir;
+	int fd, r = 0;
+
+	fd = openat(pathfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	dir = fdopendir(fd);
+	if (!dir) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	while (!(objects && conflicts)) {
+		enum vl_ondisk ek;
+		size_t len;
+
+		errno = 0;
+		d = readdir(dir);
+		if (!d) {
+			r = errno ? -errno : 0;
+			break;
+		}
+		/* A long name's kind is known only from its sidecar: count it as an object. */
+		if (d->d_name[0] == VL_MARK_OBJECT || d->d_name[0] == VL_MARK_LONG)
+			objects = true;
+		if (d->d_name[0] == '.' || conflicts)
+			continue; /* never a conflict copy: it starts with a veilfs name or "veilfs" */
+		len = strlen(d->d_name);
+		if ((vl_conflict_split(d->d_name, len, &ek) > 0 && ek != VL_ONDISK_SIDECAR) ||
+		    vl_conflict_is_reserved_copy(d->d_name, len, NULL))
+			conflicts = true;
+	}
+	closedir(dir);
+	if (r == 0)
+		*flags = (objects ? 0 : VL_LOOKUP_NO_OBJECTS) | (conflicts ? 0 : VL_LOOKUP_NO_CONFLICTS);
+	return r;
+}
+
+static bool same_dir_state(const struct vl_inode *dir, const struct stat *st)
+{
+	return dir->dknown && dir->dmtim.tv_sec == st->st_mtim.tv_sec &&
+	       dir->dmtim.tv_nsec == st->st_mtim.tv_nsec && dir->dsize == st->st_size;
+}
+
+/* The VL_LOOKUP_* flags for a lookup in dir: one fstat, and a scan when the backing
+ * directory changed since we last knew it. 0 (the full lookup) on any error. */
+static unsigned dir_flags(struct vl_inode *dir)
+{
+	unsigned flags = 0;
+	bool known;
+	struct stat st;
+
+	if (fstatat(dir->fd, "", &st, AT_EMPTY_PATH) < 0)
+		return 0;
+	pthread_mutex_lock(&dir->dlock);
+	known = same_dir_state(dir, &st);
+	if (known)
+		flags = dir->dflags;
+	pthread_mutex_unlock(&dir->dlock);
+	if (known)
+		return flags;
+	/* The mtime was taken before the scan: a change made meanwhile moves it again, and
+	 * the next lookup scans again. */
+	if (scan_dir_flags(dir->fd, &flags) < 0)
+		return 0;
+	pthread_mutex_lock(&dir->dlock);
+	dir->dknown = true;
+	dir->dflags = flags;
+	dir->dmtim = st.st_mtim;
+	dir->dsize = st.st_size;
+	pthread_mutex_unlock(&dir->dlock);
+	return flags;
+}
+
+/* After a change of our own in dir: keeps what is known (minus VL_LOOKUP_NO_OBJECTS when
+ * the change added an object or long name) valid for the directory's new mtime. */
+static void dir_changed(struct vl_inode *dir, bool added_object)
+{
+	struct stat st;
+	bool ok = fstatat(dir->fd, "", &st, AT_EMPTY_PATH) == 0;
+
+	pthread_mutex_lock(&dir->dlock);
+	if (dir->dknown) {
+		dir->dknown = ok;
+		dir->dmtim = st.st_mtim;
+		dir->dsize = st.st_size;
+		if (added_object)
+			dir->dflags &= ~VL_LOOKUP_NO_OBJECTS;
+	}
+	pthread_mutex_unlock(&dir->dlock);
+}
+
+static bool ename_is_object(const struct vl_ename *e)
+{
+	return e->kind == VL_KIND_OBJECT || e->is_long;
+}
+
+/* vl_dir_lookup in directory inode dir, with what dir_flags knows. */
+static int dir_lookup(struct vl_fs *fs, struct vl_inode *dir, const char *name, size_t len,
+		      struct vl_ename *e, struct stat *st)
+{
+	return vl_dir_lookup_flags(fs->vault, dir->fd, dir->dirid, name, len, e, st, dir_flags(dir));
+}
+
 /* Fills a fresh inode's immutable state from its entry. parent gives the ID for
  * re-deriving a missing veilfs.dirid. */
 static int inode_init(struct vl_fs *fs, const struct vl_inode *parent, const struct vl_ename *e,
@@ -310,7 +437,7 @@ static int lookup_name(struct vl_fs *fs, struct vl_inode *parent, const char *na
 	r = check_name(name, &len);
 	if (r < 0)
 		return r;
-	r = vl_dir_lookup(fs->vault, parent->fd, parent->dirid, name, len, &e, &st);
+	r = dir_lookup(fs, parent, name, len, &e, &st);
 	if (r < 0)
 		return r;
 	return lookup_ename(fs, parent, &e, ep);
@@ -374,7 +501,7 @@ static int name_free(struct vl_fs *fs, struct vl_inode *parent, const char *name
 	r = check_name(name, &len);
 	if (r < 0)
 		return r;
-	r = vl_dir_lookup(fs->vault, parent->fd, parent->dirid, name, len, &other, &st);
+	r = dir_lookup(fs, parent, name, len, &other, &st);
 	if (r == 0)
 		return -EEXIST;
 	if (r != -ENOENT)
@@ -633,6 +760,7 @@ static int do_mkdir(fuse_req_t req, struct vl_fs *fs, struct vl_inode *parent, c
 		close(dfd);
 	if (r < 0)
 		return r;
+	dir_changed(parent, ename_is_object(&e));
 	r = give_to_caller(fs, req, parent, parent->fd, e.disk, mode);
 	if (r < 0)
 		vl_log(VL_LOG_WARN, "mkdir: cannot give the new directory to its caller: %s",
@@ -671,6 +799,7 @@ static int make_object(fuse_req_t req, struct vl_fs *fs, struct vl_inode *parent
 		return r;
 	}
 	made = true;
+	dir_changed(parent, true);
 	r = vl_object_write(fs->vault, fd, o);
 	if (r < 0)
 		goto out;
@@ -738,6 +867,7 @@ static int create_file(fuse_req_t req, struct vl_fs *fs, struct vl_inode *parent
 			drop_sidecar(parent->fd, e);
 		return r;
 	}
+	dir_changed(parent, ename_is_object(e));
 	r = give_to_caller(fs, req, parent, parent->fd, e->disk, mode);
 	if (r < 0) {
 		close(fd);
@@ -870,7 +1000,7 @@ static int do_rmdir(struct vl_fs *fs, struct vl_inode *parent, const char *name)
 	r = check_name(name, &len);
 	if (r < 0)
 		return r;
-	r = vl_dir_lookup(fs->vault, parent->fd, parent->dirid, name, len, &e, &st);
+	r = dir_lookup(fs, parent, name, len, &e, &st);
 	if (r < 0)
 		return r;
 	if (!S_ISDIR(st.st_mode))
@@ -887,6 +1017,7 @@ static int do_rmdir(struct vl_fs *fs, struct vl_inode *parent, const char *name)
 		goto out;
 	}
 	drop_sidecar(parent->fd, &e);
+	dir_changed(parent, false);
 out:
 	close(dfd);
 	return r;
@@ -912,7 +1043,7 @@ static int do_unlink(struct vl_fs *fs, struct vl_inode *parent, const char *name
 	r = check_name(name, &len);
 	if (r < 0)
 		return r;
-	r = vl_dir_lookup(fs->vault, parent->fd, parent->dirid, name, len, &e, &st);
+	r = dir_lookup(fs, parent, name, len, &e, &st);
 	if (r < 0)
 		return r;
 	if (S_ISDIR(st.st_mode))
@@ -920,6 +1051,7 @@ static int do_unlink(struct vl_fs *fs, struct vl_inode *parent, const char *name
 	if (unlinkat(parent->fd, e.disk, 0) < 0)
 		return -errno;
 	drop_sidecar(parent->fd, &e);
+	dir_changed(parent, false);
 	return 0;
 }
 
@@ -960,6 +1092,9 @@ static int exchange_kinds(struct vl_fs *fs, struct vl_inode *od, const char *ona
 	}
 	drop_sidecar(od->fd, src);
 	drop_sidecar(nd->fd, dst);
+	dir_changed(od, ename_is_object(&b) || (nd == od && ename_is_object(&a)));
+	if (nd != od)
+		dir_changed(nd, ename_is_object(&a));
 	return 0;
 }
 
@@ -979,10 +1114,10 @@ static int do_rename(struct vl_fs *fs, struct vl_inode *od, const char *oname, s
 		return -EINVAL;
 	if ((r = check_name(oname, &olen)) < 0 || (r = check_name(nname, &nlen)) < 0)
 		return r;
-	r = vl_dir_lookup(fs->vault, od->fd, od->dirid, oname, olen, &src, &sst);
+	r = dir_lookup(fs, od, oname, olen, &src, &sst);
 	if (r < 0)
 		return r;
-	r = vl_dir_lookup(fs->vault, nd->fd, nd->dirid, nname, nlen, &dst, &dstst);
+	r = dir_lookup(fs, nd, nname, nlen, &dst, &dstst);
 	if (r < 0 && r != -ENOENT)
 		return r;
 	have_dst = r == 0;
@@ -998,6 +1133,9 @@ static int do_rename(struct vl_fs *fs, struct vl_inode *od, const char *oname, s
 		/* Same kind: the on-disk names stay, and so do their sidecars. */
 		if (renameat2(od->fd, src.disk, nd->fd, dst.disk, RENAME_EXCHANGE) < 0)
 			return -errno;
+		dir_changed(od, false);
+		if (nd != od)
+			dir_changed(nd, false);
 		return 0;
 	}
 	if (have_dst) {
@@ -1039,6 +1177,9 @@ static int do_rename(struct vl_fs *fs, struct vl_inode *od, const char *oname, s
 		drop_sidecar(nd->fd, &dst);
 	}
 	drop_sidecar(od->fd, &src);
+	dir_changed(od, nd == od && ename_is_object(&ndst));
+	if (nd != od)
+		dir_changed(nd, ename_is_object(&ndst));
 	r = 0;
 	goto out;
 fail:
@@ -1086,6 +1227,7 @@ static int do_link(struct vl_fs *fs, struct vl_inode *in, struct vl_inode *nd, c
 			return r;
 		}
 	}
+	dir_changed(nd, ename_is_object(&e));
 	return lookup_ename(fs, nd, &e, ep);
 }
 
@@ -1496,8 +1638,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			    (vl_ename_make(fs->vault, dir->dirid, s->name, strlen(s->name), s->kind,
 					   &e) < 0 ||
 			     lookup_ename(fs, dir, &e, &ep) < 0) &&
-			    (vl_dir_lookup(fs->vault, dir->fd, dir->dirid, s->name, strlen(s->name),
-					   &e, &est) < 0 ||
+			    (dir_lookup(fs, dir, s->name, strlen(s->name), &e, &est) < 0 ||
 			     lookup_ename(fs, dir, &e, &ep) < 0)) {
 				memset(&ep, 0, sizeof(ep));
 				ep.attr.st_ino = (ino_t)s->d_ino;
