@@ -84,3 +84,7 @@ TESTS += tests/t11-man-help.sh tests/t32-mount-modes.sh
 
 # ---- sync, continued: veilfs.dirid conflict copies, sync while mounted (owner: sync engineer) ----
 TESTS += tests/t64-dirid-conflict.sh tests/t65-sync-mounted.sh tests/t66-syncthing.sh
+
+# ---- lookups of missing names: per-directory knowledge of copies and objects (owner: perf) ----
+TESTS += tests/t67-lookup-cache.sh
+EXTRA_DIST += tests/t67-lookup-cache.sh
