@@ -26,6 +26,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -647,19 +648,64 @@ out:
 	return r;
 }
 
+/* fchmodat2(2) (Linux 6.6): chmod of an O_PATH fd with AT_EMPTY_PATH, without resolving a
+ * /proc/self/fd path (a walk through procfs per call: tar sets modes on every file). */
+#if !defined(SYS_fchmodat2) && defined(__linux__) && !defined(__alpha__)
+#define SYS_fchmodat2 452
+#endif
+
+/* Modes and times of in without an open file: by its O_PATH fd where the kernel allows
+ * (utimensat with AT_EMPTY_PATH, fchmodat2), else through the /proc magic link. */
+static int inode_chmod(const struct vl_inode *in, mode_t mode)
+{
+	static atomic_bool no_fchmodat2;
+	char p[32];
+
+#ifdef SYS_fchmodat2
+	if (!atomic_load_explicit(&no_fchmodat2, memory_order_relaxed)) {
+		if (syscall(SYS_fchmodat2, in->fd, "", mode, AT_EMPTY_PATH) == 0)
+			return 0;
+		if (errno == ENOSYS)
+			atomic_store_explicit(&no_fchmodat2, true, memory_order_relaxed);
+		else if (errno != EINVAL && errno != ENOENT && errno != EOPNOTSUPP)
+			return -errno;
+	}
+#else
+	(void)no_fchmodat2;
+#endif
+	proc_path(p, in->fd);
+	return chmod(p, mode) < 0 ? -errno : 0;
+}
+
+static int inode_utimens(const struct vl_inode *in, const struct timespec tv[2])
+{
+	static atomic_bool no_empty_path;
+	char p[32];
+
+	if (!atomic_load_explicit(&no_empty_path, memory_order_relaxed)) {
+		if (utimensat(in->fd, "", tv, AT_EMPTY_PATH) == 0)
+			return 0;
+		/* Kernels before AT_EMPTY_PATH support here: EINVAL (the flag) or ENOENT. */
+		if (errno != EINVAL && errno != ENOENT)
+			return -errno;
+		atomic_store_explicit(&no_empty_path, true, memory_order_relaxed);
+	}
+	proc_path(p, in->fd);
+	return utimensat(AT_FDCWD, p, tv, 0) < 0 ? -errno : 0;
+}
+
 static int do_setattr(struct vl_fs *fs, struct vl_inode *in, const struct stat *attr, int valid,
 		      const struct vl_fh *h)
 {
-	char p[32];
 	int r;
 
 	if (fs->readonly)
 		return -EROFS;
-	proc_path(p, in->fd);
 	if (valid & FUSE_SET_ATTR_MODE) {
-		r = h ? fchmod(h->fd, attr->st_mode & 07777) : chmod(p, attr->st_mode & 07777);
+		r = h ? (fchmod(h->fd, attr->st_mode & 07777) < 0 ? -errno : 0) :
+			inode_chmod(in, attr->st_mode & 07777);
 		if (r < 0)
-			return -errno;
+			return r;
 	}
 	if (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
 		uid_t uid = (valid & FUSE_SET_ATTR_UID) ? attr->st_uid : (uid_t)-1;
@@ -686,9 +732,9 @@ static int do_setattr(struct vl_fs *fs, struct vl_inode *in, const struct stat *
 			tv[1].tv_nsec = UTIME_NOW;
 		else if (valid & FUSE_SET_ATTR_MTIME)
 			tv[1] = attr->st_mtim;
-		r = h ? futimens(h->fd, tv) : utimensat(AT_FDCWD, p, tv, 0);
+		r = h ? (futimens(h->fd, tv) < 0 ? -errno : 0) : inode_utimens(in, tv);
 		if (r < 0)
-			return -errno;
+			return r;
 	}
 	return 0;
 }
