@@ -318,11 +318,24 @@ static bool ename_is_object(const struct vl_ename *e)
 	return e->kind == VL_KIND_OBJECT || e->is_long;
 }
 
-/* vl_dir_lookup in directory inode dir, with what dir_flags knows. */
+#define VL_LOOKUP_NOTHING_ELSE (VL_LOOKUP_NO_OBJECTS | VL_LOOKUP_NO_CONFLICTS)
+
+/* vl_dir_lookup in directory inode dir, with what dir_flags knows. The plain kind's name
+ * first, which finds most existing entries without the fstat of dir_flags. */
 static int dir_lookup(struct vl_fs *fs, struct vl_inode *dir, const char *name, size_t len,
 		      struct vl_ename *e, struct stat *st)
 {
-	return vl_dir_lookup_flags(fs->vault, dir->fd, dir->dirid, name, len, e, st, dir_flags(dir));
+	unsigned flags;
+	int r;
+
+	r = vl_dir_lookup_flags(fs->vault, dir->fd, dir->dirid, name, len, e, st,
+				VL_LOOKUP_NOTHING_ELSE);
+	if (r != -ENOENT)
+		return r;
+	flags = dir_flags(dir);
+	if (flags == VL_LOOKUP_NOTHING_ELSE)
+		return -ENOENT; /* *e holds the plain kind's names */
+	return vl_dir_lookup_flags(fs->vault, dir->fd, dir->dirid, name, len, e, st, flags);
 }
 
 /* Fills a fresh inode's immutable state from its entry. parent gives the ID for
@@ -386,15 +399,34 @@ out:
 	return r;
 }
 
+static int lookup_ename_st(struct vl_fs *fs, struct vl_inode *parent, const struct vl_ename *e,
+			   const struct stat *known, struct fuse_entry_param *ep);
+
 /* Looks up the entry e of parent: one more lookup on the inode, attributes in ep. */
 static int lookup_ename(struct vl_fs *fs, struct vl_inode *parent, const struct vl_ename *e,
 			struct fuse_entry_param *ep)
+{
+	return lookup_ename_st(fs, parent, e, NULL, ep);
+}
+
+/* The same, given the entry's attributes (fstatat of e->disk) when the caller has them: an
+ * inode already in the table then costs no system call (a new one is opened, and its
+ * attributes are taken again from the opened fd, which is what identifies it). */
+static int lookup_ename_st(struct vl_fs *fs, struct vl_inode *parent, const struct vl_ename *e,
+			   const struct stat *known, struct fuse_entry_param *ep)
 {
 	struct vl_inode *in = NULL;
 	struct stat st;
 	int fd, r;
 
 	memset(ep, 0, sizeof(*ep));
+	if (known) {
+		in = vl_itable_get(fs->table, known->st_dev, known->st_ino);
+		if (in) {
+			st = *known;
+			goto found;
+		}
+	}
 	fd = openat(parent->fd, e->disk, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -419,6 +451,7 @@ static int lookup_ename(struct vl_fs *fs, struct vl_inode *parent, const struct 
 		}
 		in = vl_itable_insert(fs->table, in);
 	}
+found:
 	fix_stat(fs, in, &st);
 	ep->attr = st;
 	ep->ino = nodeid_of(fs, in);
@@ -441,7 +474,7 @@ static int lookup_name(struct vl_fs *fs, struct vl_inode *parent, const char *na
 	r = dir_lookup(fs, parent, name, len, &e, &st);
 	if (r < 0)
 		return r;
-	return lookup_ename(fs, parent, &e, ep);
+	return lookup_ename_st(fs, parent, &e, &st, ep);
 }
 
 /* Writes a long name's sidecar (no-op for short names). vl_write_atomic fsyncs the
@@ -493,6 +526,7 @@ static int name_free(struct vl_fs *fs, struct vl_inode *parent, const char *name
 		     struct vl_ename *e)
 {
 	struct vl_ename other;
+	unsigned flags;
 	struct stat st;
 	size_t len;
 	int r;
@@ -502,7 +536,13 @@ static int name_free(struct vl_fs *fs, struct vl_inode *parent, const char *name
 	r = check_name(name, &len);
 	if (r < 0)
 		return r;
-	r = dir_lookup(fs, parent, name, len, &other, &st);
+	/* A plain-kind name is made with O_EXCL (mkdirat, linkat): that finds an entry of
+	 * the same name and kind, so in a directory holding no object name and no conflict
+	 * copy there is nothing else to look for. */
+	flags = dir_flags(parent);
+	if (kind == VL_KIND_PLAIN && flags == VL_LOOKUP_NOTHING_ELSE)
+		return vl_ename_make(fs->vault, parent->dirid, name, len, kind, e);
+	r = vl_dir_lookup_flags(fs->vault, parent->fd, parent->dirid, name, len, &other, &st, flags);
 	if (r == 0)
 		return -EEXIST;
 	if (r != -ENOENT)
