@@ -56,7 +56,9 @@ struct vl_fh {
 
 /* One entry of a directory listing snapshot (taken at opendir). */
 struct vl_snapent {
-	char *name;
+	char *name;  /* plaintext, then (one allocation) the on-disk name; "" for . and .. */
+	const char *disk;
+	struct vl_ename *names; /* conflict copies and other-ID names: their names, else NULL */
 	enum vl_kind kind;
 	unsigned char d_type;
 	uint64_t d_ino;
@@ -1601,9 +1603,13 @@ static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 
 /* ---- directories ---- */
 
-static int snap_add(struct vl_dh *d, const char *name, enum vl_kind kind, unsigned char d_type,
+static int snap_add(struct vl_dh *d, const char *name, const char *disk,
+		    const struct vl_ename *names, enum vl_kind kind, unsigned char d_type,
 		    uint64_t d_ino)
 {
+	size_t nl = strlen(name), dl = disk ? strlen(disk) : 0;
+	struct vl_snapent *s;
+
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 16;
 		struct vl_snapent *e = realloc(d->ents, cap * sizeof(*e));
@@ -1613,29 +1619,66 @@ static int snap_add(struct vl_dh *d, const char *name, enum vl_kind kind, unsign
 		d->ents = e;
 		d->cap = cap;
 	}
-	d->ents[d->n].name = strdup(name);
-	if (!d->ents[d->n].name)
+	s = &d->ents[d->n];
+	s->name = malloc(nl + dl + 2);
+	if (!s->name)
 		return -ENOMEM;
-	d->ents[d->n].kind = kind;
-	d->ents[d->n].d_type = d_type;
-	d->ents[d->n].d_ino = d_ino;
+	memcpy(s->name, name, nl + 1);
+	memcpy(s->name + nl + 1, disk ? disk : "", dl + 1);
+	s->disk = s->name + nl + 1;
+	s->names = NULL;
+	if (names) {
+		s->names = malloc(sizeof(*names));
+		if (!s->names) {
+			free(s->name);
+			return -ENOMEM;
+		}
+		*s->names = *names;
+	}
+	s->kind = kind;
+	s->d_type = d_type;
+	s->d_ino = d_ino;
 	d->n++;
+	return 0;
+}
+
+/* The names of snapshot entry s, as vl_dir_lookup would give them, without encrypting
+ * again: a short on-disk name is the full encoded name. A long name's full name is in its
+ * sidecar, so it is computed (one encryption). */
+static int snap_ename(struct vl_fs *fs, const struct vl_inode *dir, const struct vl_snapent *s,
+		      struct vl_ename *e)
+{
+	size_t dl = strlen(s->disk);
+
+	if (s->names) {
+		*e = *s->names;
+		return 0;
+	}
+	if (dl == 0 || vl_name_classify(s->disk, dl) != VL_ONDISK_SHORT)
+		return vl_ename_make(fs->vault, dir->dirid, s->name, strlen(s->name), s->kind, e);
+	memset(e, 0, sizeof(*e));
+	memcpy(e->full, s->disk, dl + 1);
+	e->fulllen = dl;
+	memcpy(e->disk, s->disk, dl + 1);
+	e->kind = s->kind;
 	return 0;
 }
 
 static int snap_cb(void *ctx, const struct vl_dirent *de)
 {
 	/* Object types are not known without reading each object: DT_UNKNOWN. */
-	return snap_add(ctx, de->name, de->kind, de->kind == VL_KIND_OBJECT ? DT_UNKNOWN : de->d_type,
-			de->d_ino);
+	return snap_add(ctx, de->name, de->disk, de->names, de->kind,
+			de->kind == VL_KIND_OBJECT ? DT_UNKNOWN : de->d_type, de->d_ino);
 }
 
 static void dh_free(struct vl_dh *d)
 {
 	if (!d)
 		return;
-	for (size_t i = 0; i < d->n; i++)
+	for (size_t i = 0; i < d->n; i++) {
 		free(d->ents[i].name);
+		free(d->ents[i].names);
+	}
 	free(d->ents);
 	free(d);
 }
@@ -1657,9 +1700,9 @@ static int do_opendir(struct vl_fs *fs, struct vl_inode *in, struct vl_dh **out)
 	/* ".." of the root is outside the vault: it shows the root itself. */
 	up = in != fs->root && fstatat(in->fd, "..", &st, AT_SYMLINK_NOFOLLOW) == 0 ? st.st_ino :
 										   in->ino;
-	r = snap_add(d, ".", VL_KIND_PLAIN, DT_DIR, in->ino);
+	r = snap_add(d, ".", NULL, NULL, VL_KIND_PLAIN, DT_DIR, in->ino);
 	if (r == 0)
-		r = snap_add(d, "..", VL_KIND_PLAIN, DT_DIR, up);
+		r = snap_add(d, "..", NULL, NULL, VL_KIND_PLAIN, DT_DIR, up);
 	if (r == 0)
 		r = vl_dir_list(fs->vault, dfd, in->dirid, snap_cb, d);
 out:
@@ -1718,14 +1761,12 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		} else {
 			/* Every entry but . and .. carries a lookup. An entry whose lookup fails
 			 * (removed meanwhile, unreadable object) goes out without attributes. */
-			/* A conflict copy's listed name is not its encrypted name: fall back to
-			 * a full lookup, which resolves display names. */
+			/* The names come from the snapshot (conflict copies and other-ID names
+			 * with their own); if the entry changed since, a full lookup. */
 			if (i >= 2 &&
-			    (vl_ename_make(fs->vault, dir->dirid, s->name, strlen(s->name), s->kind,
-					   &e) < 0 ||
-			     lookup_ename(fs, dir, &e, &ep) < 0) &&
+			    (snap_ename(fs, dir, s, &e) < 0 || lookup_ename(fs, dir, &e, &ep) < 0) &&
 			    (dir_lookup(fs, dir, s->name, strlen(s->name), &e, &est) < 0 ||
-			     lookup_ename(fs, dir, &e, &ep) < 0)) {
+			     lookup_ename_st(fs, dir, &e, &est, &ep) < 0)) {
 				memset(&ep, 0, sizeof(ep));
 				ep.attr.st_ino = (ino_t)s->d_ino;
 				ep.attr.st_mode = (mode_t)s->d_type << 12;
