@@ -112,6 +112,16 @@ struct vl_inode *vl_itable_get(struct vl_itable *t, dev_t dev, ino_t ino)
 	return in;
 }
 
+bool vl_itable_has(struct vl_itable *t, dev_t dev, ino_t ino)
+{
+	bool r;
+
+	pthread_mutex_lock(&t->mutex);
+	r = find_locked(t, dev, ino) != NULL;
+	pthread_mutex_unlock(&t->mutex);
+	return r;
+}
+
 struct vl_inode *vl_itable_insert(struct vl_itable *t, struct vl_inode *in)
 {
 	struct vl_inode *have;

@@ -46,6 +46,8 @@ void vl_itable_free(struct vl_itable *t);
 
 /* Finds the inode of (dev, ino) and adds one lookup. NULL if it is not in the table. */
 struct vl_inode *vl_itable_get(struct vl_itable *t, dev_t dev, ino_t ino);
+/* True when (dev, ino) is in the table (a hint: it may be gone by the time it is used). */
+bool vl_itable_has(struct vl_itable *t, dev_t dev, ino_t ino);
 /* Inserts the fresh inode *in (nlookup 1) unless (dev, ino) is there already: then the
  * existing one gets one more lookup, *in is freed, and the existing one is returned. */
 struct vl_inode *vl_itable_insert(struct vl_itable *t, struct vl_inode *in);

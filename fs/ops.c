@@ -1736,6 +1736,22 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	}
 }
 
+/* The lookup that readdirplus gives with entry s (names e). When the listed inode number
+ * is already in the table (rm -rf lists what was just looked up), one fstatat of the name
+ * finds it (identity from the name, not from the possibly stale listing); else open it. */
+static int snap_lookup(struct vl_fs *fs, struct vl_inode *dir, const struct vl_snapent *s,
+		       const struct vl_ename *e, struct fuse_entry_param *ep)
+{
+	struct stat st;
+
+	if (vl_itable_has(fs->table, dir->dev, (ino_t)s->d_ino)) {
+		if (fstatat(dir->fd, e->disk, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return -errno;
+		return lookup_ename_st(fs, dir, e, &st, ep);
+	}
+	return lookup_ename(fs, dir, e, ep);
+}
+
 static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi, bool plus)
 {
@@ -1767,7 +1783,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			/* The names come from the snapshot (conflict copies and other-ID names
 			 * with their own); if the entry changed since, a full lookup. */
 			if (i >= 2 &&
-			    (snap_ename(fs, dir, s, &e) < 0 || lookup_ename(fs, dir, &e, &ep) < 0) &&
+			    (snap_ename(fs, dir, s, &e) < 0 || snap_lookup(fs, dir, s, &e, &ep) < 0) &&
 			    (dir_lookup(fs, dir, s->name, strlen(s->name), &e, &est) < 0 ||
 			     lookup_ename_st(fs, dir, &e, &est, &ep) < 0)) {
 				memset(&ep, 0, sizeof(ep));
