@@ -155,7 +155,8 @@ int vc_resolve(struct vl_vault *v, const char *path, struct vc_res *res, char *e
 				snprintf(err, errcap, "%s: %s", path, strerror(-r));
 				goto out;
 			}
-			r = vl_dir_read_id(v, fd, id, res->e.full, res->e.fulllen, cid);
+			r = vl_dir_read_id(v, fd, res->e.is_alt ? res->e.altid : id, res->e.full,
+					     res->e.fulllen, cid);
 			if (r < 0) {
 				close(fd);
 				snprintf(err, errcap, "%s: bad directory ID in %s (run veilctl fsck)",
@@ -193,7 +194,9 @@ int vc_res_opendir(struct vl_vault *v, const struct vc_res *res, uint8_t id[stat
 	fd = vl_dir_open(res->parentfd, res->e.disk);
 	if (fd < 0)
 		return fd;
-	r = vl_dir_read_id(v, fd, res->parent_id, res->e.full, res->e.fulllen, id);
+	/* A name found under a veilfs.dirid copy's ID re-derives from that ID. */
+	r = vl_dir_read_id(v, fd, res->e.is_alt ? res->e.altid : res->parent_id, res->e.full,
+			   res->e.fulllen, id);
 	if (r < 0) {
 		close(fd);
 		return r;
@@ -1319,7 +1322,8 @@ int cmd_encrypt_path(int argc, char **argv)
 		if (curfd >= 0 && S_ISDIR(st.st_mode)) {
 			int fd = vl_dir_open(curfd, e.disk);
 
-			if (fd < 0 || vl_dir_read_id(v, fd, id, e.full, e.fulllen, cid) < 0) {
+			if (fd < 0 || vl_dir_read_id(v, fd, e.is_alt ? e.altid : id, e.full, e.fulllen,
+						   cid) < 0) {
 				vc_err("%s: cannot read its directory ID (run veilctl fsck)", comp);
 				if (fd >= 0)
 					close(fd);

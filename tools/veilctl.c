@@ -761,7 +761,7 @@ static const struct {
 	{ "import", cmd_import, "copy files into a vault without mounting it" },
 	{ "encrypt-path", cmd_encrypt_path, "show the ciphertext path of a plaintext path" },
 	{ "decrypt-path", cmd_decrypt_path, "show the plaintext path of a ciphertext path" },
-	{ "conflicts", cmd_conflicts, "list sync conflict copies (--resolve-identical removes identical ones)" },
+	{ "conflicts", cmd_conflicts, "list sync conflict copies (--resolve-identical, --resolve-dirids)" },
 	{ "speed", cmd_speed, "measure encryption speed" },
 };
 
