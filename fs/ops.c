@@ -1131,6 +1131,15 @@ static int do_unlink(struct vl_fs *fs, struct vl_inode *parent, const char *name
 	r = check_name(name, &len);
 	if (r < 0)
 		return r;
+	/* Most entries have the plain kind's name: unlink that at once (a directory gives
+	 * EISDIR), and look further (object kind, conflict copies) only when it is missing. */
+	r = vl_ename_make(fs->vault, parent->dirid, name, len, VL_KIND_PLAIN, &e);
+	if (r < 0)
+		return r;
+	if (unlinkat(parent->fd, e.disk, 0) == 0)
+		goto done;
+	if (errno != ENOENT)
+		return -errno;
 	r = dir_lookup(fs, parent, name, len, &e, &st);
 	if (r < 0)
 		return r;
@@ -1138,6 +1147,7 @@ static int do_unlink(struct vl_fs *fs, struct vl_inode *parent, const char *name
 		return -EISDIR;
 	if (unlinkat(parent->fd, e.disk, 0) < 0)
 		return -errno;
+done:
 	drop_sidecar(parent->fd, &e);
 	dir_changed(parent, false);
 	return 0;
