@@ -11,7 +11,7 @@
 #define VL_WRAPPED_LEN (VL_MASTER_KEY_LEN + VL_TAG_LEN)
 #define VL_SCRYPT_MIN_LOG2N 16
 #define VL_SCRYPT_MAX_LOG2N 24
-#define VL_SCRYPT_DEFAULT_LOG2N 17
+#define VL_SCRYPT_DEFAULT_LOG2N 18
 
 struct vl_config {
 	unsigned format;	/* VL_FORMAT_VERSION */
