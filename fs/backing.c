@@ -196,3 +196,20 @@ const char *vl_fd_path(int fd, char *buf, size_t cap)
 	buf[n] = '\0';
 	return buf;
 }
+
+int vl_dir_stream(int dirfd, DIR **out)
+{
+	int fd, r;
+
+	*out = NULL;
+	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	*out = fdopendir(fd);
+	if (!*out) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return 0;
+}

@@ -4,6 +4,7 @@
 #ifndef VEILFS_FS_BACKING_H
 #define VEILFS_FS_BACKING_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +16,10 @@
 /* Opens directory name under dirfd (O_RDONLY|O_DIRECTORY|O_NOFOLLOW|O_CLOEXEC).
  * name may be "." . Returns the fd or -errno. */
 int vl_dir_open(int dirfd, const char *name) VL_MUST_CHECK;
+/* Opens a directory stream on directory dirfd (which may be an O_PATH fd) through a new
+ * file description of ".", so that two listings of one directory never share an offset.
+ * 0 and *out set (closedir() it), or -errno. */
+int vl_dir_stream(int dirfd, DIR **out) VL_MUST_CHECK;
 /* pread/pwrite that loop over short transfers and EINTR. read returns bytes read (less
  * than len only at end of file) or -errno; write returns 0 or -errno. */
 ssize_t vl_pread_full(int fd, void *buf, size_t len, uint64_t off) VL_MUST_CHECK;

@@ -101,17 +101,11 @@ int vl_dir_alt_ids(int dirfd, const uint8_t primary[static VL_DIRID_LEN],
 	struct dirent *d;
 	unsigned n = 0;
 	DIR *dir;
-	int fd, r = 0;
+	int r = 0;
 
-	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	dir = fdopendir(fd);
-	if (!dir) {
-		r = -errno;
-		close(fd);
+	r = vl_dir_stream(dirfd, &dir);
+	if (r < 0)
 		return r;
-	}
 	for (;;) {
 		errno = 0;
 		d = readdir(dir);
@@ -120,7 +114,7 @@ int vl_dir_alt_ids(int dirfd, const uint8_t primary[static VL_DIRID_LEN],
 			break;
 		}
 		if (is_dirid_copy(d->d_name, strlen(d->d_name)))
-			alt_add(fd, d->d_name, primary, ids, &n);
+			alt_add(dirfd, d->d_name, primary, ids, &n);
 	}
 	closedir(dir);
 	return r < 0 ? r : (int)n;

@@ -224,17 +224,11 @@ static int scan_dir_flags(int pathfd, unsigned *flags)
 	bool objects = false, conflicts = false;
 	struct dirent *d;
 	DIR *dir;
-	int fd, r = 0;
+	int r = 0;
 
-	fd = openat(pathfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	dir = fdopendir(fd);
-	if (!dir) {
-		r = -errno;
-		close(fd);
+	r = vl_dir_stream(pathfd, &dir);
+	if (r < 0)
 		return r;
-	}
 	while (!(objects && conflicts)) {
 		enum vl_ondisk ek;
 		size_t len;
@@ -1018,18 +1012,12 @@ static int take_dirid(int dfd, struct vl_saved_dirid *s)
 	struct dirent *d;
 	struct stat st;
 	DIR *dir;
-	int fd, r = 0;
+	int r = 0;
 
 	s->len = -1;
-	fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	dir = fdopendir(fd);
-	if (!dir) {
-		r = -errno;
-		close(fd);
+	r = vl_dir_stream(dfd, &dir);
+	if (r < 0)
 		return r;
-	}
 	errno = 0;
 	while ((d = readdir(dir))) {
 		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, "..") ||

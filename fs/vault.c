@@ -314,17 +314,11 @@ static int dir_is_empty(int rootfd)
 {
 	struct dirent *de;
 	DIR *d;
-	int fd, r = 0;
+	int r = 0;
 
-	fd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		r = -errno;
-		close(fd);
+	r = vl_dir_stream(rootfd, &d);
+	if (r < 0)
 		return r;
-	}
 	errno = 0;
 	while ((de = readdir(d))) {
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
