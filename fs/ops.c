@@ -155,6 +155,14 @@ static int check_name(const char *name, size_t *len)
 	return 0;
 }
 
+/* check_name for an operation that changes the directory: -EROFS on a read-only mount. */
+static int check_change(const struct vl_fs *fs, const char *name, size_t *len)
+{
+	if (fs->readonly)
+		return -EROFS;
+	return check_name(name, len);
+}
+
 /* Turns backing attributes into plaintext ones. Never fails, so that stat, rename and
  * unlink keep working on damaged files: a torn ciphertext size (a torn header, or a last
  * block of 1 to 28 bytes) reports the intact blocks plus one byte, so that reads up to the
@@ -527,9 +535,7 @@ static int name_free(struct vl_fs *fs, struct vl_inode *parent, const char *name
 	size_t len;
 	int r;
 
-	if (fs->readonly)
-		return -EROFS;
-	r = check_name(name, &len);
+	r = check_change(fs, name, &len);
 	if (r < 0)
 		return r;
 	/* A plain-kind name is made with O_EXCL (mkdirat, linkat): that finds an entry of
@@ -1071,9 +1077,7 @@ static int do_rmdir(struct vl_fs *fs, struct vl_inode *parent, const char *name)
 	size_t len;
 	int dfd = -1, r;
 
-	if (fs->readonly)
-		return -EROFS;
-	r = check_name(name, &len);
+	r = check_change(fs, name, &len);
 	if (r < 0)
 		return r;
 	r = dir_lookup(fs, parent, name, len, &e, &st);
@@ -1114,9 +1118,7 @@ static int do_unlink(struct vl_fs *fs, struct vl_inode *parent, const char *name
 	size_t len;
 	int r;
 
-	if (fs->readonly)
-		return -EROFS;
-	r = check_name(name, &len);
+	r = check_change(fs, name, &len);
 	if (r < 0)
 		return r;
 	/* Most entries have the plain kind's name: unlink that at once (a directory gives
