@@ -9,11 +9,18 @@
 
 #define VL_MUST_CHECK __attribute__((warn_unused_result))
 
-#define VL_FORMAT_VERSION 1
+/* Format versions this code reads and writes (docs/FORMAT.md, FORMAT-v1.md). */
+#define VL_FORMAT_V1 1
+#define VL_FORMAT_V2 2
+#define VL_FORMAT_VERSION VL_FORMAT_V2 /* the newest: what veilctl init makes */
 #define VL_MASTER_KEY_LEN 32
 #define VL_FILEID_LEN 16
 #define VL_DIRID_LEN 16
-#define VL_HEADER_LEN 24
+#define VL_TOKEN_LEN 16
+#define VL_MAC_LEN 16 /* truncated HMAC-SHA256 of headers and ID files (format 2) */
+#define VL_HEADER_V1_LEN 24
+#define VL_HEADER_SHORT_LEN 72 /* format 2, short on-disk name */
+#define VL_HEADER_LONG_LEN 346 /* format 2, long on-disk name: carries the entry's name */
 #define VL_NONCE_LEN 12
 #define VL_TAG_LEN 16
 #define VL_BLOCK_OVERHEAD (VL_NONCE_LEN + VL_TAG_LEN)

@@ -107,7 +107,8 @@ static const char *check_p(uint64_t v)
 
 static bool config_valid(const struct vl_config *c)
 {
-	return c->format == VL_FORMAT_VERSION && !check_block_size(c->block_size) &&
+	return (c->format == VL_FORMAT_V1 || c->format == VL_FORMAT_V2) &&
+	       !(c->upgrading && c->format != VL_FORMAT_V2) && !check_block_size(c->block_size) &&
 	       !check_name_max(c->name_max) && !check_log2n(c->scrypt_log2_n) &&
 	       !check_r(c->scrypt_r) && !check_p(c->scrypt_p) &&
 	       scrypt_mem_ok(c->scrypt_log2_n, c->scrypt_r);
@@ -162,50 +163,64 @@ static int check_format_first(const char *text, size_t len, char *err, size_t er
 		end = text + len;
 	if (!key_value(l2, (size_t)(end - l2), "format", &v, &vn) || !parse_dec(v, vn, &f))
 		return 0; /* left to the line-by-line parser, which names the problem */
-	if (f != VL_FORMAT_VERSION) {
+	if (f != VL_FORMAT_V1 && f != VL_FORMAT_V2) {
 		seterr(err, errcap,
-		       "vault format %llu is not supported by this veilfs (it reads format %d); "
-		       "upgrade veilfs",
-		       (unsigned long long)f, VL_FORMAT_VERSION);
+		       "vault format %llu is not supported by this veilfs (it reads formats %d and "
+		       "%d); upgrade veilfs",
+		       (unsigned long long)f, VL_FORMAT_V1, VL_FORMAT_V2);
 		return -EPROTONOSUPPORT;
 	}
 	return 0;
 }
 
-static int parse_features(const char *s, size_t n, char *err, size_t errcap)
+/* The features line of a config of the given format. Format 1 defines no feature; format 2
+ * defines "upgrading". Unknown and repeated tokens are refused. */
+static int parse_features(const char *s, size_t n, unsigned format, bool *upgrading, char *err,
+			  size_t errcap)
 {
-	const char *v, *tok = NULL;
-	size_t vn, toklen = 0;
+	const char *v;
+	size_t vn;
 
+	*upgrading = false;
 	if (n == strlen("features =") && memcmp(s, "features =", n) == 0)
-		return 0; /* the empty list: version 1 defines no feature */
+		return 0; /* the empty list */
 	if (!key_value(s, n, "features", &v, &vn) || vn == 0) {
 		seterr(err, errcap, "line 3: expected \"features =\" followed by nothing or \" \" and a "
 				    "comma-separated list");
 		return -EINVAL;
 	}
 	/* Syntax first: tokens [a-z0-9-]+ separated by single commas. */
-	for (size_t i = 0, start = 0; i <= vn; i++) {
-		if (i == vn || v[i] == ',') {
-			if (i == start) {
-				seterr(err, errcap, "line 3 (features): empty feature name");
-				return -EINVAL;
-			}
-			if (tok == NULL) {
-				tok = v + start;
-				toklen = i - start;
-			}
-			start = i + 1;
-			continue;
-		}
-		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9') || v[i] == '-')) {
-			seterr(err, errcap, "line 3 (features): invalid character in feature list");
+	for (size_t i = 0; i < vn; i++) {
+		if (v[i] == ',' ? (i == 0 || i + 1 == vn || v[i + 1] == ',') :
+				  !((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9') ||
+				    v[i] == '-')) {
+			seterr(err, errcap, "line 3 (features): %s",
+			       v[i] == ',' ? "empty feature name" : "invalid character in feature list");
 			return -EINVAL;
 		}
 	}
-	seterr(err, errcap, "unknown feature flag %.*s: this vault was made by a newer veilfs",
-	       (int)(toklen > 64 ? 64 : toklen), tok);
-	return -EPROTONOSUPPORT;
+	for (size_t start = 0, i = 0; i <= vn; i++) {
+		size_t toklen;
+
+		if (i < vn && v[i] != ',')
+			continue;
+		toklen = i - start;
+		if (format == VL_FORMAT_V2 && toklen == strlen("upgrading") &&
+		    memcmp(v + start, "upgrading", toklen) == 0 && !*upgrading) {
+			*upgrading = true;
+		} else if (format == VL_FORMAT_V2 && toklen == strlen("upgrading") &&
+			   memcmp(v + start, "upgrading", toklen) == 0) {
+			seterr(err, errcap, "line 3 (features): feature upgrading given twice");
+			return -EINVAL;
+		} else {
+			seterr(err, errcap,
+			       "unknown feature flag %.*s: this vault was made by a newer veilfs",
+			       (int)(toklen > 64 ? 64 : toklen), v + start);
+			return -EPROTONOSUPPORT;
+		}
+		start = i + 1;
+	}
+	return 0;
 }
 
 int vl_config_parse(const char *text, size_t len, struct vl_config *cfg, char *err, size_t errcap)
@@ -276,9 +291,9 @@ int vl_config_parse(const char *text, size_t len, struct vl_config *cfg, char *e
 		seterr(err, errcap, "line 2: expected \"format = <decimal>\"");
 		return -EINVAL;
 	}
-	c.format = (unsigned)f; /* == 1, checked by check_format_first */
+	c.format = (unsigned)f; /* 1 or 2, checked by check_format_first */
 	NEXT();
-	r = parse_features(s, n, err, errcap);
+	r = parse_features(s, n, c.format, &c.upgrading, err, errcap);
 	if (r != 0)
 		return r;
 	for (int i = 0; i < 5; i++) {
@@ -367,7 +382,7 @@ int vl_config_format(const struct vl_config *cfg, char *out, size_t outcap)
 	n = snprintf(out, outcap,
 		     COMMENT "\n"
 			     "format = %u\n"
-			     "features =\n"
+			     "features =%s\n"
 			     "block_size = %u\n"
 			     "name_max = %u\n"
 			     "kdf = scrypt\n"
@@ -377,7 +392,7 @@ int vl_config_format(const struct vl_config *cfg, char *out, size_t outcap)
 			     "salt = %s\n"
 			     "wrap_nonce = %s\n"
 			     "wrapped_key = %s\n",
-		     cfg->format, cfg->block_size, cfg->name_max, cfg->scrypt_log2_n, cfg->scrypt_r,
+		     cfg->format, cfg->upgrading ? " upgrading" : "", cfg->block_size, cfg->name_max, cfg->scrypt_log2_n, cfg->scrypt_r,
 		     cfg->scrypt_p, salt, nonce, wk);
 	if (n < 0 || (size_t)n >= outcap)
 		return -ENOSPC;

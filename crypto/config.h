@@ -14,7 +14,8 @@
 #define VL_SCRYPT_DEFAULT_LOG2N 18
 
 struct vl_config {
-	unsigned format;	/* VL_FORMAT_VERSION */
+	unsigned format;	/* VL_FORMAT_V1 or VL_FORMAT_V2 */
+	bool upgrading;		/* format 2 feature "upgrading": veilctl upgrade has not finished */
 	uint32_t block_size;	/* power of two, VL_BLOCK_MIN..VL_BLOCK_MAX */
 	uint32_t name_max;	/* 64..255 */
 	unsigned scrypt_log2_n; /* 16..24 */

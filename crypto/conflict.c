@@ -275,6 +275,22 @@ int vl_conflict_fallback(const char *p, size_t plen, const char *s, size_t slen,
 	return (int)head + n;
 }
 
+int vl_conflict_fallback_plain(const char *text, size_t tlen, const char *disk, size_t disklen,
+			       char *out, size_t cap)
+{
+	int n;
+
+	if (text == NULL || disk == NULL || out == NULL || tlen == 0 ||
+	    tlen > VL_CONFLICT_NAME_MAX - VL_CONFLICT_FB_TAIL_LEN || cap < tlen + VL_CONFLICT_FB_TAIL_LEN + 1)
+		return -EINVAL;
+	memcpy(out, text, tlen);
+	n = snprintf(out + tlen, cap - tlen, " {conflict %016llx}",
+		     (unsigned long long)fnv1a64(disk, disklen));
+	if (n != VL_CONFLICT_FB_TAIL_LEN)
+		return -EINVAL;
+	return (int)tlen + n;
+}
+
 bool vl_conflict_is_fallback(const char *name, size_t len)
 {
 	const char *t;

@@ -63,6 +63,13 @@ int vl_conflict_display(const char *p, size_t plen, const char *s, size_t slen, 
 int vl_conflict_fallback(const char *p, size_t plen, const char *s, size_t slen, const char *disk,
 			 size_t disklen, char *out, size_t cap) VL_MUST_CHECK;
 
+/* text (1..VL_CONFLICT_NAME_MAX - VL_CONFLICT_FB_TAIL_LEN bytes, shown as is) followed by
+ * " {conflict H}", H = 16 hex digits of FNV-1a-64 of the on-disk name: the name of an entry
+ * that has no plaintext name of its own (format 2's lost long names). Returns its length or
+ * -EINVAL. */
+int vl_conflict_fallback_plain(const char *text, size_t tlen, const char *disk, size_t disklen,
+			       char *out, size_t cap) VL_MUST_CHECK;
+
 /* True when name has the fallback form's tail " {conflict H}". */
 bool vl_conflict_is_fallback(const char *name, size_t len);
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* File contents (FORMAT.md §3): header, per-file keys, AES-256-GCM blocks bound to their
- * file ID, index and last-block flag, and the size arithmetic. */
+/* File contents (FORMAT.md §3, FORMAT-v1.md §3): headers of both formats (format 2's bound to
+ * the file's directory and authenticated with K_meta), per-file keys, AES-256-GCM blocks bound
+ * to their file ID, index and last-block flag, and the size arithmetic. */
 #include <errno.h>
 #include <string.h>
 
@@ -58,11 +59,11 @@ const uint8_t *vl_filekey_id(const struct vl_filekey *fk)
 	return fk->id;
 }
 
-void vl_header_build(uint8_t out[static VL_HEADER_LEN], const uint8_t id[static VL_FILEID_LEN])
+void vl_header_build(uint8_t out[static VL_HEADER_V1_LEN], const uint8_t id[static VL_FILEID_LEN])
 {
 	memcpy(out, magic, 4);
 	out[4] = 0;
-	out[5] = VL_FORMAT_VERSION;
+	out[5] = VL_FORMAT_V1;
 	out[6] = 0;
 	out[7] = 0;
 	memcpy(out + 8, id, VL_FILEID_LEN);
@@ -70,15 +71,120 @@ void vl_header_build(uint8_t out[static VL_HEADER_LEN], const uint8_t id[static 
 
 int vl_header_parse(const uint8_t *buf, size_t len, uint8_t id[static VL_FILEID_LEN])
 {
-	if (buf == NULL || len != VL_HEADER_LEN)
+	if (buf == NULL || len != VL_HEADER_V1_LEN)
 		return -EIO;
 	if (memcmp(buf, magic, 4) != 0)
 		return -EIO;
-	if (buf[4] != 0 || buf[5] != VL_FORMAT_VERSION)
+	if (buf[4] != 0 || buf[5] != VL_FORMAT_V1)
 		return -EIO;
 	if (buf[6] != 0 || buf[7] != 0) /* reserved */
 		return -EIO;
 	memcpy(id, buf + 8, VL_FILEID_LEN);
+	return 0;
+}
+
+/* Format 2 header layout (FORMAT.md §3.1): offsets of the fields. */
+#define H2_FLAGS 6
+#define H2_RESERVED 7
+#define H2_ID 8
+#define H2_PARENT 24
+#define H2_TOKEN 40
+#define H2_NAMELEN 56
+#define H2_NAME 58
+static const char header_label[] = "veilfs/v2/header";
+
+/* mac = HMAC-SHA256(K_meta, "veilfs/v2/header" || buf[0..len))[0..16] */
+static int header_mac(const struct vl_keys *k, const uint8_t *buf, size_t len,
+		      uint8_t mac[static VL_MAC_LEN])
+{
+	uint8_t msg[sizeof(header_label) - 1 + VL_HEADER_LONG_LEN], full[32];
+	int r;
+
+	if (len > VL_HEADER_LONG_LEN - VL_MAC_LEN)
+		return -EINVAL;
+	memcpy(msg, header_label, sizeof(header_label) - 1);
+	memcpy(msg + sizeof(header_label) - 1, buf, len);
+	r = vl_hmac_sha256(full, k->meta, sizeof(k->meta), msg, sizeof(header_label) - 1 + len);
+	if (r == 0)
+		memcpy(mac, full, VL_MAC_LEN);
+	vl_wipe(full, sizeof(full));
+	return r == 0 ? 0 : -EIO;
+}
+
+static bool header2_fields_ok(const struct vl_header *h)
+{
+	if (h->flags & ~(unsigned)(VL_HDR_LONG | VL_HDR_MOVING | VL_HDR_OBJECT))
+		return false;
+	if ((h->flags & VL_HDR_LONG) && (h->flags & VL_HDR_MOVING))
+		return false;
+	if (h->flags & VL_HDR_LONG)
+		return h->namelen >= 32 && h->namelen <= VL_HDR_NAME_MAX && h->namelen % 16 == 0;
+	return true;
+}
+
+int vl_header2_build(const struct vl_keys *k, const struct vl_header *h, uint8_t *out, size_t cap)
+{
+	size_t len;
+	int r;
+
+	if (!header2_fields_ok(h))
+		return -EINVAL;
+	len = (h->flags & VL_HDR_LONG) ? VL_HEADER_LONG_LEN : VL_HEADER_SHORT_LEN;
+	if (cap < len)
+		return -EINVAL;
+	memset(out, 0, len);
+	memcpy(out, magic, 4);
+	out[5] = VL_FORMAT_V2;
+	out[H2_FLAGS] = (uint8_t)h->flags;
+	memcpy(out + H2_ID, h->id, VL_FILEID_LEN);
+	memcpy(out + H2_PARENT, h->parent, VL_DIRID_LEN);
+	memcpy(out + H2_TOKEN, h->token, VL_TOKEN_LEN);
+	if (h->flags & VL_HDR_LONG) {
+		out[H2_NAMELEN] = (uint8_t)(h->namelen >> 8);
+		out[H2_NAMELEN + 1] = (uint8_t)h->namelen;
+		memcpy(out + H2_NAME, h->name, h->namelen); /* the rest stays zero */
+	}
+	r = header_mac(k, out, len - VL_MAC_LEN, out + len - VL_MAC_LEN);
+	return r < 0 ? r : (int)len;
+}
+
+int vl_header2_parse(const struct vl_keys *k, const uint8_t *buf, size_t len, struct vl_header *h)
+{
+	uint8_t mac[VL_MAC_LEN];
+	struct vl_header t;
+	bool lng;
+
+	if (buf == NULL || (len != VL_HEADER_SHORT_LEN && len != VL_HEADER_LONG_LEN))
+		return -EIO;
+	if (memcmp(buf, magic, 4) != 0 || buf[4] != 0 || buf[5] != VL_FORMAT_V2 ||
+	    buf[H2_RESERVED] != 0)
+		return -EIO;
+	memset(&t, 0, sizeof(t));
+	t.flags = buf[H2_FLAGS];
+	lng = (t.flags & VL_HDR_LONG) != 0;
+	if (lng != (len == VL_HEADER_LONG_LEN))
+		return -EIO;
+	if (lng) {
+		t.namelen = (size_t)buf[H2_NAMELEN] << 8 | buf[H2_NAMELEN + 1];
+		if (t.namelen > VL_HDR_NAME_MAX)
+			return -EIO;
+		/* Padding must be zero: one header, one byte string. */
+		for (size_t i = H2_NAME + t.namelen; i < H2_NAME + VL_HDR_NAME_MAX; i++)
+			if (buf[i] != 0)
+				return -EIO;
+	}
+	if (!header2_fields_ok(&t))
+		return -EIO;
+	/* The MAC before anything is used. */
+	if (header_mac(k, buf, len - VL_MAC_LEN, mac) != 0 ||
+	    !vl_ct_equal(mac, buf + len - VL_MAC_LEN, VL_MAC_LEN))
+		return -EIO;
+	memcpy(t.id, buf + H2_ID, VL_FILEID_LEN);
+	memcpy(t.parent, buf + H2_PARENT, VL_DIRID_LEN);
+	memcpy(t.token, buf + H2_TOKEN, VL_TOKEN_LEN);
+	if (lng)
+		memcpy(t.name, buf + H2_NAME, t.namelen);
+	*h = t;
 	return 0;
 }
 
@@ -98,7 +204,7 @@ int vl_block_seal_nonce(const struct vl_filekey *fk, uint64_t index, bool last,
 {
 	uint8_t aad[AAD_LEN];
 
-	if (ptlen == 0 || ptlen > VL_BLOCK_MAX || outcap < ptlen + VL_BLOCK_OVERHEAD)
+	if (ptlen > VL_BLOCK_MAX || outcap < ptlen + VL_BLOCK_OVERHEAD)
 		return -EIO;
 	block_aad(aad, fk->id, index, last);
 	memmove(out, nonce, VL_NONCE_LEN);
@@ -124,7 +230,7 @@ int vl_block_open(const struct vl_filekey *fk, uint64_t index, bool last, const 
 	size_t len;
 	int r;
 
-	if (ctlen <= VL_BLOCK_OVERHEAD || ctlen > VL_BLOCK_MAX + VL_BLOCK_OVERHEAD)
+	if (ctlen < VL_BLOCK_OVERHEAD || ctlen > VL_BLOCK_MAX + VL_BLOCK_OVERHEAD)
 		return -EIO;
 	len = ctlen - VL_BLOCK_OVERHEAD;
 	if (ptcap < len)
@@ -135,45 +241,59 @@ int vl_block_open(const struct vl_filekey *fk, uint64_t index, bool last, const 
 	return r != 0 ? -EIO : (int)len;
 }
 
-static bool block_size_ok(uint32_t b)
+static bool layout_ok(const struct vl_layout *l)
 {
-	return b >= VL_BLOCK_MIN && b <= VL_BLOCK_MAX && (b & (b - 1)) == 0;
+	uint32_t b = l->block_size;
+
+	return b >= VL_BLOCK_MIN && b <= VL_BLOCK_MAX && (b & (b - 1)) == 0 &&
+	       (l->hdrlen == VL_HEADER_V1_LEN || l->hdrlen == VL_HEADER_SHORT_LEN ||
+		l->hdrlen == VL_HEADER_LONG_LEN);
 }
 
-int vl_plain_size(uint64_t csize, uint32_t block_size, uint64_t *psize)
+int vl_plain_size(const struct vl_layout *l, uint64_t csize, uint64_t *psize)
 {
 	uint64_t n, s, q, r;
 
-	if (!block_size_ok(block_size))
+	if (!layout_ok(l))
 		return -EINVAL;
-	if (csize == 0) {
-		*psize = 0;
+	if (!l->empty_block && csize == 0) {
+		*psize = 0; /* format 1: a file never written */
 		return 0;
 	}
-	if (csize < VL_HEADER_LEN)
-		return -EIO; /* torn header */
-	n = csize - VL_HEADER_LEN;
-	s = (uint64_t)block_size + VL_BLOCK_OVERHEAD;
+	/* Format 2: at least a header and the (possibly empty) final block; a file cut to its
+	 * header or to nothing is invalid. Format 1: a torn header. */
+	if (csize < l->hdrlen + (l->empty_block ? VL_BLOCK_OVERHEAD : 0))
+		return -EIO;
+	n = csize - l->hdrlen;
+	s = (uint64_t)l->block_size + VL_BLOCK_OVERHEAD;
 	q = n / s;
 	r = n % s;
 	if (r == 0) {
-		*psize = q * block_size;
+		if (q == 0 && l->empty_block)
+			return -EIO; /* unreachable: n >= 28 */
+		*psize = q * l->block_size;
+		return 0;
+	}
+	if (l->empty_block && q == 0 && r == VL_BLOCK_OVERHEAD) {
+		*psize = 0; /* the empty final block */
 		return 0;
 	}
 	if (r <= VL_BLOCK_OVERHEAD)
 		return -EIO; /* torn block: no room for a byte of plaintext */
-	*psize = q * block_size + r - VL_BLOCK_OVERHEAD;
+	*psize = q * l->block_size + r - VL_BLOCK_OVERHEAD;
 	return 0;
 }
 
-uint64_t vl_cipher_size(uint64_t psize, uint32_t block_size)
+uint64_t vl_cipher_size(const struct vl_layout *l, uint64_t psize)
 {
 	uint64_t full, rem;
 
-	if (psize == 0 || block_size == 0)
+	if (!layout_ok(l))
 		return 0;
-	full = psize / block_size;
-	rem = psize % block_size;
-	return VL_HEADER_LEN + full * ((uint64_t)block_size + VL_BLOCK_OVERHEAD) +
+	if (psize == 0)
+		return l->empty_block ? l->hdrlen + VL_BLOCK_OVERHEAD : 0;
+	full = psize / l->block_size;
+	rem = psize % l->block_size;
+	return l->hdrlen + full * ((uint64_t)l->block_size + VL_BLOCK_OVERHEAD) +
 	       (rem ? rem + VL_BLOCK_OVERHEAD : 0);
 }

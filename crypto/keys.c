@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Subkeys of the master key (FORMAT.md §1): HKDF-SHA256, empty salt, one label each. */
+/* Subkeys of the master key (FORMAT.md §1): HKDF-SHA256, empty salt, one label each. The
+ * format-1 labels are kept by format 2, which adds K_meta; both formats derive all seven. */
 #include <errno.h>
 #include <string.h>
 
@@ -28,7 +29,8 @@ int vl_keys_new(struct vl_keys **out, const uint8_t master[static VL_MASTER_KEY_
 	    (r = derive(k->names, sizeof(k->names), master, "veilfs/v1/names")) != 0 ||
 	    (r = derive(k->dirid, sizeof(k->dirid), master, "veilfs/v1/dirid")) != 0 ||
 	    (r = derive(k->xattr_names, sizeof(k->xattr_names), master, "veilfs/v1/xattr-names")) != 0 ||
-	    (r = derive(k->xattr_values, sizeof(k->xattr_values), master, "veilfs/v1/xattr-values")) != 0)
+	    (r = derive(k->xattr_values, sizeof(k->xattr_values), master, "veilfs/v1/xattr-values")) != 0 ||
+	    (r = derive(k->meta, sizeof(k->meta), master, "veilfs/v2/meta")) != 0)
 		goto out;
 	k->names_gen = vl_key_generation();
 	k->xattr_names_gen = vl_key_generation();

@@ -17,6 +17,7 @@ struct vl_keys {
 	uint8_t dirid[32];	  /* "veilfs/v1/dirid" */
 	uint8_t xattr_names[64];  /* "veilfs/v1/xattr-names" */
 	uint8_t xattr_values[32]; /* "veilfs/v1/xattr-values" */
+	uint8_t meta[32];	  /* "veilfs/v2/meta": MACs of headers, ID files, place tokens */
 	/* key generations (see vl_key_generation) for the thread-cached contexts */
 	uint64_t names_gen;
 	uint64_t xattr_names_gen;

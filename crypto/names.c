@@ -179,3 +179,32 @@ int vl_name_sidecar_check(const char *longname, const char *content, size_t len)
 		return -EIO;
 	return vl_ct_equal(want, longname, VL_LONGNAME_LEN) ? 0 : -EIO;
 }
+
+int vl_name_full_from_siv(bool object, const uint8_t *siv, size_t len,
+			  char out[static VL_ENCNAME_MAX + 1])
+{
+	size_t o = object ? 1 : 0, n;
+
+	if (siv == NULL || len < 32 || len > SIV_MAX || len % 16 != 0)
+		return -EINVAL;
+	if (object)
+		out[0] = VL_MARK_OBJECT;
+	n = vl_base32_encode(siv, len, out + o, VL_ENCNAME_MAX + 1 - o);
+	return n == 0 ? -EINVAL : (int)(o + n);
+}
+
+int vl_name_siv_from_full(const char *full, size_t len, uint8_t *out, size_t cap, bool *object)
+{
+	uint8_t siv[SIV_MAX];
+	bool obj = len > 0 && full[0] == VL_MARK_OBJECT;
+	size_t n;
+
+	if (full == NULL || len == 0 || vl_name_classify(full, len) != VL_ONDISK_SHORT)
+		return -EINVAL;
+	n = siv_b32_decode(full + obj, len - obj, siv);
+	if (n == 0 || cap < n)
+		return -EINVAL;
+	memcpy(out, siv, n);
+	*object = obj;
+	return (int)n;
+}

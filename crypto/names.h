@@ -53,6 +53,15 @@ enum vl_ondisk vl_name_classify(const char *name, size_t len);
  * ('9' + same). out receives VL_LONGNAME_LEN bytes + NUL. 0 or -EIO. */
 int vl_name_long(const char *enc, size_t enclen, char out[static VL_LONGNAME_LEN + 1]) VL_MUST_CHECK;
 int vl_name_sidecar(const char *enc, size_t enclen, char out[static VL_LONGNAME_LEN + 1]) VL_MUST_CHECK;
+/* The full encoded name ('1'? + b32) of an SIV output of len bytes (a format-2 long header's
+ * name field, FORMAT.md §3.1). Returns its length, or -EINVAL for a length that is not
+ * 16 + 16k (k = 1..16). */
+int vl_name_full_from_siv(bool object, const uint8_t *siv, size_t len,
+			  char out[static VL_ENCNAME_MAX + 1]) VL_MUST_CHECK;
+/* The reverse: the SIV output of full encoded name full (out: VL_ENCNAME_MAX bytes is enough)
+ * and its kind. Returns the SIV length, or -EINVAL when full is not a short encoded name. */
+int vl_name_siv_from_full(const char *full, size_t len, uint8_t *out, size_t cap,
+			  bool *object) VL_MUST_CHECK;
 /* Checks sidecar contents against the long name it belongs to ('8'... or '9'... form):
  * valid full encoded name whose hash matches. 0 or -EIO. */
 int vl_name_sidecar_check(const char *longname, const char *content, size_t len) VL_MUST_CHECK;

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Directories of the ciphertext tree (FORMAT.md §4, §5): IDs, entry names, listing. */
+/* Entries of the ciphertext tree's directories (FORMAT.md §4, §5; FORMAT-v1.md §4, §5):
+ * names, lookups, listings, and making directories. Which IDs a directory has is decided in
+ * fs/dirinfo.c. */
 #include "config.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,78 +16,23 @@
 #include <unistd.h>
 
 #include "../crypto/conflict.h"
+#include "../crypto/content.h"
 #include "../crypto/dirid.h"
 #include "../crypto/names.h"
 #include "../crypto/secmem.h"
 #include "backing.h"
 #include "dirs.h"
+#include "fileio.h"
 #include "log.h"
 #include "vault.h"
 
 #define VL_HELPER_MODE 0444 /* veilfs.dirid and sidecars: replaced, never edited */
+/* The name shown for a long-named directory whose full name is lost (FORMAT.md §5.4). */
+static const char lost_name[] = "(name lost)";
 
-int vl_dir_read_id(const struct vl_vault *v, int dirfd, const uint8_t *parent_id,
-		   const char *enc, size_t enclen, uint8_t id[static VL_DIRID_LEN])
+static bool is_v2(const struct vl_vault *v)
 {
-	uint8_t buf[VL_DIRID_FILE_LEN];
-	ssize_t n;
-	int r;
-
-	n = vl_read_small(dirfd, VL_DIRID_FILE, buf, sizeof(buf));
-	if (n >= 0) {
-		r = vl_dirid_file_parse(buf, (size_t)n, id);
-		if (r < 0)
-			vl_log_bad_entry(dirfd, VL_DIRID_FILE, "malformed directory ID file");
-		return r;
-	}
-	if (n == -EFBIG || n == -EINVAL) {
-		vl_log_bad_entry(dirfd, VL_DIRID_FILE, "malformed directory ID file");
-		return -EIO;
-	}
-	if (n != -ENOENT)
-		return (int)n;
-	/* Missing (a sync client may not have delivered it yet): the ID is a function of the
-	 * key, the parent and the name, so re-derive it. Never written back: this code runs
-	 * in lookups and listings, which must not change the cipher tree. */
-	if (!parent_id)
-		r = vl_dirid_root(vl_vault_keys(v), id);
-	else if (enc)
-		r = vl_dirid_derive(vl_vault_keys(v), parent_id, enc, enclen, id);
-	else
-		return -ENOENT;
-	if (r == 0)
-		vl_log_bad_entry(dirfd, VL_DIRID_FILE, "missing directory ID file, re-derived");
-	return r;
-}
-
-/* ---- IDs of sync clients' conflict copies of veilfs.dirid ----
- * A directory renamed on one device (it keeps its ID) and created under the new name on
- * another (derived ID) merges into one directory holding two veilfs.dirid files, one under
- * a conflict name. Names encrypted under the other ID must still show (docs/SYNC.md). */
-
-/* Adds the ID in copy name of dfd to ids unless malformed, primary, or already there. */
-static void alt_add(int dfd, const char *name, const uint8_t primary[static VL_DIRID_LEN],
-		    uint8_t ids[VL_DIRID_ALT_MAX][VL_DIRID_LEN], unsigned *n)
-{
-	uint8_t buf[VL_DIRID_FILE_LEN], id[VL_DIRID_LEN];
-	ssize_t len;
-
-	len = vl_read_small(dfd, name, buf, sizeof(buf));
-	if (len < 0 || vl_dirid_file_parse(buf, (size_t)len, id) < 0) {
-		if (len != -ENOENT) /* removed meanwhile: nothing to say */
-			vl_log_bad_entry(dfd, name, "malformed conflict copy of veilfs.dirid");
-		return;
-	}
-	if (!memcmp(id, primary, VL_DIRID_LEN))
-		return;
-	for (unsigned i = 0; i < *n; i++)
-		if (!memcmp(ids[i], id, VL_DIRID_LEN))
-			return;
-	if (*n == VL_DIRID_ALT_MAX) {
-		vl_log_bad_entry(dfd, name, "too many conflict copies of veilfs.dirid; this one is not used");
-		return;
-	}
-	memcpy(ids[(*n)++], id, VL_DIRID_LEN);
+	return vl_vault_format(v) >= VL_FORMAT_V2;
 }
 
 /* True for a sync client's copy of veilfs.dirid (not of veilfs.conf). */
@@ -95,119 +43,43 @@ static bool is_dirid_copy(const char *name, size_t len)
 	return vl_conflict_is_reserved_copy(name, len, &conf) && !conf;
 }
 
-int vl_dir_alt_ids(int dirfd, const uint8_t primary[static VL_DIRID_LEN],
-		   uint8_t ids[VL_DIRID_ALT_MAX][VL_DIRID_LEN])
+size_t vl_ename_base_len(const struct vl_ename *e)
 {
-	struct dirent *d;
-	unsigned n = 0;
-	DIR *dir;
-	int r = 0;
+	if (e->is_long || e->name_lost)
+		return VL_LONGNAME_LEN;
+	if (e->is_conflict)
+		return e->fulllen;
+	return strlen(e->disk);
+}
 
-	r = vl_dir_stream(dirfd, &dir);
+int vl_ename_binding(const struct vl_vault *v, const struct vl_dirinfo *di, const struct vl_ename *e,
+		     struct vl_binding *b)
+{
+	bool obj;
+	int r;
+
+	memset(b, 0, sizeof(*b));
+	memcpy(b->parent, vl_ename_id(e, di), VL_DIRID_LEN);
+	b->is_long = e->is_long;
+	if (!is_v2(v))
+		return 0;
+	r = vl_dirinfo_token(v, di, b->parent, b->token);
+	if (r < 0 || !e->is_long)
+		return r;
+	r = vl_name_siv_from_full(e->full, e->fulllen, b->name, sizeof(b->name), &obj);
 	if (r < 0)
 		return r;
-	for (;;) {
-		errno = 0;
-		d = readdir(dir);
-		if (!d) {
-			r = errno ? -errno : 0;
-			break;
-		}
-		if (is_dirid_copy(d->d_name, strlen(d->d_name)))
-			alt_add(dirfd, d->d_name, primary, ids, &n);
-	}
-	closedir(dir);
-	return r < 0 ? r : (int)n;
+	b->namelen = (size_t)r;
+	return 0;
 }
 
-/* The cache: a direct-mapped table, small because directories with such copies are rare and
- * a miss costs one listing of the directory. Holds no secret (the IDs are stored in clear
- * in the cipher tree). */
-#define ALT_SLOTS 64
-#define ALT_RESCAN_NS 1000000000ull
-
-struct alt_slot {
-	dev_t dev;
-	ino_t ino;
-	struct timespec mtim; /* the directory's mtime when it was read */
-	uint64_t when;	      /* monotonic ns of the reading; 0: empty slot */
-	uint8_t primary[VL_DIRID_LEN];
-	unsigned n;
-	uint8_t ids[VL_DIRID_ALT_MAX][VL_DIRID_LEN];
-};
-
-static pthread_mutex_t alt_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct alt_slot alt_cache[ALT_SLOTS]; /* protected by alt_lock */
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) < 0)
-		return 1;
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec + 1;
-}
-
-static struct alt_slot *alt_slot_of(const struct stat *st)
-{
-	uint64_t h = ((uint64_t)st->st_dev * 0x9e3779b97f4a7c15ull) ^ (uint64_t)st->st_ino;
-
-	return &alt_cache[(h ^ (h >> 29)) % ALT_SLOTS];
-}
-
-static void alt_store(const struct stat *st, const uint8_t primary[static VL_DIRID_LEN],
-		      uint8_t ids[VL_DIRID_ALT_MAX][VL_DIRID_LEN], unsigned n, uint64_t when)
-{
-	struct alt_slot *s = alt_slot_of(st);
-
-	pthread_mutex_lock(&alt_lock);
-	s->dev = st->st_dev;
-	s->ino = st->st_ino;
-	s->mtim = st->st_mtim;
-	s->when = when;
-	memcpy(s->primary, primary, VL_DIRID_LEN);
-	s->n = n;
-	memcpy(s->ids, ids, (size_t)n * VL_DIRID_LEN);
-	pthread_mutex_unlock(&alt_lock);
-}
-
-unsigned vl_dir_alt_ids_cached(int dirfd, const uint8_t primary[static VL_DIRID_LEN],
-			       uint8_t ids[VL_DIRID_ALT_MAX][VL_DIRID_LEN])
-{
-	struct alt_slot *s;
-	struct stat st;
-	uint64_t now;
-	int n = -1;
-
-	if (fstatat(dirfd, "", &st, AT_EMPTY_PATH) < 0)
-		return 0;
-	now = now_ns();
-	s = alt_slot_of(&st);
-	pthread_mutex_lock(&alt_lock);
-	if (s->when && s->dev == st.st_dev && s->ino == st.st_ino &&
-	    !memcmp(s->primary, primary, VL_DIRID_LEN) &&
-	    ((s->mtim.tv_sec == st.st_mtim.tv_sec && s->mtim.tv_nsec == st.st_mtim.tv_nsec) ||
-	     now - s->when < ALT_RESCAN_NS)) {
-		n = (int)s->n;
-		memcpy(ids, s->ids, (size_t)n * VL_DIRID_LEN);
-	}
-	pthread_mutex_unlock(&alt_lock);
-	if (n >= 0)
-		return (unsigned)n;
-	n = vl_dir_alt_ids(dirfd, primary, ids);
-	if (n < 0)
-		return 0; /* unreadable (e.g. mode 0311): no listing shows such names either */
-	alt_store(&st, primary, ids, (unsigned)n, now);
-	return (unsigned)n;
-}
-
-int vl_ename_make(const struct vl_vault *v, const uint8_t dirid[static VL_DIRID_LEN],
-		  const char *name, size_t len, enum vl_kind kind, struct vl_ename *e)
+int vl_ename_make_id(const struct vl_vault *v, const uint8_t id[static VL_DIRID_LEN],
+		     const char *name, size_t len, enum vl_kind kind, struct vl_ename *e)
 {
 	int r;
 
 	memset(e, 0, sizeof(*e));
-	r = vl_name_encrypt(vl_vault_keys(v), dirid, name, len, kind, e->full, sizeof(e->full));
+	r = vl_name_encrypt(vl_vault_keys(v), id, name, len, kind, e->full, sizeof(e->full));
 	if (r < 0)
 		return r;
 	e->fulllen = (size_t)r;
@@ -215,7 +87,7 @@ int vl_ename_make(const struct vl_vault *v, const uint8_t dirid[static VL_DIRID_
 	if (e->fulllen > vl_vault_name_max(v)) {
 		e->is_long = true;
 		r = vl_name_long(e->full, e->fulllen, e->disk);
-		if (r == 0)
+		if (r == 0 && !is_v2(v))
 			r = vl_name_sidecar(e->full, e->fulllen, e->sidecar);
 		return r;
 	}
@@ -223,9 +95,15 @@ int vl_ename_make(const struct vl_vault *v, const uint8_t dirid[static VL_DIRID_
 	return 0;
 }
 
-/* The lookup of an entry's own name: the plain kind, then (unless the caller knows the
- * directory holds no object names) the object kind. */
-static int lookup_kinds(const struct vl_vault *v, int dirfd, const uint8_t dirid[static VL_DIRID_LEN],
+int vl_ename_make(const struct vl_vault *v, const struct vl_dirinfo *di, const char *name,
+		  size_t len, enum vl_kind kind, struct vl_ename *e)
+{
+	return vl_ename_make_id(v, di->id, name, len, kind, e);
+}
+
+/* The lookup of an entry's own name under ID id: the plain kind, then (unless the caller knows
+ * the directory holds no object names) the object kind. */
+static int lookup_kinds(const struct vl_vault *v, int dirfd, const uint8_t id[static VL_DIRID_LEN],
 			const char *name, size_t len, struct vl_ename *e, struct stat *st,
 			bool objects)
 {
@@ -234,7 +112,7 @@ static int lookup_kinds(const struct vl_vault *v, int dirfd, const uint8_t dirid
 	int r;
 
 	for (i = 0; i < (objects ? 2u : 1u); i++) {
-		r = vl_ename_make(v, dirid, name, len, kinds[i], e);
+		r = vl_ename_make_id(v, id, name, len, kinds[i], e);
 		if (r < 0)
 			return r;
 		if (fstatat(dirfd, e->disk, st, AT_SYMLINK_NOFOLLOW) == 0)
@@ -245,10 +123,10 @@ static int lookup_kinds(const struct vl_vault *v, int dirfd, const uint8_t dirid
 	return -ENOENT;
 }
 
-static int lookup_plain(const struct vl_vault *v, int dirfd, const uint8_t dirid[static VL_DIRID_LEN],
+static int lookup_plain(const struct vl_vault *v, int dirfd, const uint8_t id[static VL_DIRID_LEN],
 			const char *name, size_t len, struct vl_ename *e, struct stat *st)
 {
-	return lookup_kinds(v, dirfd, dirid, name, len, e, st, true);
+	return lookup_kinds(v, dirfd, id, name, len, e, st, true);
 }
 
 /* True when sidecar file name in dirfd holds exactly e's full encoded name. */
@@ -261,8 +139,8 @@ static bool sidecar_holds(int dirfd, const char *name, const struct vl_ename *e)
 }
 
 /* Turns e (an entry's names) into the names of its conflict copy with provider text s:
- * the on-disk name gets s, and a long name keeps the copy's own sidecar ('9' hash s) when
- * one exists with the right contents, else none (the original's is shared). */
+ * the on-disk name gets s, and (format 1) a long name keeps the copy's own sidecar
+ * ('9' hash s) when one exists with the right contents, else none (the original's is shared). */
 static int conflict_names(int dirfd, struct vl_ename *e, const char *s, size_t slen)
 {
 	size_t dl = strlen(e->disk), sl;
@@ -272,7 +150,7 @@ static int conflict_names(int dirfd, struct vl_ename *e, const char *s, size_t s
 	memcpy(e->disk + dl, s, slen);
 	e->disk[dl + slen] = '\0';
 	e->is_conflict = true;
-	if (e->is_long) {
+	if (e->is_long && e->sidecar[0]) {
 		sl = strlen(e->sidecar);
 		if (sl + slen <= VL_CONFLICT_NAME_MAX) {
 			memcpy(e->sidecar + sl, s, slen);
@@ -288,7 +166,7 @@ static int conflict_names(int dirfd, struct vl_ename *e, const char *s, size_t s
 struct cand_ctx {
 	const struct vl_vault *v;
 	int dirfd;
-	const uint8_t *dirid;
+	const uint8_t *id;
 	unsigned found;
 	int err;
 	struct vl_ename e, t;
@@ -307,7 +185,7 @@ static int cand_cb(void *ctx, const char *p, size_t plen, const char *s, size_t 
 	size_t el;
 
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		if (vl_ename_make(c->v, c->dirid, p, plen, kinds[i], &c->t) < 0)
+		if (vl_ename_make_id(c->v, c->id, p, plen, kinds[i], &c->t) < 0)
 			return 0; /* not a valid plaintext name */
 		el = strlen(c->t.disk);
 		if (el + slen > VL_CONFLICT_NAME_MAX)
@@ -367,7 +245,7 @@ static int lookup_display(const struct vl_vault *v, int dirfd, const uint8_t id[
 		return -ENOMEM;
 	c->v = v;
 	c->dirfd = dirfd;
-	c->dirid = id;
+	c->id = id;
 	(void)vl_conflict_candidates(name, len, VL_CONFLICT_LOOKUP_MAX, cand_cb, c);
 	r = c->err ? c->err : c->found == 1 ? 0 : -ENOENT;
 	if (r == 0) {
@@ -378,33 +256,32 @@ static int lookup_display(const struct vl_vault *v, int dirfd, const uint8_t id[
 	return r;
 }
 
-/* The last resort of a lookup: name (or a conflict copy's display name) under the IDs of
- * the directory's veilfs.dirid conflict copies. Found under exactly one: 0; else -ENOENT
- * (the listing shows clashing names in the fallback form), or -errno. */
-static int lookup_alt(const struct vl_vault *v, int dirfd, const uint8_t dirid[static VL_DIRID_LEN],
+/* The last resort of a lookup: name (or a conflict copy's display name) under the
+ * directory's other IDs. Found under exactly one: 0; else -ENOENT (the listing shows clashing
+ * names in the fallback form), or -errno. */
+static int lookup_alt(const struct vl_vault *v, int dirfd, const struct vl_dirinfo *di,
 		      const char *name, size_t len, struct vl_ename *e, struct stat *st)
 {
-	uint8_t ids[VL_DIRID_ALT_MAX][VL_DIRID_LEN];
-	unsigned n = vl_dir_alt_ids_cached(dirfd, dirid, ids), found = 0;
 	struct vl_ename *t = NULL;
+	unsigned found = 0;
 	struct stat tst;
 	int r = -ENOENT;
 
-	if (n == 0)
+	if (di->nalt == 0)
 		return -ENOENT;
 	t = malloc(sizeof(*t));
 	if (!t)
 		return -ENOMEM;
-	for (unsigned i = 0; i < n; i++) {
-		r = lookup_plain(v, dirfd, ids[i], name, len, t, &tst);
+	for (unsigned i = 0; i < di->nalt; i++) {
+		r = lookup_plain(v, dirfd, di->alt[i], name, len, t, &tst);
 		if (r == -ENOENT)
-			r = lookup_display(v, dirfd, ids[i], name, len, t, &tst);
+			r = lookup_display(v, dirfd, di->alt[i], name, len, t, &tst);
 		if (r == -ENOENT)
 			continue;
 		if (r < 0)
 			goto out;
 		t->is_alt = true;
-		memcpy(t->altid, ids[i], VL_DIRID_LEN);
+		memcpy(t->altid, di->alt[i], VL_DIRID_LEN);
 		if (++found == 1) {
 			*e = *t;
 			*st = tst;
@@ -416,36 +293,29 @@ out:
 	return r;
 }
 
-int vl_dir_lookup(const struct vl_vault *v, int dirfd, const uint8_t dirid[static VL_DIRID_LEN],
-		  const char *name, size_t len, struct vl_ename *e, struct stat *st)
-{
-	return vl_dir_lookup_flags(v, dirfd, dirid, name, len, e, st, 0);
-}
-
-int vl_dir_lookup_flags(const struct vl_vault *v, int dirfd, const uint8_t dirid[static VL_DIRID_LEN],
-			const char *name, size_t len, struct vl_ename *e, struct stat *st,
-			unsigned flags)
+int vl_dir_lookup(const struct vl_vault *v, int dirfd, const struct vl_dirinfo *di, const char *name,
+		  size_t len, struct vl_ename *e, struct stat *st, unsigned flags)
 {
 	int r;
 
-	r = lookup_kinds(v, dirfd, dirid, name, len, e, st, !(flags & VL_LOOKUP_NO_OBJECTS));
+	r = lookup_kinds(v, dirfd, di->id, name, len, e, st, !(flags & VL_LOOKUP_NO_OBJECTS));
 	if (r != -ENOENT)
 		return r;
 	if (flags & VL_LOOKUP_NO_CONFLICTS) {
-		/* Nothing else can match: no conflict copy, no veilfs.dirid copy. Without the
-		 * object kind's try, *e still holds the plain kind's names. */
+		/* Nothing else can match: no conflict copy, no other ID. Without the object
+		 * kind's try, *e still holds the plain kind's names. */
 		if (flags & VL_LOOKUP_NO_OBJECTS)
 			return -ENOENT;
 	} else if (vl_conflict_is_fallback(name, len)) {
-		/* Rare (collisions, overlong display names): list the directory, which also
-		 * covers names under the IDs of veilfs.dirid copies. */
+		/* Rare (collisions, overlong display names, lost names): list the directory,
+		 * which also covers names under the directory's other IDs. */
 		struct fb_ctx *fc = calloc(1, sizeof(*fc));
 
 		if (!fc)
 			return -ENOMEM;
 		fc->name = name;
 		fc->len = len;
-		r = vl_dir_list(v, dirfd, dirid, fb_cb, fc);
+		r = vl_dir_list(v, dirfd, di, fb_cb, fc);
 		if (r >= 0 && fc->found) {
 			r = fstatat(dirfd, fc->e.disk, st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 			if (r == 0)
@@ -457,15 +327,25 @@ int vl_dir_lookup_flags(const struct vl_vault *v, int dirfd, const uint8_t dirid
 		if (r != -ENOENT)
 			return r;
 	} else {
-		r = lookup_display(v, dirfd, dirid, name, len, e, st);
+		r = lookup_display(v, dirfd, di->id, name, len, e, st);
 		if (r == -ENOENT)
-			r = lookup_alt(v, dirfd, dirid, name, len, e, st);
+			r = lookup_alt(v, dirfd, di, name, len, e, st);
 		if (r != -ENOENT)
 			return r;
 	}
 	/* Not found: leave the plain kind's names in *e, what a create needs. */
-	r = vl_ename_make(v, dirid, name, len, VL_KIND_PLAIN, e);
+	r = vl_ename_make(v, di, name, len, VL_KIND_PLAIN, e);
 	return r < 0 ? r : -ENOENT;
+}
+
+int vl_dir_child_info(const struct vl_vault *v, int cfd, const struct vl_dirinfo *di,
+		      const struct vl_ename *e, struct vl_dirinfo *out)
+{
+	size_t bl = vl_ename_base_len(e);
+	const char *full = e->name_lost || e->fulllen == 0 ? NULL : e->full;
+
+	return vl_dirinfo_read(v, cfd, di, vl_ename_id(e, di), e->disk, bl, full,
+			       full ? e->fulllen : 0, out);
 }
 
 int vl_dir_put_sidecar(int dirfd, const struct vl_ename *e)
@@ -497,18 +377,39 @@ int vl_dir_drop_sidecar(int dirfd, const struct vl_ename *e)
 	return 0;
 }
 
-int vl_dir_make(const struct vl_vault *v, int parentfd, const uint8_t parent_id[static VL_DIRID_LEN],
-		const struct vl_ename *e, mode_t mode, uint8_t id[static VL_DIRID_LEN])
+int vl_dir_ptoken(const struct vl_vault *v, const struct vl_dirinfo *pdi, const uint8_t pid[static VL_DIRID_LEN],
+		  uint8_t out[static VL_TOKEN_LEN])
 {
-	uint8_t buf[VL_DIRID_FILE_LEN];
-	uint8_t newid[VL_DIRID_LEN];
+	if (!is_v2(v)) {
+		memset(out, 0, VL_TOKEN_LEN);
+		return 0;
+	}
+	return vl_dirinfo_token(v, pdi, pid, out);
+}
+
+int vl_dir_make(const struct vl_vault *v, int parentfd, const struct vl_dirinfo *pdi,
+		const struct vl_ename *e, mode_t mode, struct vl_dirinfo *out)
+{
+	uint8_t ptoken[VL_TOKEN_LEN];
+	struct vl_dirinfo ni;
 	bool made_dir = false, drop_sidecar = false;
 	mode_t extra;
 	struct stat st;
 	int fd = -1;
 	int r;
 
-	r = vl_dirid_derive(vl_vault_keys(v), parent_id, e->full, e->fulllen, newid);
+	memset(&ni, 0, sizeof(ni));
+	ni.format = vl_vault_format(v);
+	/* New names go under the parent's primary ID, and so does the new directory's place. */
+	memcpy(ni.place.parent, pdi->id, VL_DIRID_LEN);
+	memcpy(ni.place.name, e->full, e->fulllen + 1);
+	ni.place.namelen = e->fulllen;
+	memcpy(ni.disk, e->disk, strlen(e->disk) + 1);
+	ni.disklen = strlen(e->disk);
+	ni.flags = VL_DI_FILE;
+	r = vl_dirid_derive(vl_vault_keys(v), pdi->id, e->full, e->fulllen, ni.id);
+	if (r == 0)
+		r = vl_dir_ptoken(v, pdi, pdi->id, ptoken);
 	if (r < 0)
 		return r;
 	r = vl_dir_put_sidecar(parentfd, e);
@@ -531,8 +432,7 @@ int vl_dir_make(const struct vl_vault *v, int parentfd, const uint8_t parent_id[
 		r = fd;
 		goto out;
 	}
-	vl_dirid_file_build(buf, newid);
-	r = vl_write_atomic(fd, VL_DIRID_FILE, buf, sizeof(buf), VL_HELPER_MODE, true);
+	r = vl_dirinfo_write(v, fd, &ni, ptoken, NULL, true);
 	if (r < 0)
 		goto out;
 	if (extra) {
@@ -542,20 +442,20 @@ int vl_dir_make(const struct vl_vault *v, int parentfd, const uint8_t parent_id[
 			goto out;
 		}
 	}
-	memcpy(id, newid, VL_DIRID_LEN);
+	*out = ni;
 	made_dir = drop_sidecar = false;
 out:
 	if (fd >= 0)
 		close(fd);
 	if (made_dir)
 		(void)unlinkat(parentfd, e->disk, AT_REMOVEDIR);
-	if (drop_sidecar && e->is_long)
+	if (drop_sidecar && e->is_long && e->sidecar[0])
 		(void)unlinkat(parentfd, e->sidecar, 0);
 	return r;
 }
 
-/* Reads and checks the sidecar named side (NUL-terminated) of long name ln; enc receives the
- * full encoded name. Returns its length or -errno. */
+/* Format 1: reads and checks the sidecar named side (NUL-terminated) of long name ln; enc
+ * receives the full encoded name. Returns its length or -errno. */
 static ssize_t read_sidecar(const struct vl_vault *v, int dfd, const char *ln, const char *side,
 			    char enc[static VL_ENCNAME_MAX + 1])
 {
@@ -569,20 +469,99 @@ static ssize_t read_sidecar(const struct vl_vault *v, int dfd, const char *ln, c
 	return n;
 }
 
+/* Format 2: the full name of a long-named regular file, from its long header. */
+static int long_file_name(const struct vl_vault *v, int fd, const char *base,
+			  char full[static VL_ENCNAME_MAX + 1])
+{
+	uint8_t hdr[VL_HEADER_LONG_LEN];
+	char want[VL_LONGNAME_LEN + 1];
+	struct vl_header h;
+	ssize_t n;
+	int len;
+
+	n = vl_pread_full(fd, hdr, sizeof(hdr), 0);
+	if (n != (ssize_t)sizeof(hdr) || vl_header2_parse(vl_vault_keys(v), hdr, sizeof(hdr), &h) < 0 ||
+	    !(h.flags & VL_HDR_LONG))
+		return -EIO;
+	len = vl_name_full_from_siv((h.flags & VL_HDR_OBJECT) != 0, h.name, h.namelen, full);
+	if (len < 0)
+		return -EIO;
+	if (vl_name_long(full, (size_t)len, want) < 0 || memcmp(want, base, VL_LONGNAME_LEN) != 0 ||
+	    (size_t)len <= vl_vault_name_max(v))
+		return -EIO;
+	return len;
+}
+
+int vl_dir_long_entry_name(const struct vl_vault *v, int dirfd, const char *disk, size_t disklen,
+			   char full[static VL_ENCNAME_MAX + 1], char sidecar[static VL_CONFLICT_NAME_MAX + 1])
+{
+	char base[VL_LONGNAME_LEN + 1];
+	struct stat st;
+	ssize_t n;
+	int fd, r;
+
+	sidecar[0] = '\0';
+	if (disklen < VL_LONGNAME_LEN || disklen > VL_CONFLICT_NAME_MAX || disk[0] != VL_MARK_LONG)
+		return -EINVAL;
+	memcpy(base, disk, VL_LONGNAME_LEN);
+	base[VL_LONGNAME_LEN] = '\0';
+	if (!is_v2(v)) {
+		/* The copy's own sidecar ('9' hash S) if the client copied it too, else the
+		 * original's: both hold the same bytes, since the name is their hash. */
+		memcpy(sidecar, disk, disklen + 1);
+		sidecar[0] = VL_MARK_SIDECAR;
+		n = read_sidecar(v, dirfd, base, sidecar, full);
+		if (n < 0 && disklen > VL_LONGNAME_LEN) {
+			memcpy(sidecar, base, sizeof(base));
+			sidecar[0] = VL_MARK_SIDECAR;
+			n = read_sidecar(v, dirfd, base, sidecar, full);
+			if (n >= 0)
+				sidecar[0] = '\0'; /* shared with the original: never the copy's */
+		}
+		if (n < 0)
+			sidecar[0] = '\0';
+		return (int)n;
+	}
+	/* Format 2: the entry carries its name. */
+	fd = openat(dirfd, disk, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if (S_ISDIR(st.st_mode))
+		r = vl_dir_long_name(v, fd, base, full);
+	else if (S_ISREG(st.st_mode))
+		r = long_file_name(v, fd, base, full);
+	else
+		r = -EIO;
+	close(fd);
+	return r;
+}
+
+/* True when the backing entry dname in dfd is a directory (d_type, else fstatat). */
+static bool is_backing_dir(int dfd, const char *dname, unsigned char d_type)
+{
+	struct stat st;
+
+	if (d_type != DT_UNKNOWN)
+		return d_type == DT_DIR;
+	return fstatat(dfd, dname, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
 /* Decrypts one listed name under id. Returns the plaintext length and, when e != NULL,
  * fills e with the entry's names; -ENOENT quietly for names that are not entries (reserved,
  * sidecar, foreign); -EBADMSG, not logged, when the name does not decrypt under id (the
- * caller may try other IDs); other -errno, logged. */
+ * caller may try other IDs); -ENODATA for a long-named directory whose name is lost (format
+ * 2: the caller shows it under lost_name); other -errno, logged. */
 static int list_one(const struct vl_vault *v, int dfd, const uint8_t id[static VL_DIRID_LEN],
-		    const char *dname, size_t dlen, char *plain, size_t cap, enum vl_kind *kind,
-		    struct vl_ename *e)
+		    const char *dname, size_t dlen, unsigned char d_type, char *plain, size_t cap,
+		    enum vl_kind *kind, struct vl_ename *e)
 {
-	char side[VL_LONGNAME_LEN + 1];
+	char side[VL_CONFLICT_NAME_MAX + 1];
 	char enc[VL_ENCNAME_MAX + 1];
 	const char *full = dname;
 	size_t fulllen = dlen;
-	ssize_t n;
-	int r;
+	int n, r;
 
 	switch (vl_name_classify(dname, dlen)) {
 	case VL_ONDISK_SHORT:
@@ -590,18 +569,20 @@ static int list_one(const struct vl_vault *v, int dfd, const uint8_t id[static V
 		 * reachable, so not listed either. */
 		if (dlen > vl_vault_name_max(v)) {
 			vl_log_bad_entry(dfd, dname, "short name longer than name_max");
-			return -EIO;
+			return -E2BIG;
 		}
 		break;
 	case VL_ONDISK_LONG:
-		memcpy(side, dname, VL_LONGNAME_LEN + 1);
-		side[0] = VL_MARK_SIDECAR;
-		n = read_sidecar(v, dfd, dname, side, enc);
+		n = vl_dir_long_entry_name(v, dfd, dname, dlen, enc, side);
 		if (n < 0) {
+			if (is_v2(v) && n != -ENOENT && n != -EIO)
+				return n;
+			if (is_v2(v) && is_backing_dir(dfd, dname, d_type))
+				return -ENODATA;
 			vl_log_bad_entry(dfd, dname, n == -ENOENT ? "missing long-name sidecar"
-					 : n == -EIO	  ? "bad long-name sidecar"
-							  : "unreadable long-name sidecar");
-			return n == -ENOENT ? -EIO : (int)n;
+						     : is_v2(v) ? "long name that cannot be read from its entry"
+								: "bad long-name sidecar");
+			return -ENOLINK;
 		}
 		full = enc;
 		fulllen = (size_t)n;
@@ -643,14 +624,14 @@ struct pend {
 
 /* Parses and decrypts a conflict copy's on-disk name under id into p. -ENOENT quietly when
  * dname is not one (junk, foreign, a copy of a sidecar); -EBADMSG, not logged, when it does
- * not decrypt under id; else 0 or -errno (logged). */
+ * not decrypt under id; -ENODATA for a copy of a long-named directory whose name is lost;
+ * else 0 or -errno (logged). */
 static int list_conflict(const struct vl_vault *v, int dfd, const uint8_t id[static VL_DIRID_LEN],
-			 const char *dname, size_t dlen, struct pend *p)
+			 const char *dname, size_t dlen, unsigned char d_type, struct pend *p)
 {
-	char ln[VL_LONGNAME_LEN + 1];
 	enum vl_ondisk ek;
 	enum vl_kind kind;
-	ssize_t n;
+	int n;
 	size_t el;
 	int r;
 
@@ -661,30 +642,20 @@ static int list_conflict(const struct vl_vault *v, int dfd, const uint8_t id[sta
 	if (ek == VL_ONDISK_SHORT) {
 		if (el > vl_vault_name_max(v)) {
 			vl_log_bad_entry(dfd, dname, "conflict copy of a short name longer than name_max");
-			return -EIO;
+			return -E2BIG;
 		}
 		memcpy(p->e.full, dname, el);
 		p->e.full[el] = '\0';
 		p->e.fulllen = el;
 	} else {
-		memcpy(ln, dname, VL_LONGNAME_LEN);
-		ln[VL_LONGNAME_LEN] = '\0';
-		/* The copy's own sidecar ('9' hash S) if the client copied it too, else the
-		 * original's: both hold the same bytes, since the name is their hash. */
-		memcpy(p->e.sidecar, dname, dlen + 1);
-		p->e.sidecar[0] = VL_MARK_SIDECAR;
-		n = read_sidecar(v, dfd, ln, p->e.sidecar, p->e.full);
+		n = vl_dir_long_entry_name(v, dfd, dname, dlen, p->e.full, p->e.sidecar);
 		if (n < 0) {
-			char sc[VL_LONGNAME_LEN + 1];
-
-			memcpy(sc, ln, sizeof(sc));
-			sc[0] = VL_MARK_SIDECAR;
-			p->e.sidecar[0] = '\0';
-			n = read_sidecar(v, dfd, ln, sc, p->e.full);
-		}
-		if (n < 0) {
-			vl_log_bad_entry(dfd, dname, "conflict copy of a long name without a valid sidecar");
-			return n == -ENOENT ? -EIO : (int)n;
+			if (is_v2(v) && n != -ENOENT && n != -EIO)
+				return n;
+			if (is_v2(v) && is_backing_dir(dfd, dname, d_type))
+				return -ENODATA;
+			vl_log_bad_entry(dfd, dname, "conflict copy of a long name whose name cannot be read");
+			return -ENOLINK;
 		}
 		p->e.fulllen = (size_t)n;
 		p->e.is_long = true;
@@ -702,34 +673,27 @@ static int list_conflict(const struct vl_vault *v, int dfd, const uint8_t id[sta
 	return 0;
 }
 
-/* The IDs a listing tries: the directory's, then those of its veilfs.dirid copies. */
-struct ids {
-	const uint8_t *primary;
-	unsigned n;
-	uint8_t alt[VL_DIRID_ALT_MAX][VL_DIRID_LEN];
-};
-
-/* True when plaintext name p names an entry under the directory's ID or any alternate ID
- * but skip (an index into ids->alt, or VL_DIRID_ALT_MAX for none). */
-static bool name_taken(const struct vl_vault *v, int fd, const struct ids *ids, unsigned skip,
+/* True when plaintext name p names an entry under the directory's primary ID or any other
+ * ID but skip (an index into di->alt, or VL_DIRID_ALT_MAX for none). */
+static bool name_taken(const struct vl_vault *v, int fd, const struct vl_dirinfo *di, unsigned skip,
 		       const char *p, size_t plen)
 {
 	struct vl_ename tmp;
 	struct stat st;
 
-	if (lookup_plain(v, fd, ids->primary, p, plen, &tmp, &st) == 0)
+	if (lookup_plain(v, fd, di->id, p, plen, &tmp, &st) == 0)
 		return true;
-	for (unsigned j = 0; j < ids->n; j++)
-		if (j != skip && lookup_plain(v, fd, ids->alt[j], p, plen, &tmp, &st) == 0)
+	for (unsigned j = 0; j < di->nalt; j++)
+		if (j != skip && lookup_plain(v, fd, di->alt[j], p, plen, &tmp, &st) == 0)
 			return true;
 	return false;
 }
 
-/* Gives every pending conflict copy its display name (FORMAT.md §4.2): the provider's text
+/* Gives every pending conflict copy its display name (FORMAT.md §4.5): the provider's text
  * before the extension, or the fallback form when that is too long, names an existing
  * entry, or is shared by two copies. Then passes them to cb. */
-static int list_pending(const struct vl_vault *v, int fd, const struct ids *ids, struct pend *pd,
-			size_t np, int (*cb)(void *ctx, const struct vl_dirent *de), void *ctx)
+static int list_pending(const struct vl_vault *v, int fd, const struct vl_dirinfo *di, struct pend *pd,
+			size_t np, const struct vl_listcb *cb, void *ctx)
 {
 	size_t i, j;
 	int n, r;
@@ -740,7 +704,7 @@ static int list_pending(const struct vl_vault *v, int fd, const struct ids *ids,
 		n = vl_conflict_display(p->plain, p->plen, p->e.disk + p->elen, p->dlen - p->elen,
 					p->disp, sizeof(p->disp));
 		p->fallback = n < 0 ||
-			      name_taken(v, fd, ids, VL_DIRID_ALT_MAX, p->disp, (size_t)n);
+			      name_taken(v, fd, di, VL_DIRID_ALT_MAX, p->disp, (size_t)n);
 		p->displen = n < 0 ? 0 : (size_t)n;
 	}
 	for (i = 0; i < np; i++)
@@ -773,15 +737,15 @@ static int list_pending(const struct vl_vault *v, int fd, const struct ids *ids,
 		de.suffixlen = p->dlen - p->elen;
 		de.conflict = &p->e;
 		de.names = &p->e;
-		r = cb(ctx, &de);
+		r = cb->entry(ctx, &de);
 		if (r != 0)
 			return r;
 	}
 	return 0;
 }
 
-/* Names that did not decrypt under the directory's ID, kept until the listing has seen
- * all the veilfs.dirid copies. Grows with the number of such names (a snapshot of the
+/* Names that did not decrypt under the directory's primary ID, kept until the listing has
+ * seen all the ID-file copies. Grows with the number of such names (a snapshot of the
  * directory, which the caller keeps anyway, is larger). */
 struct retry {
 	size_t off; /* of the name in names */
@@ -851,12 +815,12 @@ static int pend_room(int fd, const char *dname, struct pend **pd, size_t np, siz
 	return 0;
 }
 
-/* Shows a name that decrypted under alternate ID ids->alt[i]: under its own name, or in the
- * fallback form when that names another entry (the directory's own wins; between two
- * alternate IDs, both get the fallback form, as lookups find neither). */
-static int emit_alt(const struct vl_vault *v, int fd, const struct ids *ids, unsigned i,
+/* Shows a name that decrypted under other ID di->alt[i]: under its own name, or in the
+ * fallback form when that names another entry (the primary's wins; between two other IDs,
+ * both get the fallback form, as lookups find neither). */
+static int emit_alt(const struct vl_vault *v, int fd, const struct vl_dirinfo *di, unsigned i,
 		    const struct retry *t, const char *dname, const char *plain, size_t plen,
-		    const struct vl_ename *e, int (*cb)(void *ctx, const struct vl_dirent *de), void *ctx)
+		    const struct vl_ename *e, const struct vl_listcb *cb, void *ctx)
 {
 	static const char mark[] = " (other directory ID)";
 	char disp[VL_CONFLICT_NAME_MAX + 1];
@@ -866,7 +830,7 @@ static int emit_alt(const struct vl_vault *v, int fd, const struct ids *ids, uns
 	memset(&de, 0, sizeof(de));
 	de.name = plain;
 	de.namelen = plen;
-	if (name_taken(v, fd, ids, i, plain, plen)) {
+	if (name_taken(v, fd, di, i, plain, plen)) {
 		n = vl_conflict_fallback(plain, plen, mark, sizeof(mark) - 1, dname, strlen(dname),
 					 disp, sizeof(disp));
 		if (n < 0)
@@ -879,105 +843,161 @@ static int emit_alt(const struct vl_vault *v, int fd, const struct ids *ids, uns
 	de.d_type = t->d_type;
 	de.d_ino = t->d_ino;
 	de.names = e;
-	return cb(ctx, &de);
+	return cb->entry(ctx, &de);
 }
 
-/* Retries the names that did not decrypt under the directory's ID under each alternate ID:
- * entries are shown at once, conflict copies join the pending ones. Names that decrypt
- * under no ID are logged. */
-static int list_retries(const struct vl_vault *v, int fd, const struct ids *ids,
+/* Shows a long-named directory whose name is lost (format 2), as "(name lost) {conflict H}"
+ * (FORMAT.md §5.4). */
+static int emit_lost(int fd, const char *dname, size_t dlen, unsigned char d_type, uint64_t d_ino,
+		     const struct vl_dirinfo *di, const struct vl_listcb *cb, void *ctx)
+{
+	char disp[VL_CONFLICT_NAME_MAX + 1];
+	struct vl_ename e;
+	struct vl_dirent de;
+	int n;
+
+	n = vl_conflict_fallback_plain(lost_name, sizeof(lost_name) - 1, dname, dlen, disp,
+				       sizeof(disp));
+	if (n < 0)
+		return 0;
+	vl_log_bad_entry(fd, dname, "long-named directory whose name is lost with its ID file");
+	memset(&e, 0, sizeof(e));
+	memcpy(e.disk, dname, dlen + 1);
+	e.is_long = true;
+	e.name_lost = true;
+	e.is_conflict = dlen > VL_LONGNAME_LEN;
+	e.kind = VL_KIND_PLAIN;
+	/* Its place is under the primary ID as far as anyone can tell. */
+	(void)di;
+	memset(&de, 0, sizeof(de));
+	de.name = disp;
+	de.namelen = (size_t)n;
+	de.disk = e.disk;
+	de.kind = VL_KIND_PLAIN;
+	de.d_type = d_type;
+	de.d_ino = d_ino;
+	de.names = &e;
+	return cb->entry(ctx, &de);
+}
+
+static void hidden(const struct vl_listcb *cb, void *ctx, const char *dname, enum vl_hidden why)
+{
+	if (cb->hidden)
+		cb->hidden(ctx, dname, why);
+}
+
+/* Tries a name (or copy) that decrypted under no known ID under other ID di->alt[i]: 1 when
+ * shown (or pending), 0 when not, or -errno. A non-zero return of the callback is put in
+ * *stop. */
+static int retry_under(const struct vl_vault *v, int fd, const struct vl_dirinfo *di, unsigned i,
+		       const struct retry *t, const char *dname, struct pend **pd, size_t *np,
+		       size_t *cap, struct vl_ename *e, const struct vl_listcb *cb, void *ctx,
+		       int *stop)
+{
+	char plain[256];
+	enum vl_kind kind;
+	size_t dlen = strlen(dname);
+	int n, r;
+
+	if (!t->copy) {
+		n = list_one(v, fd, di->alt[i], dname, dlen, t->d_type, plain, sizeof(plain), &kind, e);
+		if (n < 0)
+			return 0;
+		e->is_alt = true;
+		memcpy(e->altid, di->alt[i], VL_DIRID_LEN);
+		*stop = emit_alt(v, fd, di, i, t, dname, plain, (size_t)n, e, cb, ctx);
+		vl_wipe(plain, sizeof(plain));
+		return 1;
+	}
+	r = pend_room(fd, dname, pd, *np, cap);
+	if (r != 0)
+		return r > 0 ? 1 : r; /* logged */
+	if (list_conflict(v, fd, di->alt[i], dname, dlen, t->d_type, &(*pd)[*np]) < 0)
+		return 0;
+	(*pd)[*np].e.is_alt = true;
+	memcpy((*pd)[*np].e.altid, di->alt[i], VL_DIRID_LEN);
+	(*pd)[*np].d_type = t->d_type;
+	(*pd)[*np].d_ino = t->d_ino;
+	(*np)++;
+	return 1;
+}
+
+/* Retries the names that did not decrypt under the directory's primary ID under each other
+ * ID, then (format 2) under the IDs their own evidence proves for the directory's place:
+ * entries are shown at once, conflict copies join the pending ones. Names that decrypt under
+ * no ID are logged and reported. di is the listing's own copy: proven IDs are added to it.
+ * Returns 0, the callback's non-zero return, or -errno. */
+static int list_retries(const struct vl_vault *v, int fd, struct vl_dirinfo *di,
 			const struct retries *rt, struct pend **pd, size_t *np, size_t *cap,
-			int (*cb)(void *ctx, const struct vl_dirent *de), void *ctx)
+			const struct vl_listcb *cb, void *ctx)
 {
 	struct vl_ename *e = malloc(sizeof(*e));
-	char plain[256];
-	int r = 0;
+	int stop = 0, shown = 0;
 
 	if (!e)
 		return -ENOMEM;
-	for (size_t k = 0; k < rt->n && r == 0; k++) {
+	for (size_t k = 0; k < rt->n && !stop && shown >= 0; k++) {
 		const struct retry *t = &rt->v[k];
 		const char *dname = rt->names + t->off;
-		size_t dlen = strlen(dname);
-		bool shown = false;
 
-		for (unsigned i = 0; i < ids->n && !shown && r == 0; i++) {
-			enum vl_kind kind;
-			int n;
+		shown = 0;
+		for (unsigned i = 0; i < di->nalt && !shown; i++)
+			shown = retry_under(v, fd, di, i, t, dname, pd, np, cap, e, cb, ctx, &stop);
+		if (!shown && is_v2(v)) {
+			uint8_t ids[2][VL_DIRID_LEN];
+			unsigned n = 0;
 
-			if (!t->copy) {
-				n = list_one(v, fd, ids->alt[i], dname, dlen, plain, sizeof(plain), &kind, e);
-				if (n < 0)
-					continue;
-				e->is_alt = true;
-				memcpy(e->altid, ids->alt[i], VL_DIRID_LEN);
-				r = emit_alt(v, fd, ids, i, t, dname, plain, (size_t)n, e, cb, ctx);
-				shown = true;
-				continue;
+			/* Evidence of the name's own: IDs it proves for this place. */
+			if (vl_dir_child_evidence(v, fd, dname, di->place.parent, di->disk, di->disklen,
+						  ids, &n) == 0) {
+				for (unsigned j = 0; j < n && !shown; j++) {
+					if (vl_dirinfo_has(di, ids[j]) || !vl_dirinfo_add(di, ids[j]))
+						continue;
+					di->flags |= VL_DI_EVIDENCE;
+					shown = retry_under(v, fd, di, di->nalt - 1, t, dname, pd, np,
+							    cap, e, cb, ctx, &stop);
+				}
 			}
-			r = pend_room(fd, dname, pd, *np, cap);
-			if (r != 0) {
-				r = r > 0 ? 0 : r;
-				shown = true; /* logged */
-				continue;
-			}
-			if (list_conflict(v, fd, ids->alt[i], dname, dlen, &(*pd)[*np]) < 0)
-				continue;
-			(*pd)[*np].e.is_alt = true;
-			memcpy((*pd)[*np].e.altid, ids->alt[i], VL_DIRID_LEN);
-			(*pd)[*np].d_type = t->d_type;
-			(*pd)[*np].d_ino = t->d_ino;
-			(*np)++;
-			shown = true;
 		}
-		if (!shown && r == 0)
+		if (shown == 0) {
 			vl_log_bad_entry(fd, dname, t->copy ? "undecryptable conflict copy"
 							    : "undecryptable name");
+			hidden(cb, ctx, dname, VL_HIDDEN_UNDECRYPTABLE);
+		}
 	}
-	vl_wipe(plain, sizeof(plain));
 	vl_wipe(e, sizeof(*e));
 	free(e);
-	return r;
+	return shown < 0 ? shown : stop;
 }
 
-int vl_dir_list(const struct vl_vault *v, int dirfd, const uint8_t dirid[static VL_DIRID_LEN],
-		int (*cb)(void *ctx, const struct vl_dirent *de), void *ctx)
+int vl_dir_list2(const struct vl_vault *v, int dirfd, const struct vl_dirinfo *di0,
+		 const struct vl_listcb *cb, void *ctx, struct vl_dirinfo *found)
 {
 	struct retries rt = { 0 };
+	struct vl_dirinfo *di = NULL;
 	struct pend *pd = NULL;
-	struct ids *ids = NULL;
 	size_t np = 0, cap = 0;
 	char plain[256];
-	struct stat dst;
 	struct dirent *d;
 	DIR *dir = NULL;
-	uint64_t when;
 	int fd, r = 0;
 
-	ids = calloc(1, sizeof(*ids));
-	if (!ids)
+	di = malloc(sizeof(*di));
+	if (!di)
 		return -ENOMEM;
-	ids->primary = dirid;
+	*di = *di0;
 	/* A new open file description: a dup() would share the offset with dirfd, and two
 	 * listings of one directory could run at once. */
 	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
-		free(ids);
+		free(di);
 		return -errno;
-	}
-	/* The mtime before reading: a change made while we read makes the cache re-read. */
-	when = now_ns();
-	if (fstat(fd, &dst) < 0) {
-		r = -errno;
-		close(fd);
-		free(ids);
-		return r;
 	}
 	dir = fdopendir(fd);
 	if (!dir) {
 		r = -errno;
 		close(fd);
-		free(ids);
+		free(di);
 		return r;
 	}
 	for (;;) {
@@ -995,22 +1015,30 @@ int vl_dir_list(const struct vl_vault *v, int dirfd, const uint8_t dirid[static 
 		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
 			continue;
 		dlen = strlen(d->d_name);
-		n = list_one(v, fd, dirid, d->d_name, dlen, plain, sizeof(plain), &kind, NULL);
+		n = list_one(v, fd, di->id, d->d_name, dlen, d->d_type, plain, sizeof(plain), &kind, NULL);
+		if (n == -ENODATA) {
+			r = emit_lost(fd, d->d_name, dlen, d->d_type, d->d_ino, di, cb, ctx);
+			if (r != 0)
+				break;
+			continue;
+		}
 		if (n == -ENOENT) {
-			/* Not an entry of ours: maybe a copy of veilfs.dirid, or a sync client's
-			 * conflict copy of an entry. */
-			if (is_dirid_copy(d->d_name, dlen)) {
-				alt_add(fd, d->d_name, dirid, ids->alt, &ids->n);
+			/* Not an entry of ours: maybe a copy of veilfs.dirid (read by dirinfo),
+			 * or a sync client's conflict copy of an entry. */
+			if (is_dirid_copy(d->d_name, dlen) ||
+			    vl_name_classify(d->d_name, dlen) == VL_ONDISK_RESERVED ||
+			    vl_conflict_is_junk(d->d_name, dlen) ||
+			    vl_name_classify(d->d_name, dlen) == VL_ONDISK_SIDECAR)
 				continue;
-			}
 			r = pend_room(fd, d->d_name, &pd, np, &cap);
 			if (r < 0)
 				break;
 			if (r > 0) {
 				r = 0;
+				hidden(cb, ctx, d->d_name, VL_HIDDEN_TOO_MANY);
 				continue;
 			}
-			n = list_conflict(v, fd, dirid, d->d_name, dlen, &pd[np]);
+			n = list_conflict(v, fd, di->id, d->d_name, dlen, d->d_type, &pd[np]);
 			if (n == 0) {
 				pd[np].d_type = d->d_type;
 				pd[np].d_ino = d->d_ino;
@@ -1019,6 +1047,16 @@ int vl_dir_list(const struct vl_vault *v, int dirfd, const uint8_t dirid[static 
 				r = retry_add(&rt, d->d_name, dlen, d->d_type, d->d_ino, true);
 				if (r < 0)
 					break;
+			} else if (n == -ENODATA) {
+				r = emit_lost(fd, d->d_name, dlen, d->d_type, d->d_ino, di, cb, ctx);
+				if (r != 0)
+					break;
+			} else if (n == -ENOENT) {
+				if (vl_conflict_split(d->d_name, dlen, NULL) == 0)
+					hidden(cb, ctx, d->d_name, VL_HIDDEN_FOREIGN);
+			} else {
+				hidden(cb, ctx, d->d_name, n == -E2BIG ? VL_HIDDEN_TOO_LONG :
+							  VL_HIDDEN_LONG_NAME);
 			}
 			continue;
 		}
@@ -1028,8 +1066,10 @@ int vl_dir_list(const struct vl_vault *v, int dirfd, const uint8_t dirid[static 
 				break;
 			continue;
 		}
-		if (n < 0)
+		if (n < 0) {
+			hidden(cb, ctx, d->d_name, n == -E2BIG ? VL_HIDDEN_TOO_LONG : VL_HIDDEN_LONG_NAME);
 			continue; /* logged */
+		}
 		memset(&de, 0, sizeof(de));
 		de.name = plain;
 		de.namelen = (size_t)n;
@@ -1037,18 +1077,16 @@ int vl_dir_list(const struct vl_vault *v, int dirfd, const uint8_t dirid[static 
 		de.kind = kind;
 		de.d_type = d->d_type;
 		de.d_ino = d->d_ino;
-		r = cb(ctx, &de);
+		r = cb->entry(ctx, &de);
 		if (r != 0)
 			break;
 	}
-	if (r == 0) {
-		/* The whole directory was read: lookups can use what we found. */
-		alt_store(&dst, dirid, ids->alt, ids->n, when);
-		if (rt.n > 0)
-			r = list_retries(v, fd, ids, &rt, &pd, &np, &cap, cb, ctx);
-	}
+	if (r == 0 && rt.n > 0)
+		r = list_retries(v, fd, di, &rt, &pd, &np, &cap, cb, ctx);
 	if (r == 0 && np > 0)
-		r = list_pending(v, fd, ids, pd, np, cb, ctx);
+		r = list_pending(v, fd, di, pd, np, cb, ctx);
+	if (r == 0 && found)
+		*found = *di;
 	if (pd)
 		vl_wipe(pd, cap * sizeof(*pd));
 	free(pd);
@@ -1056,8 +1094,29 @@ int vl_dir_list(const struct vl_vault *v, int dirfd, const uint8_t dirid[static 
 		vl_wipe(rt.names, rt.ncap);
 	free(rt.names);
 	free(rt.v);
-	free(ids);
+	free(di);
 	vl_wipe(plain, sizeof(plain));
 	closedir(dir);
 	return r;
+}
+
+struct list_adapter {
+	int (*cb)(void *ctx, const struct vl_dirent *de);
+	void *ctx;
+};
+
+static int adapt_entry(void *ctx, const struct vl_dirent *de)
+{
+	struct list_adapter *a = ctx;
+
+	return a->cb(a->ctx, de);
+}
+
+int vl_dir_list(const struct vl_vault *v, int dirfd, const struct vl_dirinfo *di,
+		int (*cb)(void *ctx, const struct vl_dirent *de), void *ctx)
+{
+	struct list_adapter a = { cb, ctx };
+	struct vl_listcb lc = { adapt_entry, NULL };
+
+	return vl_dir_list2(v, dirfd, di, &lc, &a, NULL);
 }

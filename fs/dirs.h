@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Directories of the ciphertext tree: directory IDs, name resolution (short and long
- * names, kinds), listing. No FUSE. */
+/* Entries of the ciphertext tree's directories: names (short and long names, kinds, conflict
+ * copies, names under a directory's other IDs), lookups and listings, and making and removing
+ * entries with what each format needs (FORMAT.md §4, §5; FORMAT-v1.md §4, §5). With
+ * fs/dirinfo.c, the one resolver that the mount, fsck, the browsing commands and conflicts use.
+ * No FUSE. */
 #ifndef VEILFS_FS_DIRS_H
 #define VEILFS_FS_DIRS_H
 
@@ -12,91 +15,96 @@
 #include "../crypto/common.h"
 #include "../crypto/conflict.h"
 #include "../crypto/names.h"
+#include "dirinfo.h"
 
 struct vl_vault;
+struct vl_binding;
 
 /* An entry's names in its ciphertext directory. */
 struct vl_ename {
-	char full[VL_ENCNAME_MAX + 1]; /* full encoded name, marker included */
+	char full[VL_ENCNAME_MAX + 1]; /* full encoded name, marker included ("" when lost) */
 	size_t fulllen;
 	char disk[VL_ENCNAME_MAX + 1]; /* name in the backing dir: full, or the long name */
-	/* Sidecar name when is_long, else "". A conflict copy of a long name ('8' hash S) has
-	 * its own sidecar ('9' hash S) when the sync client copied that one too; when it shares
-	 * the original's, this is "": removing the copy must not remove the original's. */
+	/* Format 1: sidecar name when is_long, else "". A conflict copy of a long name ('8' hash
+	 * S) has its own sidecar ('9' hash S) when the sync client copied that one too; when it
+	 * shares the original's, this is "": removing the copy must not remove the original's. */
 	char sidecar[VL_CONFLICT_NAME_MAX + 1];
 	bool is_long;
-	/* A sync client's conflict copy: disk is full (or the long name) followed by the
+	/* A sync client's conflict copy: disk is the entry's on-disk name followed by the
 	 * provider's text (docs/SYNC.md); full is the original entry's encoded name. */
 	bool is_conflict;
-	/* The name is encrypted under altid, the ID held by a sync client's conflict copy of
-	 * the directory's veilfs.dirid (the directory was made twice under two IDs: renamed on
-	 * one device, created on another; docs/SYNC.md). Renaming the entry re-encrypts its
-	 * name under the directory's own ID. */
+	/* The name is encrypted under altid, another ID of the directory than its primary
+	 * (a sync client's copy of veilfs.dirid, or an ID proven by children, FORMAT.md §5.4).
+	 * Renaming the entry re-encrypts its name under the primary ID. */
 	bool is_alt;
 	uint8_t altid[VL_DIRID_LEN];
+	/* Format 2: a long-named directory whose full name is lost with its ID file (shown as
+	 * "(name lost) {conflict H}", FORMAT.md §5.4). full is "". */
+	bool name_lost;
 	enum vl_kind kind;
 };
 
-/* Reads the ID of directory dirfd from its veilfs.dirid. If the file is missing and
- * parent_id/enc are given, re-derives it (never writes; logs once). The root passes
- * parent_id == NULL and gets the root ID when the file is missing. 0 or -errno (-EIO for a
- * malformed file). */
-int vl_dir_read_id(const struct vl_vault *v, int dirfd, const uint8_t *parent_id,
-		   const char *enc, size_t enclen, uint8_t id[static VL_DIRID_LEN]) VL_MUST_CHECK;
-/* Computes the encoded, on-disk and sidecar names of plaintext name with kind in a
- * directory with ID dirid. -EINVAL for an invalid name. */
-int vl_ename_make(const struct vl_vault *v, const uint8_t dirid[static VL_DIRID_LEN],
-		  const char *name, size_t len, enum vl_kind kind, struct vl_ename *e) VL_MUST_CHECK;
-/* Finds plaintext name in dirfd: tries the plain kind, then the object kind. Fills *e and
- * *st (fstatat, AT_SYMLINK_NOFOLLOW). When neither exists, resolves name as the display name
- * of a conflict copy (as vl_dir_list shows it): only names with an ASCII space or punctuation
- * character after their first byte cost anything more (at most VL_CONFLICT_LOOKUP_MAX
- * candidate splits, two encryptions and two fstatat each; a fallback-form name lists the
- * directory). Then e->is_conflict is set and e->disk is the copy's on-disk name.
- * Last, when the directory has conflict copies of its veilfs.dirid, tries the same under
- * each of their IDs (found once exactly: e->is_alt). Whether it has any is cached per
- * directory (see vl_dir_alt_ids_cached): one fstat per negative lookup.
- * 0, -ENOENT (with the plain kind's names of name in *e), or -errno. */
-int vl_dir_lookup(const struct vl_vault *v, int dirfd, const uint8_t dirid[static VL_DIRID_LEN],
-		  const char *name, size_t len, struct vl_ename *e, struct stat *st) VL_MUST_CHECK;
-/* Flags of vl_dir_lookup_flags, for a caller that knows what the backing directory holds
- * (fs/ops.c keeps that per directory inode, keyed by the directory's mtime). */
+/* The ID e's name is encrypted under in directory di. */
+static inline const uint8_t *vl_ename_id(const struct vl_ename *e, const struct vl_dirinfo *di)
+{
+	return e->is_alt ? e->altid : di->id;
+}
+/* The on-disk base name of e (disk without the conflict text): its length. */
+size_t vl_ename_base_len(const struct vl_ename *e);
+/* Format 2: the binding of the file entry e in directory di (FORMAT.md §3.1): the ID its name
+ * is under, that ID's place token, and for a long name its SIV output. 0 or -errno. */
+int vl_ename_binding(const struct vl_vault *v, const struct vl_dirinfo *di, const struct vl_ename *e,
+		     struct vl_binding *b) VL_MUST_CHECK;
+
+/* Computes the encoded, on-disk and (format 1) sidecar names of plaintext name with kind in
+ * directory di, under its primary ID. -EINVAL for an invalid name. */
+int vl_ename_make(const struct vl_vault *v, const struct vl_dirinfo *di, const char *name,
+		  size_t len, enum vl_kind kind, struct vl_ename *e) VL_MUST_CHECK;
+/* The same under a given ID. */
+int vl_ename_make_id(const struct vl_vault *v, const uint8_t id[static VL_DIRID_LEN],
+		     const char *name, size_t len, enum vl_kind kind, struct vl_ename *e) VL_MUST_CHECK;
+
+/* Flags of vl_dir_lookup, for a caller that knows what the backing directory holds (fs/ops.c
+ * keeps that per directory inode, keyed by the directory's mtime). */
 /* No object names ('1...', nor long names '8...', whose kind is unknown): skip the object
  * kind's fstatat. */
 #define VL_LOOKUP_NO_OBJECTS 1u
-/* No conflict copy E || S of any entry and no copy of veilfs.dirid: a name not found as
- * is gets -ENOENT at once (no display-name, fallback-form or other-ID search). */
+/* No conflict copy E || S of any entry, no other ID: a name not found as is gets -ENOENT at
+ * once (no display-name, fallback-form or other-ID search). */
 #define VL_LOOKUP_NO_CONFLICTS 2u
-/* vl_dir_lookup with flags (0: the same as vl_dir_lookup). */
-int vl_dir_lookup_flags(const struct vl_vault *v, int dirfd, const uint8_t dirid[static VL_DIRID_LEN],
-			const char *name, size_t len, struct vl_ename *e, struct stat *st,
-			unsigned flags) VL_MUST_CHECK;
-/* For a long name, writes the sidecar atomically (before the entry is created). No-op for
- * short names. 0 or -errno. */
-int vl_dir_put_sidecar(int dirfd, const struct vl_ename *e) VL_MUST_CHECK;
-/* Removes the sidecar of a long name after the entry was removed or renamed away; missing
- * is not an error. */
-int vl_dir_drop_sidecar(int dirfd, const struct vl_ename *e) VL_MUST_CHECK;
-/* Creates directory e->disk in parentfd with mode, its veilfs.dirid (ID derived from
- * parent_id and e->full) and, for a long name, the sidecar first. On failure removes what
- * it made. Returns the new ID in id. 0 or -errno (-EEXIST ...). */
-int vl_dir_make(const struct vl_vault *v, int parentfd, const uint8_t parent_id[static VL_DIRID_LEN],
-		const struct vl_ename *e, mode_t mode, uint8_t id[static VL_DIRID_LEN]) VL_MUST_CHECK;
 
-/* Most conflict copies of veilfs.dirid whose IDs are used in one directory. */
-#define VL_DIRID_ALT_MAX 8
-/* Reads the IDs held by sync clients' conflict copies of veilfs.dirid in dirfd
- * (vl_conflict_is_reserved_copy), each strictly parsed (malformed ones are logged and
- * skipped), without primary and duplicates, at most VL_DIRID_ALT_MAX (more are logged).
- * Lists dirfd; never writes. Returns how many, or -errno. */
-int vl_dir_alt_ids(int dirfd, const uint8_t primary[static VL_DIRID_LEN],
-		   uint8_t ids[VL_DIRID_ALT_MAX][VL_DIRID_LEN]) VL_MUST_CHECK;
-/* The same through a small process-wide cache keyed by the backing directory (device,
- * inode), its ID and its mtime: re-read when the mtime changed, but at most once a second
- * per directory (a create loop changes the mtime every time; a listing refreshes the entry
- * for free). A directory that cannot be read has none. Thread-safe. Returns how many. */
-unsigned vl_dir_alt_ids_cached(int dirfd, const uint8_t primary[static VL_DIRID_LEN],
-			       uint8_t ids[VL_DIRID_ALT_MAX][VL_DIRID_LEN]);
+/* Finds plaintext name in directory dirfd (info di): tries the plain kind, then the object
+ * kind. Fills *e and *st (fstatat, AT_SYMLINK_NOFOLLOW). When neither exists, resolves name as
+ * the display name of a conflict copy (as vl_dir_list shows it): only names with an ASCII
+ * space or punctuation character after their first byte cost anything more (at most
+ * VL_CONFLICT_LOOKUP_MAX candidate splits, two encryptions and two fstatat each; a
+ * fallback-form name lists the directory). Then e->is_conflict is set and e->disk is the
+ * copy's on-disk name. Last, the same under each of di's other IDs (found once exactly:
+ * e->is_alt). 0, -ENOENT (with the plain kind's names of name under the primary ID in *e),
+ * or -errno. */
+int vl_dir_lookup(const struct vl_vault *v, int dirfd, const struct vl_dirinfo *di, const char *name,
+		  size_t len, struct vl_ename *e, struct stat *st, unsigned flags) VL_MUST_CHECK;
+
+/* The directory entry e found in dirfd (info di) is a directory open as cfd: its info. */
+int vl_dir_child_info(const struct vl_vault *v, int cfd, const struct vl_dirinfo *di,
+		      const struct vl_ename *e, struct vl_dirinfo *out) VL_MUST_CHECK;
+
+/* Format 1: for a long name, writes the sidecar atomically (before the entry is created).
+ * No-op for short names and format 2. 0 or -errno. */
+int vl_dir_put_sidecar(int dirfd, const struct vl_ename *e) VL_MUST_CHECK;
+/* Format 1: removes the sidecar of a long name after the entry was removed or renamed away;
+ * missing is not an error. No-op for format 2. */
+int vl_dir_drop_sidecar(int dirfd, const struct vl_ename *e) VL_MUST_CHECK;
+/* Creates directory e->disk in parentfd (info pdi) with mode, its ID file (ID derived from
+ * pdi's primary ID and e->full) and, format 1, for a long name, the sidecar first. On failure
+ * removes what it made. Fills the new directory's info. 0 or -errno (-EEXIST ...). */
+int vl_dir_make(const struct vl_vault *v, int parentfd, const struct vl_dirinfo *pdi,
+		const struct vl_ename *e, mode_t mode, struct vl_dirinfo *out) VL_MUST_CHECK;
+
+/* Format 2: the place token of directory di's parent (the ptoken of di's ID file) given the
+ * parent's info. */
+int vl_dir_ptoken(const struct vl_vault *v, const struct vl_dirinfo *pdi, const uint8_t pid[static VL_DIRID_LEN],
+		  uint8_t out[static VL_TOKEN_LEN]) VL_MUST_CHECK;
 
 /* Most candidate splits a lookup of a display name tries (vl_conflict_candidates). */
 #define VL_CONFLICT_LOOKUP_MAX 32
@@ -118,21 +126,50 @@ struct vl_dirent {
 	const char *suffix;
 	size_t suffixlen;
 	const struct vl_ename *conflict;
-	/* Conflict copies and entries named under a veilfs.dirid copy's ID (names->is_alt),
-	 * else NULL: the names vl_dir_lookup returns for this entry. */
+	/* Conflict copies, entries named under another ID of the directory, and lost names
+	 * (format 2), else NULL: the names vl_dir_lookup returns for this entry. (For the
+	 * others, vl_ename_make of the name under the directory's primary ID gives them.) */
 	const struct vl_ename *names;
 };
-/* Lists directory dirfd (ID dirid): calls cb for every entry whose name decrypts (short
- * names, and long names whose sidecar verifies), then for every conflict copy (FORMAT.md
- * §4.2, docs/SYNC.md) under its display name: the provider's text inserted before the
- * extension, or the fallback form when that collides with an entry or another copy or
- * exceeds 255 bytes. Names (and copies) that do not decrypt under dirid are retried under
- * the IDs of the directory's veilfs.dirid conflict copies and listed under their own name,
- * or, when that names another entry, in the fallback form with the text " (other
- * directory ID)". Reserved names, sidecars, junk and other foreign files are skipped
- * quietly; undecryptable names are skipped and logged once. Never writes. cb returns 0 to
- * continue, or non-zero to stop (returned). 0 or -errno. */
-int vl_dir_list(const struct vl_vault *v, int dirfd, const uint8_t dirid[static VL_DIRID_LEN],
+
+/* What a listing reports about an on-disk name that it does not show (for fsck). */
+enum vl_hidden {
+	VL_HIDDEN_UNDECRYPTABLE, /* an entry name (or copy) that decrypts under no ID */
+	VL_HIDDEN_LONG_NAME,	 /* a long name whose full name cannot be read */
+	VL_HIDDEN_TOO_LONG,	 /* a short name longer than name_max */
+	VL_HIDDEN_TOO_MANY,	 /* over VL_CONFLICT_LIST_MAX conflict copies */
+	VL_HIDDEN_FOREIGN,	 /* a foreign name that is not junk and not a conflict copy */
+};
+/* Optional callbacks of vl_dir_list2. */
+struct vl_listcb {
+	/* Every shown entry; returns 0 to continue, non-zero to stop (returned). */
+	int (*entry)(void *ctx, const struct vl_dirent *de);
+	/* Every on-disk name that is not shown and not junk, a helper file or reserved. */
+	void (*hidden)(void *ctx, const char *disk, enum vl_hidden why);
+};
+
+/* Lists directory dirfd (info di): calls cb for every entry whose name decrypts, then for
+ * every conflict copy under its display name: the provider's text inserted before the
+ * extension, or the fallback form when that collides with an entry or another copy or exceeds
+ * 255 bytes. Names (and copies) that do not decrypt under di's primary ID are retried under its
+ * other IDs, and (format 2) under the IDs their own evidence proves for di's place (FORMAT.md
+ * §5.5); such names are listed under their own name, or, when that names another entry, in the
+ * fallback form with the text " (other directory ID)". Reserved names, helper files, junk and
+ * other foreign files are skipped quietly; undecryptable names are skipped and logged once.
+ * Never writes. 0 or -errno. */
+int vl_dir_list(const struct vl_vault *v, int dirfd, const struct vl_dirinfo *di,
 		int (*cb)(void *ctx, const struct vl_dirent *de), void *ctx) VL_MUST_CHECK;
+/* The same with a hidden-name callback; when found is not NULL, the IDs proven by evidence
+ * are added to it (a copy of di the caller keeps). */
+int vl_dir_list2(const struct vl_vault *v, int dirfd, const struct vl_dirinfo *di,
+		 const struct vl_listcb *cb, void *ctx, struct vl_dirinfo *found) VL_MUST_CHECK;
+
+/* Format 2: the full encoded name of the long-named entry disk (a long name, or a conflict
+ * copy of one) in dirfd, read from the entry itself (a file's header or a directory's ID
+ * file); its kind in *kind. Format 1: from its sidecar (the copy's own, else the original's).
+ * Returns its length or -errno (-ENOENT: no full name can be read). */
+int vl_dir_long_entry_name(const struct vl_vault *v, int dirfd, const char *disk, size_t disklen,
+			   char full[static VL_ENCNAME_MAX + 1], char sidecar[static VL_CONFLICT_NAME_MAX + 1])
+	VL_MUST_CHECK;
 
 #endif

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Plaintext reads, writes and truncates over a ciphertext file (FORMAT.md §3).
+/* Plaintext reads, writes and truncates over a ciphertext file (FORMAT.md §3, FORMAT-v1.md
+ * §3).
  *
- * Locking: the caller holds the file's lock, exclusively for writes and truncates; reads
- * may run in parallel with reads. Reads therefore use per-call buffers only, and the lazily
- * loaded file key is guarded by c->lock. Writes and truncates may replace the key (first
- * header) because no read runs beside them. */
+ * Locking: the caller holds the file's lock, exclusively for writes, truncates and header
+ * rewrites; reads may run in parallel with reads. Reads therefore use per-call buffers only,
+ * and the lazily loaded file key (with what the header said) is guarded by c->lock. Writes
+ * and truncates may replace the key because no read runs beside them. */
 #include "config.h"
 
 #include <errno.h>
@@ -16,8 +17,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sys/xattr.h>
+
 #include "../crypto/content.h"
 #include "../crypto/secmem.h"
+#include "../crypto/xattr.h"
 #include "backing.h"
 #include "fileio.h"
 #include "log.h"
@@ -150,11 +154,27 @@ static void scratch_release(void)
 struct vl_content {
 	const struct vl_vault *v;
 	enum vl_stream stream;
-	pthread_mutex_t lock;	/* guards fk */
-	struct vl_filekey *fk;	/* cached key of the header's file ID; protected by lock */
+	unsigned format;	 /* the vault's: VL_FORMAT_V1 or VL_FORMAT_V2 */
+	struct vl_layout l;	 /* header length follows the binding's is_long (format 2) */
+	bool bound;		 /* format 2: b is set */
+	struct vl_binding b;	 /* format 2: where the file is; changed only under the
+				  * caller's exclusive lock */
+	pthread_mutex_t lock;	 /* guards fk, htoken, hmoving */
+	struct vl_filekey *fk;	 /* cached key of the header's file ID; protected by lock */
+	uint8_t htoken[VL_TOKEN_LEN]; /* format 2: the token field of the header read; lock */
+	bool hmoving;		 /* format 2: that header was a moving header; lock */
 };
 
-int vl_content_new(struct vl_content **out, const struct vl_vault *v, enum vl_stream s)
+static void set_binding(struct vl_content *c, const struct vl_binding *b)
+{
+	c->bound = b != NULL;
+	if (b)
+		c->b = *b;
+	c->l = vl_layout_of(c->format, vl_vault_block_size(c->v), b && b->is_long);
+}
+
+int vl_content_new(struct vl_content **out, const struct vl_vault *v, enum vl_stream s,
+		   const struct vl_binding *b)
 {
 	struct vl_content *c = calloc(1, sizeof(*c));
 
@@ -162,6 +182,8 @@ int vl_content_new(struct vl_content **out, const struct vl_vault *v, enum vl_st
 		return -ENOMEM;
 	c->v = v;
 	c->stream = s;
+	c->format = vl_vault_format(v);
+	set_binding(c, c->format >= VL_FORMAT_V2 ? b : NULL);
 	pthread_mutex_init(&c->lock, NULL);
 	*out = c;
 	return 0;
@@ -173,6 +195,7 @@ void vl_content_free(struct vl_content *c)
 		return;
 	vl_filekey_free(c->fk);
 	pthread_mutex_destroy(&c->lock);
+	vl_wipe(c, sizeof(*c));
 	free(c);
 }
 
@@ -184,13 +207,25 @@ void vl_content_reset(struct vl_content *c)
 	pthread_mutex_unlock(&c->lock);
 }
 
+void vl_content_set_binding(struct vl_content *c, const struct vl_binding *b)
+{
+	vl_content_reset(c);
+	if (c->format >= VL_FORMAT_V2)
+		set_binding(c, b);
+}
+
+static bool v2(const struct vl_content *c)
+{
+	return c->format >= VL_FORMAT_V2;
+}
+
 static uint32_t bsize(const struct vl_content *c)
 {
-	return vl_vault_block_size(c->v);
+	return c->l.block_size;
 }
 
 /* Ciphertext and plaintext size of fd. */
-static int sizes(const struct vl_vault *v, int fd, uint64_t *csize, uint64_t *psize)
+static int sizes(const struct vl_content *c, int fd, uint64_t *csize, uint64_t *psize)
 {
 	struct stat st;
 	int r;
@@ -198,12 +233,12 @@ static int sizes(const struct vl_vault *v, int fd, uint64_t *csize, uint64_t *ps
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	*csize = (uint64_t)st.st_size;
-	r = vl_plain_size(*csize, vl_vault_block_size(v), psize);
+	r = vl_plain_size(&c->l, *csize, psize);
 	if (r < 0) {
 		/* A torn header or torn last block: report it like a failed block. */
-		if (*csize >= VL_HEADER_LEN) {
-			uint64_t blk = (*csize - VL_HEADER_LEN) /
-				       ((uint64_t)vl_vault_block_size(v) + VL_BLOCK_OVERHEAD);
+		if (*csize > c->l.hdrlen) {
+			uint64_t blk = (*csize - c->l.hdrlen) /
+				       ((uint64_t)c->l.block_size + VL_BLOCK_OVERHEAD);
 			vl_log_corrupt_block(fd, blk);
 		} else {
 			vl_log_corrupt_block(fd, UINT64_MAX);
@@ -212,37 +247,74 @@ static int sizes(const struct vl_vault *v, int fd, uint64_t *csize, uint64_t *ps
 	return r;
 }
 
-int vl_content_size(const struct vl_vault *v, int fd, uint64_t *psize)
+int vl_content_size(const struct vl_content *c, int fd, uint64_t *psize)
 {
 	uint64_t csize;
 
-	return sizes(v, fd, &csize, psize);
+	return sizes(c, fd, &csize, psize);
+}
+
+/* Format 2: what the binding says the header must hold (FORMAT.md §3.1). */
+static bool header_fits(const struct vl_content *c, const struct vl_header *h)
+{
+	bool lng = (h->flags & VL_HDR_LONG) != 0, obj = (h->flags & VL_HDR_OBJECT) != 0;
+
+	if (lng != c->b.is_long || obj != (c->stream == VL_STREAM_OBJECT))
+		return false;
+	if (!vl_ct_equal(h->parent, c->b.parent, VL_DIRID_LEN) &&
+	    !((h->flags & VL_HDR_MOVING) && vl_ct_equal(h->token, c->b.parent, VL_DIRID_LEN)))
+		return false;
+	return !lng || (h->namelen == c->b.namelen && vl_ct_equal(h->name, c->b.name, h->namelen));
+}
+
+/* Reads and checks the header of fd: the file ID, and (format 2) the token field. Caller
+ * holds c->lock. */
+static int read_header(struct vl_content *c, int fd, uint8_t id[static VL_FILEID_LEN])
+{
+	uint8_t hdr[VL_HEADER_LONG_LEN];
+	struct vl_header h;
+	ssize_t n;
+	int r;
+
+	if (v2(c) && !c->bound) {
+		vl_log(VL_LOG_ERR, "internal: format-2 file read without its binding");
+		return -EIO;
+	}
+	n = vl_pread_full(fd, hdr, c->l.hdrlen, 0);
+	if (n < 0)
+		return (int)n;
+	if (!v2(c)) {
+		r = vl_header_parse(hdr, (size_t)n, id);
+	} else {
+		r = vl_header2_parse(vl_vault_keys(c->v), hdr, (size_t)n, &h);
+		if (r == 0 && !header_fits(c, &h))
+			r = -EIO;
+		if (r == 0) {
+			memcpy(id, h.id, VL_FILEID_LEN);
+			memcpy(c->htoken, h.token, VL_TOKEN_LEN);
+			c->hmoving = (h.flags & VL_HDR_MOVING) != 0;
+		}
+		vl_wipe(&h, sizeof(h));
+	}
+	if (r < 0)
+		vl_log_corrupt_block(fd, UINT64_MAX); /* the header */
+	return r;
 }
 
 /* Returns the file key, reading and checking the header on first use. The file must have
- * a header (csize >= VL_HEADER_LEN). The pointer stays valid until vl_content_reset or
- * _free, which the caller's lock keeps away from every user. */
+ * a header. The pointer stays valid until vl_content_reset or _free, which the caller's lock
+ * keeps away from every user. */
 static int get_key(struct vl_content *c, int fd, const struct vl_filekey **fk)
 {
-	uint8_t hdr[VL_HEADER_LEN];
 	uint8_t id[VL_FILEID_LEN];
-	ssize_t n;
 	int r = 0;
 
 	pthread_mutex_lock(&c->lock);
 	if (c->fk)
 		goto out;
-	n = vl_pread_full(fd, hdr, sizeof(hdr), 0);
-	if (n < 0) {
-		r = (int)n;
-		goto out;
-	}
-	r = vl_header_parse(hdr, (size_t)n, id);
-	if (r < 0) {
-		vl_log_corrupt_block(fd, UINT64_MAX); /* the header */
-		goto out;
-	}
-	r = vl_filekey_new(&c->fk, vl_vault_keys(c->v), c->stream, id);
+	r = read_header(c, fd, id);
+	if (r == 0)
+		r = vl_filekey_new(&c->fk, vl_vault_keys(c->v), c->stream, id);
 out:
 	if (r == 0)
 		*fk = c->fk;
@@ -250,8 +322,8 @@ out:
 	return r;
 }
 
-/* Makes the key for a new header (a cached ID is reused: the file had a header that
- * someone removed, and xattrs may be bound to the ID). Caller holds the file exclusively. */
+/* Format 1: makes the key for a new header (a cached ID is reused: the file had a header
+ * that someone removed, and xattrs may be bound to the ID). Caller holds the file exclusively. */
 static int new_key(struct vl_content *c, const struct vl_filekey **fk)
 {
 	uint8_t id[VL_FILEID_LEN];
@@ -269,6 +341,31 @@ static int new_key(struct vl_content *c, const struct vl_filekey **fk)
 	return r;
 }
 
+/* Format 2: serializes the header for file ID id under the content's binding into out
+ * (VL_HEADER_LONG_LEN bytes). moving_from: NULL for a final header, else the origin
+ * directory's ID (FORMAT.md §3.5). Returns the length or -errno. */
+static int build_header(const struct vl_content *c, const struct vl_binding *b,
+			const uint8_t id[static VL_FILEID_LEN], const uint8_t *moving_from,
+			uint8_t *out)
+{
+	struct vl_header h;
+	int r;
+
+	memset(&h, 0, sizeof(h));
+	h.flags = (b->is_long ? VL_HDR_LONG : 0) | (c->stream == VL_STREAM_OBJECT ? VL_HDR_OBJECT : 0) |
+		  (moving_from ? VL_HDR_MOVING : 0);
+	memcpy(h.id, id, VL_FILEID_LEN);
+	memcpy(h.parent, b->parent, VL_DIRID_LEN);
+	memcpy(h.token, moving_from ? moving_from : b->token, VL_TOKEN_LEN);
+	if (b->is_long) {
+		h.namelen = b->namelen;
+		memcpy(h.name, b->name, b->namelen);
+	}
+	r = vl_header2_build(vl_vault_keys(c->v), &h, out, VL_HEADER_LONG_LEN);
+	vl_wipe(&h, sizeof(h));
+	return r;
+}
+
 /* Plaintext length of block i in a file of psize bytes (0 if beyond the end). */
 static size_t block_len(uint64_t psize, uint64_t i, uint32_t B)
 {
@@ -277,6 +374,27 @@ static size_t block_len(uint64_t psize, uint64_t i, uint32_t B)
 	if (start >= psize)
 		return 0;
 	return psize - start < B ? (size_t)(psize - start) : B;
+}
+
+/* Format 2: checks the empty final block of an empty file (a file cut to the header plus 28
+ * bytes of its first block must not read as empty). 0 or -EIO. */
+static int check_empty_block(struct vl_content *c, int fd, uint64_t csize)
+{
+	const struct vl_filekey *fk;
+	uint8_t ct[VL_BLOCK_OVERHEAD], pt[1];
+	ssize_t n;
+	int r;
+
+	r = get_key(c, fd, &fk);
+	if (r < 0)
+		return r;
+	n = vl_pread_full(fd, ct, sizeof(ct), c->l.hdrlen);
+	if (n != (ssize_t)sizeof(ct) || csize != c->l.hdrlen + VL_BLOCK_OVERHEAD ||
+	    vl_block_open(fk, 0, true, ct, sizeof(ct), pt, sizeof(pt)) != 0) {
+		vl_log_corrupt_block(fd, 0);
+		return -EIO;
+	}
+	return 0;
 }
 
 ssize_t vl_content_read(struct vl_content *c, int fd, void *buf, size_t len, uint64_t off)
@@ -290,18 +408,20 @@ ssize_t vl_content_read(struct vl_content *c, int fd, void *buf, size_t len, uin
 	bool torn = false, tmp_used = false;
 	ssize_t n, r;
 
-	r = sizes(c->v, fd, &csize, &psize);
-	if (r == -EIO && csize > VL_HEADER_LEN) {
+	r = sizes(c, fd, &csize, &psize);
+	if (r == -EIO && csize > c->l.hdrlen + (v2(c) ? VL_BLOCK_OVERHEAD : 0)) {
 		/* A torn last block (a half-synced or cut file): the complete blocks before it
 		 * stay readable (they were written as non-final blocks); the torn one is block
 		 * q, which fails below. Matches the size stat reports: q * B + 1. */
-		uint64_t q = (csize - VL_HEADER_LEN) / S;
+		uint64_t q = (csize - c->l.hdrlen) / S;
 
 		psize = q * B + 1;
 		torn = true;
 	} else if (r < 0) {
 		return r;
 	}
+	if (psize == 0 && v2(c))
+		return check_empty_block(c, fd, csize);
 	if (len == 0 || off >= psize)
 		return 0;
 	end = psize - off < len ? psize : off + len;
@@ -318,8 +438,8 @@ ssize_t vl_content_read(struct vl_content *c, int fd, void *buf, size_t len, uin
 
 	/* One pread for every block the request touches, into this thread's buffer (reads
 	 * run in parallel: nothing shared between threads). */
-	coff = vl_block_offset(first, B);
-	ctlen = (size_t)((last == final ? csize : vl_block_offset(last + 1, B)) - coff);
+	coff = vl_block_offset(&c->l, first);
+	ctlen = (size_t)((last == final ? csize : vl_block_offset(&c->l, last + 1)) - coff);
 	ct = scratch_get(SCR_CT, ctlen);
 	if (!ct) {
 		r = -ENOMEM;
@@ -384,8 +504,8 @@ out:
 
 /* Reads and authenticates block i of the current file (for read-modify-write) into pt
  * (B bytes; the tail beyond the block's length is zeroed). */
-static int read_block(struct vl_content *c, const struct vl_filekey *fk, int fd,
-		      uint64_t csize, uint64_t psize, uint64_t i, uint8_t *pt, uint8_t *ct)
+static int read_block(struct vl_content *c, const struct vl_filekey *fk, int fd, uint64_t psize,
+		      uint64_t i, uint8_t *pt, uint8_t *ct)
 {
 	const uint32_t B = bsize(c);
 	size_t blen = block_len(psize, i, B);
@@ -393,8 +513,7 @@ static int read_block(struct vl_content *c, const struct vl_filekey *fk, int fd,
 	ssize_t n;
 	int m;
 
-	(void)csize;
-	n = vl_pread_full(fd, ct, blen + VL_BLOCK_OVERHEAD, vl_block_offset(i, B));
+	n = vl_pread_full(fd, ct, blen + VL_BLOCK_OVERHEAD, vl_block_offset(&c->l, i));
 	if (n < 0)
 		return (int)n;
 	m = -EIO;
@@ -429,7 +548,8 @@ static int reserve(int fd, uint64_t csize, uint64_t new_csize)
  *    to the block of off + len - 1;
  *  - plus the old last block if the file grows past it, to clear its `last` flag.
  * Partially covered old blocks are read, authenticated and merged. Sealed blocks are
- * batched into one buffer and one pwrite per VL_BATCH_BYTES. Caller holds the file
+ * batched into one buffer and one pwrite per VL_BATCH_BYTES. Format 2's empty final block of
+ * an empty file is block 0 of length 0: the first write replaces it. Caller holds the file
  * exclusively.
  */
 static int update(struct vl_content *c, int fd, const uint8_t *data, size_t len, uint64_t off)
@@ -442,7 +562,7 @@ static int update(struct vl_content *c, int fd, const uint8_t *data, size_t len,
 	bool header = false;
 	int r;
 
-	r = sizes(c->v, fd, &csize, &psize);
+	r = sizes(c, fd, &csize, &psize);
 	if (r < 0)
 		return r;
 	if (len == 0)
@@ -457,7 +577,7 @@ static int update(struct vl_content *c, int fd, const uint8_t *data, size_t len,
 	if (new_size > psize && old_n > 0 && old_n - 1 < fb)
 		fb = old_n - 1;
 
-	if (csize == 0) {
+	if (csize == 0 && !v2(c)) {
 		r = new_key(c, &fk);
 		header = true;
 	} else {
@@ -465,7 +585,7 @@ static int update(struct vl_content *c, int fd, const uint8_t *data, size_t len,
 	}
 	if (r < 0)
 		return r;
-	r = reserve(fd, csize, vl_cipher_size(new_size, B));
+	r = reserve(fd, csize, vl_cipher_size(&c->l, new_size));
 	if (r < 0)
 		return r;
 
@@ -474,7 +594,7 @@ static int update(struct vl_content *c, int fd, const uint8_t *data, size_t len,
 		batch_blocks = 1;
 	if (batch_blocks > lb - fb + 1)
 		batch_blocks = lb - fb + 1;
-	out = scratch_get(SCR_CT, VL_HEADER_LEN + batch_blocks * S);
+	out = scratch_get(SCR_CT, VL_HEADER_V1_LEN + batch_blocks * S);
 	if (!out) {
 		r = -ENOMEM;
 		goto out;
@@ -482,13 +602,13 @@ static int update(struct vl_content *c, int fd, const uint8_t *data, size_t len,
 
 	for (i = fb; i <= lb;) {
 		uint64_t bend = i + batch_blocks - 1 < lb ? i + batch_blocks - 1 : lb;
-		uint64_t woff = vl_block_offset(i, B);
+		uint64_t woff = vl_block_offset(&c->l, i);
 		size_t pos = 0;
 
 		if (header) {
-			/* First write to an empty file: header and blocks in one pwrite. */
+			/* First write to an empty format-1 file: header and blocks in one pwrite. */
 			vl_header_build(out, vl_filekey_id(fk));
-			pos = VL_HEADER_LEN;
+			pos = VL_HEADER_V1_LEN;
 			woff = 0;
 			header = false;
 		}
@@ -515,7 +635,7 @@ static int update(struct vl_content *c, int fd, const uint8_t *data, size_t len,
 					}
 				}
 				if (old_len > 0 && !covers) {
-					r = read_block(c, fk, fd, csize, psize, i, pt, rct);
+					r = read_block(c, fk, fd, psize, i, pt, rct);
 					if (r < 0)
 						goto out;
 				} else {
@@ -563,6 +683,127 @@ ssize_t vl_content_write(struct vl_content *c, int fd, const void *buf, size_t l
 	return r < 0 ? r : (ssize_t)len;
 }
 
+/* Format 2: re-seals the extended-attribute values of fd from file ID old to file ID new
+ * (FORMAT.md §3.3). A value that does not open under old is left as it was (logged). */
+static int reseal_xattrs(struct vl_content *c, int fd, const uint8_t old[static VL_FILEID_LEN],
+			 const uint8_t new[static VL_FILEID_LEN])
+{
+	const size_t plen = strlen(VL_XATTR_PREFIX), vmax = 65536;
+	const struct vl_keys *k = vl_vault_keys(c->v);
+	char *names = NULL;
+	uint8_t *ct = NULL, *pt = NULL;
+	ssize_t n;
+	int r = 0;
+
+	n = flistxattr(fd, NULL, 0);
+	if (n <= 0)
+		return n < 0 && errno != ENOTSUP ? -errno : 0;
+	names = malloc((size_t)n + 1);
+	ct = malloc(vmax);
+	pt = malloc(vmax);
+	if (!names || !ct || !pt) {
+		r = -ENOMEM;
+		goto out;
+	}
+	n = flistxattr(fd, names, (size_t)n);
+	if (n < 0) {
+		r = -errno;
+		goto out;
+	}
+	names[n] = '\0';
+	for (char *s = names; s < names + n; s += strlen(s) + 1) {
+		ssize_t vl;
+		int m;
+
+		if (strncmp(s, VL_XATTR_PREFIX, plen) != 0)
+			continue;
+		vl = fgetxattr(fd, s, ct, vmax);
+		if (vl < 0)
+			continue;
+		m = vl_xattr_value_open(k, old, s, ct, (size_t)vl, pt, vmax);
+		if (m < 0) {
+			vl_log_bad_entry(fd, s, "extended attribute that does not authenticate, left as is");
+			continue;
+		}
+		m = vl_xattr_value_seal(k, new, s, pt, (size_t)m, ct, vmax);
+		vl_wipe(pt, vmax);
+		if (m < 0 || fsetxattr(fd, s, ct, (size_t)m, XATTR_REPLACE) < 0) {
+			r = m < 0 ? m : -errno;
+			break;
+		}
+	}
+out:
+	if (pt)
+		vl_wipe(pt, vmax);
+	free(pt);
+	free(ct);
+	free(names);
+	return r;
+}
+
+/* Format 2: writes a fresh file ID's header and empty final block and cuts the file there
+ * (creation and FORMAT.md §3.3). Replaces the cached key. Caller holds the file exclusively. */
+static int fresh_id(struct vl_content *c, int fd, bool have_old)
+{
+	uint8_t buf[VL_HEADER_LONG_LEN + VL_BLOCK_OVERHEAD], id[VL_FILEID_LEN], old[VL_FILEID_LEN];
+	struct vl_filekey *fk = NULL;
+	const struct vl_filekey *ofk;
+	int len, r;
+
+	if (!c->bound)
+		return -EIO;
+	if (have_old) {
+		r = get_key(c, fd, &ofk);
+		if (r < 0)
+			have_old = false; /* a broken header: nothing to carry over */
+		else
+			memcpy(old, vl_filekey_id(ofk), VL_FILEID_LEN);
+	}
+	r = vl_random(id, sizeof(id));
+	if (r == 0)
+		r = vl_filekey_new(&fk, vl_vault_keys(c->v), c->stream, id);
+	if (r < 0)
+		goto out;
+	len = build_header(c, &c->b, id, NULL, buf);
+	if (len < 0) {
+		r = len;
+		goto out;
+	}
+	r = vl_block_seal(fk, 0, true, NULL, 0, buf + len, VL_BLOCK_OVERHEAD);
+	if (r == 0)
+		r = vl_pwrite_full(fd, buf, (size_t)len + VL_BLOCK_OVERHEAD, 0);
+	if (r == 0 && ftruncate(fd, (off_t)len + VL_BLOCK_OVERHEAD) < 0)
+		r = -errno;
+	if (r < 0)
+		goto out;
+	if (have_old)
+		r = reseal_xattrs(c, fd, old, id);
+	pthread_mutex_lock(&c->lock);
+	vl_filekey_free(c->fk);
+	c->fk = fk;
+	fk = NULL;
+	memcpy(c->htoken, c->b.token, VL_TOKEN_LEN);
+	c->hmoving = false;
+	pthread_mutex_unlock(&c->lock);
+out:
+	vl_filekey_free(fk);
+	vl_wipe(id, sizeof(id));
+	return r;
+}
+
+int vl_content_create(struct vl_content *c, int fd)
+{
+	struct stat st;
+
+	if (!v2(c))
+		return 0;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (st.st_size != 0)
+		return -EEXIST;
+	return fresh_id(c, fd, false);
+}
+
 int vl_content_truncate(struct vl_content *c, int fd, uint64_t size)
 {
 	const uint32_t B = bsize(c);
@@ -572,9 +813,11 @@ int vl_content_truncate(struct vl_content *c, int fd, uint64_t size)
 	size_t nlen;
 	int r;
 
-	r = sizes(c->v, fd, &csize, &psize);
-	if (r < 0)
+	r = sizes(c, fd, &csize, &psize);
+	if (r < 0 && !(v2(c) && size == 0))
 		return r;
+	if (size == 0 && v2(c))
+		return fresh_id(c, fd, true); /* always: a new ID, even when already empty */
 	if (size == psize)
 		return 0;
 	if (size > psize) {
@@ -584,8 +827,8 @@ int vl_content_truncate(struct vl_content *c, int fd, uint64_t size)
 		return update(c, fd, NULL, size - psize, psize);
 	}
 	if (size == 0) {
-		/* Keep the header: the file ID and the xattrs bound to it stay. */
-		return ftruncate(fd, VL_HEADER_LEN) < 0 ? -errno : 0;
+		/* Format 1: keep the header: the file ID and the xattrs bound to it stay. */
+		return ftruncate(fd, VL_HEADER_V1_LEN) < 0 ? -errno : 0;
 	}
 	/* Shrink: re-seal the new last block with last = 1, then cut. */
 	r = get_key(c, fd, &fk);
@@ -599,16 +842,16 @@ int vl_content_truncate(struct vl_content *c, int fd, uint64_t size)
 		r = -ENOMEM;
 		goto out;
 	}
-	r = read_block(c, fk, fd, csize, psize, n, pt, ct);
+	r = read_block(c, fk, fd, psize, n, pt, ct);
 	if (r < 0)
 		goto out;
 	r = vl_block_seal(fk, n, true, pt, nlen, ct, nlen + VL_BLOCK_OVERHEAD);
 	if (r < 0)
 		goto out;
-	r = vl_pwrite_full(fd, ct, nlen + VL_BLOCK_OVERHEAD, vl_block_offset(n, B));
+	r = vl_pwrite_full(fd, ct, nlen + VL_BLOCK_OVERHEAD, vl_block_offset(&c->l, n));
 	if (r < 0)
 		goto out;
-	if (ftruncate(fd, (off_t)vl_cipher_size(size, B)) < 0)
+	if (ftruncate(fd, (off_t)vl_cipher_size(&c->l, size)) < 0)
 		r = -errno;
 out:
 	if (pt) {
@@ -621,16 +864,17 @@ out:
 
 int vl_content_file_id(struct vl_content *c, int fd, uint8_t id[static VL_FILEID_LEN])
 {
-	uint8_t hdr[VL_HEADER_LEN];
+	uint8_t hdr[VL_HEADER_V1_LEN];
 	const struct vl_filekey *fk;
 	uint64_t csize, psize;
 	int r;
 
-	r = sizes(c->v, fd, &csize, &psize);
+	r = sizes(c, fd, &csize, &psize);
 	if (r < 0)
 		return r;
-	if (csize == 0) {
-		/* An empty file gets a header so that xattr values can be bound to its ID. */
+	if (csize == 0 && !v2(c)) {
+		/* An empty format-1 file gets a header so that xattr values can be bound to its
+		 * ID. */
 		r = new_key(c, &fk);
 		if (r < 0)
 			return r;
@@ -645,4 +889,154 @@ int vl_content_file_id(struct vl_content *c, int fd, uint8_t id[static VL_FILEID
 	}
 	memcpy(id, vl_filekey_id(fk), VL_FILEID_LEN);
 	return 0;
+}
+
+/* Format 2: rewrites the header of fd in place for binding b (same file ID). */
+static int rewrite_header(struct vl_content *c, int fd, const struct vl_binding *b,
+			  const uint8_t *moving_from)
+{
+	uint8_t buf[VL_HEADER_LONG_LEN];
+	const struct vl_filekey *fk;
+	int len, r;
+
+	r = get_key(c, fd, &fk);
+	if (r < 0)
+		return r;
+	len = build_header(c, b, vl_filekey_id(fk), moving_from, buf);
+	if (len < 0)
+		return len;
+	return vl_pwrite_full(fd, buf, (size_t)len, 0);
+}
+
+int vl_content_refresh_token(struct vl_content *c, int fd)
+{
+	const struct vl_filekey *fk;
+	bool stale;
+	int r;
+
+	if (!v2(c))
+		return 0;
+	r = get_key(c, fd, &fk);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&c->lock);
+	stale = !c->hmoving && !vl_ct_equal(c->htoken, c->b.token, VL_TOKEN_LEN);
+	pthread_mutex_unlock(&c->lock);
+	if (!stale)
+		return 0;
+	r = rewrite_header(c, fd, &c->b, NULL);
+	if (r == 0) {
+		pthread_mutex_lock(&c->lock);
+		memcpy(c->htoken, c->b.token, VL_TOKEN_LEN);
+		pthread_mutex_unlock(&c->lock);
+	}
+	return r;
+}
+
+int vl_content_rebind(struct vl_content *c, int fd, const struct vl_binding *nb, bool moving)
+{
+	int r;
+
+	if (!v2(c))
+		return 0;
+	if (!c->bound || nb->is_long != c->b.is_long)
+		return -EINVAL;
+	r = rewrite_header(c, fd, nb, moving ? c->b.parent : NULL);
+	if (r == 0 && moving && fdatasync(fd) < 0)
+		r = -errno;
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&c->lock);
+	c->b = *nb;
+	memcpy(c->htoken, moving ? c->b.parent : nb->token, VL_TOKEN_LEN);
+	c->hmoving = moving;
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}
+
+/* Copies len bytes from src at soff to dst at doff: copy_file_range (a reflink or an
+ * in-kernel copy where the filesystem can), else read and write. */
+static int copy_range(int src, uint64_t soff, int dst, uint64_t doff, uint64_t len)
+{
+	uint8_t *buf = NULL;
+	int r = 0;
+
+	while (len > 0) {
+		loff_t so = (loff_t)soff, d = (loff_t)doff;
+		ssize_t n = copy_file_range(src, &so, dst, &d, len > (1u << 30) ? (1u << 30) : len, 0);
+
+		if (n < 0 && (errno == EINTR))
+			continue;
+		if (n <= 0)
+			break;
+		soff += (uint64_t)n;
+		doff += (uint64_t)n;
+		len -= (uint64_t)n;
+	}
+	if (len == 0)
+		return 0;
+	buf = malloc(1u << 20);
+	if (!buf)
+		return -ENOMEM;
+	while (len > 0 && r == 0) {
+		size_t want = len > (1u << 20) ? (1u << 20) : (size_t)len;
+		ssize_t n = vl_pread_full(src, buf, want, soff);
+
+		if (n < 0)
+			r = (int)n;
+		else if ((size_t)n != want)
+			r = -EIO; /* shrank under us */
+		else
+			r = vl_pwrite_full(dst, buf, want, doff);
+		soff += want;
+		doff += want;
+		len -= want;
+	}
+	free(buf);
+	return r;
+}
+
+int vl_content_copy_rebound(struct vl_content *c, int src, int dst, const struct vl_binding *nb)
+{
+	uint8_t buf[VL_HEADER_LONG_LEN];
+	const struct vl_filekey *fk;
+	struct vl_layout nl;
+	uint64_t csize, psize;
+	int len, r;
+
+	if (!v2(c))
+		return -EINVAL;
+	r = sizes(c, src, &csize, &psize);
+	if (r < 0)
+		return r;
+	r = get_key(c, src, &fk);
+	if (r < 0)
+		return r;
+	len = build_header(c, nb, vl_filekey_id(fk), NULL, buf);
+	if (len < 0)
+		return len;
+	nl = vl_layout_of(c->format, c->l.block_size, nb->is_long);
+	if ((uint32_t)len != nl.hdrlen)
+		return -EINVAL;
+	r = vl_pwrite_full(dst, buf, (size_t)len, 0);
+	if (r == 0)
+		r = copy_range(src, c->l.hdrlen, dst, nl.hdrlen, csize - c->l.hdrlen);
+	return r;
+}
+
+int vl_content_header(struct vl_content *c, int fd, struct vl_header *h)
+{
+	uint8_t hdr[VL_HEADER_LONG_LEN];
+	ssize_t n;
+	int r;
+
+	if (!v2(c) || !c->bound)
+		return -EINVAL;
+	n = vl_pread_full(fd, hdr, c->l.hdrlen, 0);
+	if (n < 0)
+		return (int)n;
+	r = vl_header2_parse(vl_vault_keys(c->v), hdr, (size_t)n, h);
+	if (r == 0 && !header_fits(c, h))
+		r = -EIO;
+	return r;
 }

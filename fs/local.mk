@@ -7,6 +7,8 @@ libveilcore_a_SOURCES = \
 	fs/vault.c fs/vault.h \
 	fs/fileio.c fs/fileio.h \
 	fs/dirs.c fs/dirs.h \
+	fs/dirinfo.c fs/dirinfo.h \
+	fs/entry.c fs/entry.h \
 	fs/object.c fs/object.h \
 	fs/password.c fs/password.h \
 	fs/exitcodes.h \

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../crypto/content.h"
 #include "../crypto/secmem.h"
@@ -85,7 +86,8 @@ static int build(const struct vl_object *o, uint8_t *buf)
 	}
 }
 
-int vl_object_read(const struct vl_vault *v, int fd, struct vl_object *o)
+int vl_object_read(const struct vl_vault *v, int fd, const struct vl_binding *b,
+		   struct vl_object *o)
 {
 	uint8_t buf[VL_OBJECT_MAX];
 	struct vl_content *c = NULL;
@@ -93,14 +95,15 @@ int vl_object_read(const struct vl_vault *v, int fd, struct vl_object *o)
 	ssize_t n;
 	int r;
 
-	r = vl_content_size(v, fd, &size);
+	r = vl_content_new(&c, v, VL_STREAM_OBJECT, b);
 	if (r < 0)
 		return r;
+	r = vl_content_size(c, fd, &size);
+	if (r < 0)
+		goto out;
+	r = -EIO;
 	if (size < 1 || size > VL_OBJECT_MAX)
-		return -EIO;
-	r = vl_content_new(&c, v, VL_STREAM_OBJECT);
-	if (r < 0)
-		return r;
+		goto out;
 	n = vl_content_read(c, fd, buf, (size_t)size, 0);
 	if (n < 0) {
 		r = (int)n;
@@ -113,25 +116,30 @@ out:
 	return r;
 }
 
-int vl_object_write(const struct vl_vault *v, int fd, const struct vl_object *o)
+int vl_object_write(const struct vl_vault *v, int fd, const struct vl_binding *b,
+		    const struct vl_object *o)
 {
 	uint8_t buf[VL_OBJECT_MAX];
 	struct vl_content *c = NULL;
-	uint64_t size;
+	struct stat st;
 	ssize_t n;
 	int len, r;
 
 	len = build(o, buf);
 	if (len < 0)
 		return len;
-	r = vl_content_size(v, fd, &size);
-	if (r < 0)
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
 		goto out;
-	if (size != 0) {
+	}
+	if (st.st_size != 0) {
 		r = -EEXIST; /* objects are written once, into a new file */
 		goto out;
 	}
-	r = vl_content_new(&c, v, VL_STREAM_OBJECT);
+	r = vl_content_new(&c, v, VL_STREAM_OBJECT, b);
+	if (r < 0)
+		goto out;
+	r = vl_content_create(c, fd);
 	if (r < 0)
 		goto out;
 	n = vl_content_write(c, fd, buf, (size_t)len, 0);
@@ -142,12 +150,13 @@ out:
 	return r;
 }
 
-int vl_object_symlink_size(const struct vl_vault *v, uint64_t csize, uint64_t *size)
+int vl_object_symlink_size(const struct vl_vault *v, bool long_name, uint64_t csize, uint64_t *size)
 {
+	struct vl_layout l = vl_vault_layout(v, long_name);
 	uint64_t p;
 	int r;
 
-	r = vl_plain_size(csize, vl_vault_block_size(v), &p);
+	r = vl_plain_size(&l, csize, &p);
 	if (r < 0)
 		return r;
 	if (p < 2)

@@ -16,20 +16,28 @@
 #include "../crypto/names.h"
 #include "../crypto/secmem.h"
 #include "backing.h"
+#include "dirinfo.h"
 #include "dirs.h"
 #include "log.h"
 #include "vault.h"
 
 /* Helper files are read-only: nothing edits them in place, they are only replaced. */
 #define VL_CONFIG_MODE 0400
-#define VL_DIRID_MODE 0444
 
 struct vl_vault {
 	int rootfd;		 /* O_RDONLY|O_DIRECTORY of the cipherdir */
 	struct vl_keys *keys;	 /* subkeys, secure memory */
 	struct vl_config cfg;	 /* as read (or defaults for a recovery without config) */
-	uint8_t root_id[VL_DIRID_LEN];
+	struct vl_dirinfo root;	 /* the root's IDs (format 2: always ID_root) */
 };
+
+/* Set by veilctl upgrade only (vl_vault_allow_upgrading); read when a vault is opened. */
+static bool allow_upgrading;
+
+void vl_vault_allow_upgrading(void)
+{
+	allow_upgrading = true;
+}
 
 /* The user names the cipherdir on the command line: a symlink there is their choice, so it
  * is followed (only the tree below it is walked with O_NOFOLLOW). */
@@ -135,12 +143,18 @@ static int vault_finish(struct vl_vault **out, int rootfd, const struct vl_confi
 	}
 	v->rootfd = rootfd;
 	v->cfg = *cfg;
+	if (cfg->upgrading && !allow_upgrading) {
+		vl_seterr(err, errcap, "an upgrade from format 1 is in progress: run veilctl upgrade "
+				       "to finish it before using the vault");
+		r = -EBUSY;
+		goto out;
+	}
 	r = vl_keys_new(&v->keys, master);
 	if (r < 0) {
 		vl_seterr(err, errcap, "cannot derive the vault keys: %s", strerror(-r));
 		goto out;
 	}
-	r = vl_dir_read_id(v, rootfd, NULL, NULL, 0, v->root_id);
+	r = vl_dirinfo_root(v, rootfd, &v->root);
 	if (r < 0) {
 		vl_seterr(err, errcap, "cannot read the root directory ID %s: %s", VL_DIRID_FILE,
 		       strerror(-r));
@@ -212,7 +226,7 @@ int vl_vault_open_master(struct vl_vault **out, const char *cipherdir, const cha
 	if (r == -ENOENT) {
 		/* Recovery without a config: the format's defaults. */
 		memset(&cfg, 0, sizeof(cfg));
-		cfg.format = VL_FORMAT_VERSION;
+		cfg.format = VL_FORMAT_VERSION; /* a guess: veilctl says which to use */
 		cfg.block_size = VL_DEFAULT_BLOCK;
 		cfg.name_max = VL_DEFAULT_NAME_MAX;
 		cfg.scrypt_log2_n = VL_SCRYPT_DEFAULT_LOG2N;
@@ -247,7 +261,10 @@ static int config_text(struct vl_config *cfg, const char *pw, size_t pwlen,
 		vl_seterr(err, errcap, "empty passwords are not allowed");
 		return -EINVAL;
 	}
-	cfg->format = VL_FORMAT_VERSION;
+	/* The format (and the upgrading feature) stay what the caller has: a password change
+	 * never changes them. */
+	if (cfg->format != VL_FORMAT_V1 && cfg->format != VL_FORMAT_V2)
+		cfg->format = VL_FORMAT_VERSION;
 	r = vl_config_wrap(cfg, pw, pwlen, master);
 	if (r < 0) {
 		vl_seterr(err, errcap, "cannot wrap the master key: %s", strerror(-r));
@@ -336,8 +353,8 @@ int vl_vault_create(const char *cipherdir, const char *config_path, const struct
 		    const char *pw, size_t pwlen, uint8_t master_out[static VL_MASTER_KEY_LEN],
 		    char *err, size_t errcap)
 {
-	uint8_t dfile[VL_DIRID_FILE_LEN];
-	uint8_t root[VL_DIRID_LEN];
+	struct vl_vault tmp;
+	uint8_t ptoken[VL_TOKEN_LEN] = { 0 };
 	struct vl_keys *keys = NULL;
 	char text[VL_CONFIG_MAX + 1];
 	uint8_t *master = NULL;
@@ -378,7 +395,14 @@ int vl_vault_create(const char *cipherdir, const char *config_path, const struct
 		vl_seterr(err, errcap, "cannot derive the vault keys: %s", strerror(-r));
 		goto out;
 	}
-	r = vl_dirid_root(keys, root);
+	/* A vault object just good enough for the root's ID file. */
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.rootfd = -1;
+	tmp.keys = keys;
+	tmp.cfg = c;
+	tmp.root.format = c.format;
+	tmp.root.root = true;
+	r = vl_dirid_root(keys, tmp.root.id);
 	if (r < 0) {
 		vl_seterr(err, errcap, "cannot derive the root directory ID");
 		goto out;
@@ -387,8 +411,7 @@ int vl_vault_create(const char *cipherdir, const char *config_path, const struct
 	if (r < 0)
 		goto out;
 	wrote_config = true;
-	vl_dirid_file_build(dfile, root);
-	r = vl_write_atomic(rootfd, VL_DIRID_FILE, dfile, sizeof(dfile), VL_DIRID_MODE, true);
+	r = vl_dirinfo_write(&tmp, rootfd, &tmp.root, ptoken, NULL, true);
 	if (r < 0) {
 		vl_seterr(err, errcap, "cannot write %s: %s", VL_DIRID_FILE, strerror(-r));
 		goto out;
@@ -467,5 +490,30 @@ uint32_t vl_vault_name_max(const struct vl_vault *v)
 
 const uint8_t *vl_vault_root_id(const struct vl_vault *v)
 {
-	return v->root_id;
+	return v->root.id;
+}
+
+const struct vl_dirinfo *vl_vault_root_info(const struct vl_vault *v)
+{
+	return &v->root;
+}
+
+unsigned vl_vault_format(const struct vl_vault *v)
+{
+	return v->cfg.format;
+}
+
+bool vl_vault_upgrading(const struct vl_vault *v)
+{
+	return v->cfg.upgrading;
+}
+
+const struct vl_config *vl_vault_config(const struct vl_vault *v)
+{
+	return &v->cfg;
+}
+
+struct vl_layout vl_vault_layout(const struct vl_vault *v, bool long_name)
+{
+	return vl_layout_of(v->cfg.format, v->cfg.block_size, long_name);
 }

@@ -10,9 +10,11 @@
 
 #include "../crypto/common.h"
 #include "../crypto/config.h"
+#include "../crypto/content.h"
 
 struct vl_keys;
 struct vl_vault;
+struct vl_dirinfo;
 
 /* Error codes of vault opening that the tools map to exit statuses. */
 #define VL_EPASSWORD EACCES	/* wrong password or modified config */
@@ -46,10 +48,25 @@ int vl_vault_rewrap(const char *cipherdir, const char *config_path, const struct
 /* Closes the root fd, wipes and frees the keys; NULL is a no-op. */
 void vl_vault_free(struct vl_vault *v);
 
+/* Format 2 vaults with the "upgrading" feature are refused by vl_vault_open*() (-EBUSY, with
+ * a message saying to run veilctl upgrade) unless the process called this first (veilctl
+ * upgrade does). */
+void vl_vault_allow_upgrading(void);
+
 int vl_vault_rootfd(const struct vl_vault *v);
+/* The vault's format: VL_FORMAT_V1 or VL_FORMAT_V2. */
+unsigned vl_vault_format(const struct vl_vault *v);
+/* True while a format-2 vault has the "upgrading" feature (FORMAT.md §10). */
+bool vl_vault_upgrading(const struct vl_vault *v);
+/* The config as read (never the password material: salt and wrapped key are public). */
+const struct vl_config *vl_vault_config(const struct vl_vault *v);
+/* The content layout of a file whose on-disk name is long (long_name) or not. */
+struct vl_layout vl_vault_layout(const struct vl_vault *v, bool long_name);
 const struct vl_keys *vl_vault_keys(const struct vl_vault *v);
 uint32_t vl_vault_block_size(const struct vl_vault *v);
 uint32_t vl_vault_name_max(const struct vl_vault *v);
 const uint8_t *vl_vault_root_id(const struct vl_vault *v);
+/* The root directory's info, as read when the vault was opened (FORMAT.md §5.4). */
+const struct vl_dirinfo *vl_vault_root_info(const struct vl_vault *v);
 
 #endif

@@ -1,0 +1,419 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Making, moving and linking entries (FORMAT.md §3.5, §5.2, §6; FORMAT-v1.md §4.4).
+ *
+ * A move in format 2 is made crash-safe by what is written around the backing rename: a file
+ * gets a moving header (valid in both directories) before and its final header after; a
+ * directory's ID files name both places before and the new one after. A file whose header
+ * layout changes (a short and a long name) or whose long name changes is copied. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "../crypto/content.h"
+#include "../crypto/secmem.h"
+#include "backing.h"
+#include "entry.h"
+#include "log.h"
+#include "vault.h"
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE 1
+#endif
+
+static bool is_v2(const struct vl_vault *v)
+{
+	return vl_vault_format(v) >= VL_FORMAT_V2;
+}
+
+static enum vl_stream stream_of(const struct vl_ename *e)
+{
+	return e->kind == VL_KIND_OBJECT ? VL_STREAM_OBJECT : VL_STREAM_CONTENT;
+}
+
+bool vl_link_allowed(const struct vl_vault *v, const struct vl_dirinfo *di, const struct vl_ename *e,
+		     const struct vl_dirinfo *ndi, const struct vl_ename *ne)
+{
+	if (!is_v2(v))
+		return true;
+	return !e->is_long && !ne->is_long && !memcmp(vl_ename_id(e, di), ndi->id, VL_DIRID_LEN);
+}
+
+int vl_file_create(const struct vl_vault *v, int dirfd, const struct vl_dirinfo *di,
+		   const struct vl_ename *e, mode_t mode)
+{
+	struct vl_content *c = NULL;
+	struct vl_binding b;
+	int fd, r;
+
+	fd = openat(dirfd, e->disk, O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_CLOEXEC, mode & 07777);
+	if (fd < 0)
+		return -errno;
+	if (!is_v2(v))
+		return fd;
+	r = vl_ename_binding(v, di, e, &b);
+	if (r == 0)
+		r = vl_content_new(&c, v, stream_of(e), &b);
+	if (r == 0)
+		r = vl_content_create(c, fd);
+	vl_content_free(c);
+	vl_wipe(&b, sizeof(b));
+	if (r < 0) {
+		close(fd);
+		(void)unlinkat(dirfd, e->disk, 0);
+		return r;
+	}
+	return fd;
+}
+
+int vl_dir_pin_ids(const struct vl_vault *v, int dfd, const struct vl_dirinfo *di,
+		   const uint8_t ptoken[static VL_TOKEN_LEN])
+{
+	int done = 0, r;
+
+	if (!is_v2(v) || di->place.namelen == 0)
+		return 0; /* format 1, the root (ID_root), or a lost name: no place to write */
+	if (!(di->filed & 1u)) {
+		r = vl_dirinfo_write(v, dfd, di, ptoken, NULL, false);
+		if (r < 0)
+			return r;
+		done++;
+	}
+	for (unsigned i = 0; i < di->nalt; i++) {
+		if (di->filed & (1u << (i + 1)))
+			continue;
+		r = vl_dirinfo_write_alt(v, dfd, di->alt[i], &di->place, ptoken);
+		if (r < 0)
+			return r;
+		done++;
+	}
+	return done;
+}
+
+int vl_move_plan(const struct vl_vault *v, struct vl_move *m)
+{
+	const uint8_t *opar = vl_ename_id(m->src, m->sdi);
+	size_t obl = vl_ename_base_len(m->src), nbl = vl_ename_base_len(m->dst);
+	bool same_parent = !memcmp(opar, m->ddi->id, VL_DIRID_LEN);
+	int r;
+
+	m->kind = VL_MOVE_RENAME;
+	memset(&m->nb, 0, sizeof(m->nb));
+	if (!is_v2(v))
+		return 0;
+	if (S_ISDIR(m->st.st_mode)) {
+		/* The directory's place is its parent's ID and its on-disk base name. */
+		if (m->src->name_lost || !same_parent || obl != nbl ||
+		    memcmp(m->src->disk, m->dst->disk, obl) != 0)
+			m->kind = VL_MOVE_DIR;
+		return 0;
+	}
+	r = vl_ename_binding(v, m->ddi, m->dst, &m->nb);
+	if (r < 0)
+		return r;
+	if (!m->src->is_long && !m->dst->is_long)
+		m->kind = same_parent ? VL_MOVE_RENAME : VL_MOVE_REBIND;
+	else if (!(same_parent && m->src->is_long && m->dst->is_long &&
+		   m->src->fulllen == m->dst->fulllen &&
+		   !memcmp(m->src->full, m->dst->full, m->dst->fulllen)))
+		m->kind = VL_MOVE_COPY;
+	return 0;
+}
+
+/* Format 1 and plain renames: the backing rename, with format 1's sidecars around it. */
+static int move_rename(const struct vl_vault *v, struct vl_move *m)
+{
+	struct stat st;
+	int r;
+
+	(void)v;
+	r = vl_dir_put_sidecar(m->dfd, m->dst);
+	if (r < 0)
+		return r;
+	if (renameat2(m->sfd, m->src->disk, m->dfd, m->dst->disk, m->flags) < 0) {
+		r = -errno;
+		/* Keep a sidecar that an existing entry of that name needs. */
+		if (m->dst->is_long && m->dst->sidecar[0] &&
+		    fstatat(m->dfd, m->dst->disk, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+			(void)unlinkat(m->dfd, m->dst->sidecar, 0);
+		return r;
+	}
+	if (m->src->is_long && m->src->sidecar[0] &&
+	    !(m->sfd == m->dfd && !strcmp(m->src->sidecar, m->dst->sidecar))) {
+		r = vl_dir_drop_sidecar(m->sfd, m->src);
+		if (r < 0)
+			vl_log(VL_LOG_WARN, "could not remove a long-name sidecar: %s", strerror(-r));
+	}
+	return 0;
+}
+
+/* Copies the backing user.* extended attributes of src to dst as they are (their values are
+ * bound to the file ID, which a copy keeps). */
+static int copy_xattrs(int src, int dst)
+{
+	const size_t vmax = 65536;
+	char *names = NULL;
+	uint8_t *val = NULL;
+	ssize_t n;
+	int r = 0;
+
+	n = flistxattr(src, NULL, 0);
+	if (n <= 0)
+		return n < 0 && errno != ENOTSUP ? -errno : 0;
+	names = malloc((size_t)n + 1);
+	val = malloc(vmax);
+	if (!names || !val) {
+		r = -ENOMEM;
+		goto out;
+	}
+	n = flistxattr(src, names, (size_t)n);
+	if (n < 0) {
+		r = -errno;
+		goto out;
+	}
+	names[n] = '\0';
+	for (char *s = names; s < names + n; s += strlen(s) + 1) {
+		ssize_t len;
+
+		if (strncmp(s, "user.", 5) != 0)
+			continue;
+		len = fgetxattr(src, s, val, vmax);
+		if (len < 0)
+			continue;
+		if (fsetxattr(dst, s, val, (size_t)len, 0) < 0) {
+			r = -errno;
+			break;
+		}
+	}
+out:
+	free(val);
+	free(names);
+	return r;
+}
+
+/* A temporary name in the directory for a copy (".veilfs.tmp." + hex: junk to listings). */
+static int tmp_name(char out[static 48])
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t rnd[12];
+	size_t o;
+	int r = vl_random(rnd, sizeof(rnd));
+
+	if (r < 0)
+		return r;
+	o = (size_t)snprintf(out, 48, ".veilfs.tmp.");
+	for (size_t i = 0; i < sizeof(rnd); i++) {
+		out[o++] = hex[rnd[i] >> 4];
+		out[o++] = hex[rnd[i] & 15];
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/* Format 2: the copy of FORMAT.md §3.5's last paragraph. */
+static int move_copy(const struct vl_vault *v, struct vl_move *m)
+{
+	struct vl_content *c = NULL;
+	struct vl_binding ob;
+	struct timespec ts[2];
+	char tmp[48];
+	bool made = false;
+	int src = -1, dst = -1, r;
+
+	if (!m->may_copy)
+		return -EXDEV;
+	r = vl_ename_binding(v, m->sdi, m->src, &ob);
+	if (r == 0)
+		r = tmp_name(tmp);
+	if (r < 0)
+		return r;
+	src = openat(m->sfd, m->src->disk, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (src < 0) {
+		r = -errno;
+		goto out;
+	}
+	dst = openat(m->dfd, tmp, O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_CLOEXEC,
+		     (m->st.st_mode & 07777) | S_IWUSR);
+	if (dst < 0) {
+		r = -errno;
+		goto out;
+	}
+	made = true;
+	r = vl_content_new(&c, v, stream_of(m->src), &ob);
+	if (r == 0)
+		r = vl_content_copy_rebound(c, src, dst, &m->nb);
+	if (r == 0)
+		r = copy_xattrs(src, dst);
+	if (r < 0)
+		goto out;
+	if (geteuid() == 0 && fchown(dst, m->st.st_uid, m->st.st_gid) < 0)
+		vl_log(VL_LOG_WARN, "rename: the copy keeps the daemon's owner: %s", strerror(errno));
+	if (fchmod(dst, m->st.st_mode & 07777) < 0 || fsync(dst) < 0) {
+		r = -errno;
+		goto out;
+	}
+	ts[0] = m->st.st_atim;
+	ts[1] = m->st.st_mtim;
+	(void)futimens(dst, ts);
+	if (renameat2(m->dfd, tmp, m->dfd, m->dst->disk, m->flags) < 0) {
+		r = -errno;
+		goto out;
+	}
+	made = false;
+	if (unlinkat(m->sfd, m->src->disk, 0) < 0)
+		vl_log(VL_LOG_ERR, "rename: the file was copied to its new name but the old name could "
+				   "not be removed: %s", strerror(errno));
+	r = 0;
+out:
+	vl_content_free(c);
+	if (dst >= 0)
+		close(dst);
+	if (src >= 0)
+		close(src);
+	if (made)
+		(void)unlinkat(m->dfd, tmp, 0);
+	vl_wipe(&ob, sizeof(ob));
+	return r;
+}
+
+/* Format 2: a short-named file into another binding (FORMAT.md §3.5). */
+static int move_rebind(const struct vl_vault *v, struct vl_move *m)
+{
+	struct vl_content *own = NULL, *c = m->content;
+	struct vl_binding ob;
+	int fd, r, e;
+
+	r = vl_ename_binding(v, m->sdi, m->src, &ob);
+	if (r < 0)
+		return r;
+	fd = openat(m->sfd, m->src->disk, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		if (r == -EACCES && m->may_copy) /* a read-only file we may not rewrite */
+			return move_copy(v, m);
+		return r;
+	}
+	if (!c) {
+		r = vl_content_new(&own, v, stream_of(m->src), &ob);
+		if (r < 0)
+			goto out;
+		c = own;
+	}
+	r = vl_content_rebind(c, fd, &m->nb, true);
+	if (r < 0)
+		goto out;
+	if (renameat2(m->sfd, m->src->disk, m->dfd, m->dst->disk, m->flags) < 0) {
+		r = -errno;
+		/* Undo: the file stays where it is, bound there. */
+		e = vl_content_rebind(c, fd, &ob, false);
+		if (e < 0)
+			vl_log(VL_LOG_ERR, "rename: could not restore a file's header after a failed "
+					   "rename (fsck --repair finishes it): %s", strerror(-e));
+		goto out;
+	}
+	r = vl_content_rebind(c, fd, &m->nb, false);
+	if (r < 0) {
+		/* The moving header stays valid here: fsck --repair finishes it. */
+		vl_log(VL_LOG_WARN, "rename: the moved file keeps its moving header: %s", strerror(-r));
+		r = 0;
+	}
+out:
+	close(fd);
+	vl_content_free(own);
+	vl_wipe(&ob, sizeof(ob));
+	return r;
+}
+
+/* Format 2: a directory to another place (FORMAT.md §5.2). */
+static int move_dir(const struct vl_vault *v, struct vl_move *m)
+{
+	uint8_t optoken[VL_TOKEN_LEN], nptoken[VL_TOKEN_LEN];
+	const uint8_t *opar = vl_ename_id(m->src, m->sdi);
+	size_t obl = vl_ename_base_len(m->src), nbl = strlen(m->dst->disk);
+	struct vl_dirinfo *ci = NULL;
+	struct vl_place np;
+	int cfd, r, e;
+
+	cfd = openat(m->sfd, m->src->disk, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (cfd < 0)
+		return -errno;
+	ci = malloc(sizeof(*ci));
+	if (!ci) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = vl_dir_child_info(v, cfd, m->sdi, m->src, ci);
+	if (r == 0)
+		r = vl_dir_ptoken(v, m->sdi, opar, optoken);
+	if (r == 0)
+		r = vl_dir_ptoken(v, m->ddi, m->ddi->id, nptoken);
+	if (r < 0)
+		goto out;
+	memset(&np, 0, sizeof(np));
+	memcpy(np.parent, m->ddi->id, VL_DIRID_LEN);
+	memcpy(np.name, m->dst->full, m->dst->fulllen + 1);
+	np.namelen = m->dst->fulllen;
+	if (!m->src->name_lost) {
+		/* Every ID gets an ID file, and every ID file names both places. */
+		r = vl_dir_pin_ids(v, cfd, ci, optoken);
+		if (r >= 0)
+			r = vl_dirinfo_relocate(v, cfd, opar, m->src->disk, obl, &np, true, nptoken);
+		if (r < 0)
+			goto out;
+	}
+	if (renameat2(m->sfd, m->src->disk, m->dfd, m->dst->disk, m->flags) < 0) {
+		r = -errno;
+		if (!m->src->name_lost) {
+			e = vl_dirinfo_relocate(v, cfd, np.parent, m->dst->disk, nbl, &ci->place, false,
+						optoken);
+			if (e < 0)
+				vl_log(VL_LOG_WARN, "rename: a directory's ID file keeps two places "
+						    "(fsck --repair finishes it): %s", strerror(-e));
+		}
+		goto out;
+	}
+	if (m->src->name_lost) {
+		ci->place = np;
+		memcpy(ci->disk, m->dst->disk, nbl + 1);
+		ci->disklen = nbl;
+		ci->filed = 0;
+		r = vl_dir_pin_ids(v, cfd, ci, nptoken);
+	} else {
+		r = vl_dirinfo_relocate(v, cfd, np.parent, m->dst->disk, nbl, &np, false, nptoken);
+	}
+	if (r < 0) {
+		vl_log(VL_LOG_WARN, "rename: a moved directory's ID file keeps two places (fsck "
+				    "--repair finishes it): %s", strerror(-r));
+	}
+	r = 0;
+out:
+	free(ci);
+	close(cfd);
+	return r;
+}
+
+int vl_move(const struct vl_vault *v, struct vl_move *m)
+{
+	int r = vl_move_plan(v, m);
+
+	if (r < 0)
+		return r;
+	switch (m->kind) {
+	case VL_MOVE_REBIND:
+		return move_rebind(v, m);
+	case VL_MOVE_COPY:
+		return move_copy(v, m);
+	case VL_MOVE_DIR:
+		return move_dir(v, m);
+	case VL_MOVE_RENAME:
+	default:
+		return move_rename(v, m);
+	}
+}
