@@ -92,3 +92,5 @@ EXTRA_DIST += tests/t67-lookup-cache.sh
 # ---- mount coherence under a live sync client: watches, stale inodes, rewinddir (owner: watch) ----
 TESTS += tests/t68-watch-coherence.sh tests/t69-rewinddir.sh
 EXTRA_DIST += tests/t68-watch-coherence.sh tests/t69-rewinddir.sh
+TESTS += tests/t70-engines-mounted.sh
+EXTRA_DIST += tests/t70-engines-mounted.sh
