@@ -94,3 +94,5 @@ TESTS += tests/t68-watch-coherence.sh tests/t69-rewinddir.sh
 EXTRA_DIST += tests/t68-watch-coherence.sh tests/t69-rewinddir.sh
 TESTS += tests/t70-engines-mounted.sh
 EXTRA_DIST += tests/t70-engines-mounted.sh
+TESTS += tests/t71-random-two-device.sh
+EXTRA_DIST += tests/t71-random-two-device.sh tests/sync-random.py tests/soak-sync.sh
