@@ -17,9 +17,12 @@
 #include "common.h"
 #include "names.h"
 
-/* Longest provider text kept (Seafile's " (SFConflict user@example.org 2025-02-10-10-15-00)"
- * is about 50 bytes; Dropbox with a long account name about 60). */
-#define VL_CONFLICT_SUFFIX_MAX 96
+/* Longest provider text kept: whatever fits beside the shortest encrypted part in a backing
+ * name of 255 bytes. Engines stack their texts when a copy conflicts again (unison's
+ * " (conflict_on_DATE)" three times is 111 bytes; rclone bisync's "..path1..path2"), so
+ * the grammar bounds the text by the name limit, not by one provider's form; a display
+ * name that gets too long takes the fallback form. */
+#define VL_CONFLICT_SUFFIX_MAX 254
 /* Longest plaintext entry name (and display name). */
 #define VL_CONFLICT_NAME_MAX 255
 /* The fallback display form ends with " {conflict XXXXXXXXXXXXXXXX}" (16 hex digits). */

@@ -608,6 +608,14 @@ static int list_one(const struct vl_vault *v, int dfd, const uint8_t id[static V
 	return r;
 }
 
+int vl_dir_entry_name(const struct vl_vault *v, int dirfd, const uint8_t id[static VL_DIRID_LEN],
+		      const char *dname, char plain[static 256])
+{
+	enum vl_kind kind;
+
+	return list_one(v, dirfd, id, dname, strlen(dname), plain, 256, &kind, NULL);
+}
+
 /* A conflict copy found by a listing, shown once the whole directory has been read. */
 struct pend {
 	struct vl_ename e;

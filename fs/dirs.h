@@ -172,4 +172,12 @@ int vl_dir_long_entry_name(const struct vl_vault *v, int dirfd, const char *disk
 			   char full[static VL_ENCNAME_MAX + 1], char sidecar[static VL_CONFLICT_NAME_MAX + 1])
 	VL_MUST_CHECK;
 
+/* The plaintext name that a listing shows for on-disk name dname (NUL-terminated) in
+ * dirfd (ID id) when dname is an entry's own name: short names decrypt, long names through
+ * their sidecar. For fs/watch.c, which tells the kernel which names changed. Returns its
+ * length; -ENOENT for names that are not entries (reserved, sidecar, foreign, conflict
+ * copies); -EBADMSG when it does not decrypt under id; else -errno (logged). */
+int vl_dir_entry_name(const struct vl_vault *v, int dirfd, const uint8_t id[static VL_DIRID_LEN],
+		      const char *dname, char plain[static 256]) VL_MUST_CHECK;
+
 #endif

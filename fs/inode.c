@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -17,6 +19,9 @@ struct vl_itable {
 	struct vl_inode **buckets; /* protected by mutex */
 	size_t nbuckets;	   /* power of two; protected by mutex */
 	size_t count;		   /* protected by mutex */
+	struct vl_inode *retired;  /* retired inodes, linked by hnext; protected by mutex */
+	void (*release)(void *ctx, struct vl_inode *in); /* set before any request */
+	void *release_ctx;
 };
 
 #define VL_ITABLE_INITIAL 1024
@@ -49,12 +54,14 @@ void vl_itable_free(struct vl_itable *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < t->nbuckets; i++) {
-		struct vl_inode *in = t->buckets[i];
+	for (size_t i = 0; i <= t->nbuckets; i++) {
+		struct vl_inode *in = i < t->nbuckets ? t->buckets[i] : t->retired;
 
 		while (in) {
 			struct vl_inode *next = in->hnext;
 
+			if (t->release)
+				t->release(t->release_ctx, in);
 			vl_inode_free(in);
 			in = next;
 		}
@@ -158,6 +165,42 @@ void vl_itable_forget(struct vl_itable *t, struct vl_inode *in, uint64_t n)
 		n = in->nlookup; /* never underflow, whatever the kernel sends */
 	in->nlookup -= n;
 	if (in->nlookup == 0) {
+		struct vl_inode **pp = in->retired ? &t->retired :
+						     &t->buckets[slot(t, in->dev, in->ino)];
+
+		while (*pp && *pp != in)
+			pp = &(*pp)->hnext;
+		if (*pp) {
+			*pp = in->hnext;
+			if (!in->retired)
+				t->count--;
+		}
+		gone = true;
+	}
+	pthread_mutex_unlock(&t->mutex);
+	if (gone) {
+		if (t->release)
+			t->release(t->release_ctx, in);
+		vl_inode_free(in);
+	}
+}
+
+bool vl_itable_hold(struct vl_itable *t, struct vl_inode *in)
+{
+	bool r;
+
+	pthread_mutex_lock(&t->mutex);
+	r = in->nlookup > 0;
+	if (r)
+		in->nlookup++;
+	pthread_mutex_unlock(&t->mutex);
+	return r;
+}
+
+void vl_itable_retire(struct vl_itable *t, struct vl_inode *in)
+{
+	pthread_mutex_lock(&t->mutex);
+	if (!in->retired && in->nlookup > 0) {
 		struct vl_inode **pp = &t->buckets[slot(t, in->dev, in->ino)];
 
 		while (*pp && *pp != in)
@@ -165,12 +208,37 @@ void vl_itable_forget(struct vl_itable *t, struct vl_inode *in, uint64_t n)
 		if (*pp) {
 			*pp = in->hnext;
 			t->count--;
+			in->retired = true;
+			in->hnext = t->retired;
+			t->retired = in;
 		}
-		gone = true;
 	}
 	pthread_mutex_unlock(&t->mutex);
-	if (gone)
-		vl_inode_free(in);
+}
+
+void vl_itable_on_release(struct vl_itable *t, void (*fn)(void *ctx, struct vl_inode *in),
+			  void *ctx)
+{
+	t->release = fn;
+	t->release_ctx = ctx;
+}
+
+void vl_itable_each_dir(struct vl_itable *t, void (*fn)(void *ctx, struct vl_inode *in),
+			void *ctx)
+{
+	pthread_mutex_lock(&t->mutex);
+	for (size_t i = 0; i < t->nbuckets; i++)
+		for (struct vl_inode *in = t->buckets[i]; in; in = in->hnext)
+			if (in->type == S_IFDIR)
+				fn(ctx, in);
+	pthread_mutex_unlock(&t->mutex);
+}
+
+void vl_inode_dirid(struct vl_inode *in, uint8_t id[static VL_DIRID_LEN])
+{
+	pthread_mutex_lock(&in->idlock);
+	memcpy(id, in->dirid, VL_DIRID_LEN);
+	pthread_mutex_unlock(&in->idlock);
 }
 
 struct vl_inode *vl_inode_new(int fd, dev_t dev, ino_t ino)
@@ -183,8 +251,10 @@ struct vl_inode *vl_inode_new(int fd, dev_t dev, ino_t ino)
 	in->dev = dev;
 	in->ino = ino;
 	in->nlookup = 1;
+	in->wd = -1;
 	pthread_rwlock_init(&in->lock, NULL);
 	pthread_mutex_init(&in->dlock, NULL);
+	pthread_mutex_init(&in->idlock, NULL);
 	return in;
 }
 
@@ -197,5 +267,7 @@ void vl_inode_free(struct vl_inode *in)
 		close(in->fd);
 	pthread_rwlock_destroy(&in->lock);
 	pthread_mutex_destroy(&in->dlock);
+	pthread_mutex_destroy(&in->idlock);
+	free(in->penc);
 	free(in);
 }

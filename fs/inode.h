@@ -5,6 +5,7 @@
 #define VEILFS_FS_INODE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -17,17 +18,40 @@ struct vl_content;
 struct vl_inode {
 	struct vl_inode *hnext; /* protected by the table mutex */
 	uint64_t nlookup;	/* protected by the table mutex */
+	/* Taken out of the table because someone else changed its backing file (fs/watch.c):
+	 * the kernel's references and open handles keep it alive, a new lookup makes a new
+	 * inode (a new nodeid, so a fresh kernel inode with the true size). Protected by the
+	 * table mutex; never cleared. */
+	bool retired;
 	dev_t dev;		/* backing st_dev: the key, with ino; immutable */
 	ino_t ino;
 	int fd;			/* O_PATH|O_NOFOLLOW fd of the backing inode; immutable */
 	mode_t type;		/* plaintext S_IFMT type; immutable */
 	bool is_object;		/* backing regular file holding a symlink or special file */
 	dev_t rdev;		/* devices: from the object; immutable */
-	uint8_t dirid[VL_DIRID_LEN]; /* directories: read once at creation; immutable */
+	/* Directories: the directory ID, which a sync client can delete or replace under a
+	 * live mount (read it with vl_inode_dirid; fs/watch.c refreshes it). pdirid and penc
+	 * (the parent's ID and our full encoded name, from the last lookup) re-derive a
+	 * missing veilfs.dirid as a fresh mount would. All protected by idlock (a leaf lock). */
+	pthread_mutex_t idlock;
+	uint8_t dirid[VL_DIRID_LEN];
+	bool has_parent;
+	uint8_t pdirid[VL_DIRID_LEN];
+	char *penc;
+	size_t penclen;
+	int wd; /* inotify watch of a directory, -1 when none; protected by the watch mutex */
 	/* Contents lock: reads shared; writes, truncates, header creation exclusive. */
 	pthread_rwlock_t lock;
 	struct vl_content *content; /* regular and object files; protected by lock */
 	unsigned nopen;		    /* open handles; protected by lock (write) */
+	/* Non-directories: the backing size and mtime as our own last change (or the lookup
+	 * that made the inode) left them. A difference means someone else changed the file
+	 * (fs/watch.c). Written under lock (write), read under lock (read or write). */
+	bool sknown;
+	off_t ssize;
+	struct timespec smtim;
+	/* Unlinked (or replaced) through the mount: an open of it is not stale. */
+	atomic_bool gone_ours;
 	/* Directories: what the backing directory holds as far as a lookup of a missing name
 	 * cares (ops.c dir_flags: VL_LOOKUP_* flags of fs/dirs.h), valid while the backing
 	 * directory's mtime and size are dmtim and dsize. Protected by dlock (a leaf lock). */
@@ -53,6 +77,22 @@ bool vl_itable_has(struct vl_itable *t, dev_t dev, ino_t ino);
 struct vl_inode *vl_itable_insert(struct vl_itable *t, struct vl_inode *in);
 /* Drops n lookups; frees the inode at zero. */
 void vl_itable_forget(struct vl_itable *t, struct vl_inode *in, uint64_t n);
+/* Adds one lookup to in unless it is dying (lookup count 0): a reference for code that is
+ * not a kernel request (fs/watch.c). False when dying. The caller guarantees that in is not
+ * yet freed (the release hook below runs before every free). */
+bool vl_itable_hold(struct vl_itable *t, struct vl_inode *in);
+/* Takes in out of the table (see vl_inode.retired); its lookups stay. */
+void vl_itable_retire(struct vl_itable *t, struct vl_inode *in);
+/* fn(ctx, in) runs before every inode of the table is freed, outside the table mutex. */
+void vl_itable_on_release(struct vl_itable *t, void (*fn)(void *ctx, struct vl_inode *in),
+			  void *ctx);
+/* Calls fn(ctx, in) for every directory inode in the table, under the table mutex (fn must
+ * not block nor take the table mutex). */
+void vl_itable_each_dir(struct vl_itable *t, void (*fn)(void *ctx, struct vl_inode *in),
+			void *ctx);
+
+/* Copies a directory inode's current ID into id (under idlock). */
+void vl_inode_dirid(struct vl_inode *in, uint8_t id[static VL_DIRID_LEN]);
 
 /* A new unlinked inode owning fd (closed by vl_inode_free), nlookup 1. NULL on ENOMEM. */
 struct vl_inode *vl_inode_new(int fd, dev_t dev, ino_t ino);

@@ -17,6 +17,6 @@ libveilcore_a_SOURCES = \
 VL_CORE_LIBS = libveilcore.a libveilcrypto.a $(CRYPTO_LIBS) $(XXHASH_LIBS)
 
 bin_PROGRAMS += veilfs
-veilfs_SOURCES = fs/main.c fs/ops.c fs/ops.h fs/inode.c fs/inode.h
+veilfs_SOURCES = fs/main.c fs/ops.c fs/ops.h fs/inode.c fs/inode.h fs/watch.c fs/watch.h
 veilfs_CFLAGS = $(AM_CFLAGS) $(FUSE_CFLAGS)
 veilfs_LDADD = $(VL_CORE_LIBS) $(FUSE_LIBS)

@@ -620,6 +620,10 @@ int main(int argc, char *argv[])
 	vl_log(VL_LOG_INFO, "mounted %s on %s%s%s", c.cipherdir, fo.mountpoint,
 	       c.ro ? " read-only" : "", c.sharedstorage ? " (shared storage)" : "");
 
+	if (vl_fs_watch_start(fs, se) < 0)
+		vl_log(VL_LOG_WARN, "could not start the thread that follows changes under %s: "
+				    "changes made there by other programs show after the cache timeout",
+		       c.cipherdir);
 	if (idle_s) {
 		idle.seconds = idle_s;
 		idle.fs = fs;
@@ -657,6 +661,8 @@ nomem:
 out:
 	if (idle_on)
 		idle_stop(&idle);
+	if (fs)
+		vl_fs_watch_stop(fs); /* it talks to the kernel through se */
 	if (mounted)
 		fuse_session_unmount(se);
 	if (handlers)

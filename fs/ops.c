@@ -40,6 +40,7 @@
 #include "object.h"
 #include "ops.h"
 #include "vault.h"
+#include "watch.h"
 
 _Static_assert(sizeof(fuse_ino_t) >= sizeof(uintptr_t), "fuse_ino_t must hold a pointer");
 
@@ -69,6 +70,11 @@ struct vl_dh {
 	struct vl_hlink link; /* first member */
 	struct vl_snapent *ents;
 	size_t n, cap;
+	uint8_t id[VL_DIRID_LEN]; /* the directory ID the snapshot was listed under */
+	/* Entries went out: a readdir at offset 0 is a rewind (rewinddir, or lseek to 0)
+	 * and lists the directory again, as POSIX wants. The kernel sends one readdir of a
+	 * handle at a time (f_pos_lock), so the snapshot needs no lock. */
+	bool served;
 };
 
 /* ---- small helpers ---- */
@@ -109,6 +115,15 @@ static struct vl_inode *inode_of(fuse_req_t req, fuse_ino_t n)
 static fuse_ino_t nodeid_of(const struct vl_fs *fs, const struct vl_inode *in)
 {
 	return in == fs->root ? FUSE_ROOT_ID : (fuse_ino_t)(uintptr_t)in;
+}
+
+/* The entry and attribute timeout: short once changes can no longer be watched. */
+static double tmo(const struct vl_fs *fs)
+{
+	if (atomic_load_explicit(&fs->degraded, memory_order_relaxed) &&
+	    fs->timeout > VL_DEGRADED_TIMEOUT)
+		return VL_DEGRADED_TIMEOUT;
+	return fs->timeout;
 }
 
 /* Counts a request for --idle. */
@@ -271,12 +286,14 @@ static bool same_dir_state(const struct vl_inode *dir, const struct stat *st)
 
 /* The VL_LOOKUP_* flags for a lookup in dir: one fstat, and a scan when the backing
  * directory changed since we last knew it. 0 (the full lookup) on any error. */
-static unsigned dir_flags(struct vl_inode *dir)
+static unsigned dir_flags(struct vl_inode *dir, bool *rescanned)
 {
 	unsigned flags = 0;
 	bool known;
 	struct stat st;
 
+	if (rescanned)
+		*rescanned = false;
 	if (fstatat(dir->fd, "", &st, AT_EMPTY_PATH) < 0)
 		return 0;
 	pthread_mutex_lock(&dir->dlock);
@@ -288,6 +305,8 @@ static unsigned dir_flags(struct vl_inode *dir)
 		return flags;
 	/* The mtime was taken before the scan: a change made meanwhile moves it again, and
 	 * the next lookup scans again. */
+	if (rescanned)
+		*rescanned = true;
 	if (scan_dir_flags(dir->fd, &flags) < 0)
 		return 0;
 	pthread_mutex_lock(&dir->dlock);
@@ -329,22 +348,33 @@ static bool ename_is_object(const struct vl_ename *e)
 static int dir_lookup(struct vl_fs *fs, struct vl_inode *dir, const char *name, size_t len,
 		      struct vl_ename *e, struct stat *st)
 {
+	uint8_t id[VL_DIRID_LEN], old[VL_DIRID_LEN];
+	bool rescanned, changed;
 	unsigned flags;
 	int r;
 
-	r = vl_dir_lookup_flags(fs->vault, dir->fd, dir->dirid, name, len, e, st,
-				VL_LOOKUP_NOTHING_ELSE);
+	vl_inode_dirid(dir, id);
+	r = vl_dir_lookup_flags(fs->vault, dir->fd, id, name, len, e, st, VL_LOOKUP_NOTHING_ELSE);
 	if (r != -ENOENT)
 		return r;
-	flags = dir_flags(dir);
-	if (flags == VL_LOOKUP_NOTHING_ELSE)
-		return -ENOENT; /* *e holds the plain kind's names */
-	return vl_dir_lookup_flags(fs->vault, dir->fd, dir->dirid, name, len, e, st, flags);
+	flags = dir_flags(dir, &rescanned);
+	r = -ENOENT; /* *e holds the plain kind's names */
+	if (flags != VL_LOOKUP_NOTHING_ELSE)
+		r = vl_dir_lookup_flags(fs->vault, dir->fd, id, name, len, e, st, flags);
+	/* A miss in a directory that someone else changed: its veilfs.dirid may have been
+	 * deleted or replaced by a sync client (fs/watch.c follows it too, but a lookup must
+	 * not wait for that). */
+	if (r == -ENOENT && rescanned && vl_watch_refresh_dirid(fs, dir, &changed, old) == 0 &&
+	    changed) {
+		vl_inode_dirid(dir, id);
+		r = vl_dir_lookup_flags(fs->vault, dir->fd, id, name, len, e, st, 0);
+	}
+	return r;
 }
 
 /* Fills a fresh inode's immutable state from its entry. parent gives the ID for
  * re-deriving a missing veilfs.dirid. */
-static int inode_init(struct vl_fs *fs, const struct vl_inode *parent, const struct vl_ename *e,
+static int inode_init(struct vl_fs *fs, struct vl_inode *parent, const struct vl_ename *e,
 		      struct vl_inode *in, const struct stat *st)
 {
 	struct vl_object *obj = NULL;
@@ -352,12 +382,16 @@ static int inode_init(struct vl_fs *fs, const struct vl_inode *parent, const str
 
 	if (e->kind == VL_KIND_PLAIN) {
 		if (S_ISDIR(st->st_mode)) {
+			uint8_t pid[VL_DIRID_LEN];
+
 			in->type = S_IFDIR;
 			/* A name under a veilfs.dirid copy's ID derives from that ID. */
-			r = vl_dir_read_id(fs->vault, in->fd, e->is_alt ? e->altid : parent->dirid,
-					   e->full, e->fulllen, in->dirid);
+			vl_inode_dirid(parent, pid);
+			r = vl_dir_read_id(fs->vault, in->fd, e->is_alt ? e->altid : pid, e->full,
+					   e->fulllen, in->dirid);
 		} else if (S_ISREG(st->st_mode)) {
 			in->type = S_IFREG;
+			vl_state_note(in, st);
 			r = 0;
 		} else {
 			vl_log_bad_entry(parent->fd, e->disk, "not a regular file or directory");
@@ -391,6 +425,7 @@ static int inode_init(struct vl_fs *fs, const struct vl_inode *parent, const str
 		in->type = obj->type;
 		in->rdev = obj->rdev;
 		in->is_object = true;
+		vl_state_note(in, st);
 		break;
 	default:
 		r = -EIO;
@@ -405,6 +440,45 @@ out:
 
 static int lookup_ename_st(struct vl_fs *fs, struct vl_inode *parent, const struct vl_ename *e,
 			   const struct stat *known, struct fuse_entry_param *ep);
+
+/* in (found in the table with one more lookup, attributes st) was changed by someone else
+ * since our own last change: the kernel's inode of it holds a stale size (the writeback
+ * cache never takes one from us again), so take it out of the table (the kernel's
+ * references keep it alive; fs/watch.c) and drop the lookup: the caller makes a new inode,
+ * a new nodeid. True when it did. */
+static bool retire_if_stale(struct vl_fs *fs, struct vl_inode *in, const struct stat *st)
+{
+	if (!vl_state_stale(in, st))
+		return false;
+	vl_itable_retire(fs->table, in);
+	vl_itable_forget(fs->table, in, 1);
+	return true;
+}
+
+/* Keeps what re-derives directory in's ID as a fresh mount would when a sync client
+ * deletes its veilfs.dirid: the parent's ID (or the veilfs.dirid copy's) and e's full
+ * encoded name. */
+static void note_parent(struct vl_inode *parent, const struct vl_ename *e, struct vl_inode *in)
+{
+	uint8_t pid[VL_DIRID_LEN];
+	char *enc = NULL;
+
+	if (e->is_alt)
+		memcpy(pid, e->altid, VL_DIRID_LEN);
+	else
+		vl_inode_dirid(parent, pid);
+	pthread_mutex_lock(&in->idlock);
+	if (!in->has_parent || memcmp(in->pdirid, pid, VL_DIRID_LEN) != 0 ||
+	    in->penclen != e->fulllen || !in->penc || memcmp(in->penc, e->full, e->fulllen) != 0) {
+		enc = in->penc;
+		in->penc = strndup(e->full, e->fulllen);
+		in->penclen = in->penc ? e->fulllen : 0;
+		in->has_parent = in->penc != NULL;
+		memcpy(in->pdirid, pid, VL_DIRID_LEN);
+	}
+	pthread_mutex_unlock(&in->idlock);
+	free(enc);
+}
 
 /* Looks up the entry e of parent: one more lookup on the inode, attributes in ep. */
 static int lookup_ename(struct vl_fs *fs, struct vl_inode *parent, const struct vl_ename *e,
@@ -426,7 +500,7 @@ static int lookup_ename_st(struct vl_fs *fs, struct vl_inode *parent, const stru
 	memset(ep, 0, sizeof(*ep));
 	if (known) {
 		in = vl_itable_get(fs->table, known->st_dev, known->st_ino);
-		if (in) {
+		if (in && !retire_if_stale(fs, in, known)) {
 			st = *known;
 			goto found;
 		}
@@ -440,6 +514,8 @@ static int lookup_ename_st(struct vl_fs *fs, struct vl_inode *parent, const stru
 		return r;
 	}
 	in = vl_itable_get(fs->table, st.st_dev, st.st_ino);
+	if (in && retire_if_stale(fs, in, &st))
+		in = NULL;
 	if (in) {
 		close(fd);
 	} else {
@@ -456,11 +532,15 @@ static int lookup_ename_st(struct vl_fs *fs, struct vl_inode *parent, const stru
 		in = vl_itable_insert(fs->table, in);
 	}
 found:
+	if (in->type == S_IFDIR) {
+		note_parent(parent, e, in);
+		vl_watch_dir(fs->watch, in);
+	}
 	fix_stat(fs, in, &st);
 	ep->attr = st;
 	ep->ino = nodeid_of(fs, in);
-	ep->attr_timeout = fs->timeout;
-	ep->entry_timeout = fs->timeout;
+	ep->attr_timeout = tmo(fs);
+	ep->entry_timeout = tmo(fs);
 	return 0;
 }
 
@@ -529,6 +609,7 @@ static void reply_entry(fuse_req_t req, int r, const struct fuse_entry_param *ep
 static int name_free(struct vl_fs *fs, struct vl_inode *parent, const char *name, enum vl_kind kind,
 		     struct vl_ename *e)
 {
+	uint8_t id[VL_DIRID_LEN];
 	struct vl_ename other;
 	unsigned flags;
 	struct stat st;
@@ -541,15 +622,16 @@ static int name_free(struct vl_fs *fs, struct vl_inode *parent, const char *name
 	/* A plain-kind name is made with O_EXCL (mkdirat, linkat): that finds an entry of
 	 * the same name and kind, so in a directory holding no object name and no conflict
 	 * copy there is nothing else to look for. */
-	flags = dir_flags(parent);
+	flags = dir_flags(parent, NULL);
+	vl_inode_dirid(parent, id);
 	if (kind == VL_KIND_PLAIN && flags == VL_LOOKUP_NOTHING_ELSE)
-		return vl_ename_make(fs->vault, parent->dirid, name, len, kind, e);
-	r = vl_dir_lookup_flags(fs->vault, parent->fd, parent->dirid, name, len, &other, &st, flags);
+		return vl_ename_make(fs->vault, id, name, len, kind, e);
+	r = vl_dir_lookup_flags(fs->vault, parent->fd, id, name, len, &other, &st, flags);
 	if (r == 0)
 		return -EEXIST;
 	if (r != -ENOENT)
 		return r;
-	return vl_ename_make(fs->vault, parent->dirid, name, len, kind, e);
+	return vl_ename_make(fs->vault, id, name, len, kind, e);
 }
 
 /* When the daemon runs as root for other users (allow_other), gives a new entry to the
@@ -655,7 +737,37 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
-		fuse_reply_attr(req, &st, fs->timeout);
+		fuse_reply_attr(req, &st, tmo(fs));
+}
+
+/* After a change of our own to in's backing file (open as fd): records the state it left
+ * (fs/watch.c tells ours from a sync client's by it). Caller holds in->lock for writing. */
+static void note_own(struct vl_inode *in, int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == 0)
+		vl_state_note(in, &st);
+	else
+		in->sknown = false;
+}
+
+/* Before a change of our own through fd: -ESTALE when someone else changed the file since
+ * our last change (a write now would land at an offset computed from a size that is no
+ * longer true). Caller holds in->lock for writing. */
+static int check_own(struct vl_inode *in, int fd)
+{
+	static atomic_bool logged;
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!vl_state_changed(in, &st))
+		return 0;
+	if (!atomic_exchange(&logged, true))
+		vl_log(VL_LOG_WARN, "a write to a file that another program (a sync client) "
+				    "changed since it was opened was refused (EIO): reopen it");
+	return -EIO;
 }
 
 /* Truncates a regular file to size under its lock, with the handle's fd or a fresh one. */
@@ -682,6 +794,7 @@ static int truncate_inode(struct vl_fs *fs, struct vl_inode *in, int hfd, uint64
 		c = tmp;
 	}
 	r = vl_content_truncate(c, fd, size);
+	note_own(in, fd);
 out:
 	pthread_rwlock_unlock(&in->lock);
 	vl_content_free(tmp);
@@ -774,7 +887,17 @@ static int do_setattr(struct vl_fs *fs, struct vl_inode *in, const struct stat *
 			tv[1].tv_nsec = UTIME_NOW;
 		else if (valid & FUSE_SET_ATTR_MTIME)
 			tv[1] = attr->st_mtim;
+		/* Under the lock, with the new mtime recorded as ours (fs/watch.c). */
+		if (in->type != S_IFDIR)
+			pthread_rwlock_wrlock(&in->lock);
 		r = h ? (futimens(h->fd, tv) < 0 ? -errno : 0) : inode_utimens(in, tv);
+		if (in->type != S_IFDIR) {
+			struct stat st;
+
+			if (r == 0 && fstatat(in->fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == 0)
+				vl_state_note(in, &st);
+			pthread_rwlock_unlock(&in->lock);
+		}
 		if (r < 0)
 			return r;
 	}
@@ -795,7 +918,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int va
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
-		fuse_reply_attr(req, &st, fs->timeout);
+		fuse_reply_attr(req, &st, tmo(fs));
 }
 
 static void op_readlink(fuse_req_t req, fuse_ino_t ino)
@@ -832,7 +955,7 @@ out:
 static int do_mkdir(fuse_req_t req, struct vl_fs *fs, struct vl_inode *parent, const char *name,
 		    mode_t mode, struct fuse_entry_param *ep)
 {
-	uint8_t id[VL_DIRID_LEN];
+	uint8_t id[VL_DIRID_LEN], pid[VL_DIRID_LEN];
 	struct vl_ename e;
 	int dfd, r;
 
@@ -843,11 +966,15 @@ static int do_mkdir(fuse_req_t req, struct vl_fs *fs, struct vl_inode *parent, c
 	dfd = e.is_long ? vl_dir_open(parent->fd, ".") : parent->fd;
 	if (dfd < 0)
 		return dfd;
-	r = vl_dir_make(fs->vault, dfd, parent->dirid, &e, mode & 07777, id);
+	vl_inode_dirid(parent, pid);
+	vl_watch_expect(fs->watch, parent, IN_CREATE, e.disk);
+	r = vl_dir_make(fs->vault, dfd, pid, &e, mode & 07777, id);
 	if (dfd != parent->fd)
 		close(dfd);
-	if (r < 0)
+	if (r < 0) {
+		vl_watch_unexpect(fs->watch, parent, IN_CREATE, e.disk);
 		return r;
+	}
 	dir_changed(parent, ename_is_object(&e));
 	r = give_to_caller(fs, req, parent, parent->fd, e.disk, mode);
 	if (r < 0)
@@ -879,9 +1006,11 @@ static int make_object(fuse_req_t req, struct vl_fs *fs, struct vl_inode *parent
 	r = put_sidecar(parent, &e);
 	if (r < 0)
 		return r;
+	vl_watch_expect(fs->watch, parent, IN_CREATE, e.disk);
 	fd = openat(parent->fd, e.disk, O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_CLOEXEC, perm);
 	if (fd < 0) {
 		r = -errno;
+		vl_watch_unexpect(fs->watch, parent, IN_CREATE, e.disk);
 		if (r != -EEXIST)
 			drop_sidecar(parent->fd, &e);
 		return r;
@@ -903,7 +1032,9 @@ out:
 	if (fd >= 0)
 		close(fd);
 	if (made) {
-		(void)unlinkat(parent->fd, e.disk, 0);
+		vl_watch_expect(fs->watch, parent, IN_DELETE, e.disk);
+		if (unlinkat(parent->fd, e.disk, 0) < 0)
+			vl_watch_unexpect(fs->watch, parent, IN_DELETE, e.disk);
 		drop_sidecar(parent->fd, &e);
 	}
 	return r;
@@ -947,10 +1078,12 @@ static int create_file(fuse_req_t req, struct vl_fs *fs, struct vl_inode *parent
 	r = put_sidecar(parent, e);
 	if (r < 0)
 		return r;
+	vl_watch_expect(fs->watch, parent, IN_CREATE, e->disk);
 	fd = openat(parent->fd, e->disk, O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_CLOEXEC,
 		    mode & 07777);
 	if (fd < 0) {
 		r = -errno;
+		vl_watch_unexpect(fs->watch, parent, IN_CREATE, e->disk);
 		if (r != -EEXIST)
 			drop_sidecar(parent->fd, e);
 		return r;
@@ -959,7 +1092,9 @@ static int create_file(fuse_req_t req, struct vl_fs *fs, struct vl_inode *parent
 	r = give_to_caller(fs, req, parent, parent->fd, e->disk, mode);
 	if (r < 0) {
 		close(fd);
-		(void)unlinkat(parent->fd, e->disk, 0);
+		vl_watch_expect(fs->watch, parent, IN_DELETE, e->disk);
+		if (unlinkat(parent->fd, e->disk, 0) < 0)
+			vl_watch_unexpect(fs->watch, parent, IN_DELETE, e->disk);
 		drop_sidecar(parent->fd, e);
 		return r;
 	}
@@ -1091,8 +1226,10 @@ static int do_rmdir(struct vl_fs *fs, struct vl_inode *parent, const char *name)
 	r = take_dirid(dfd, &saved);
 	if (r < 0)
 		goto out;
+	vl_watch_expect(fs->watch, parent, IN_DELETE, e.disk);
 	if (unlinkat(parent->fd, e.disk, AT_REMOVEDIR) < 0) {
 		r = -errno;
+		vl_watch_unexpect(fs->watch, parent, IN_DELETE, e.disk);
 		restore_dirid(dfd, &saved);
 		goto out;
 	}
@@ -1111,8 +1248,23 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	fuse_reply_err(req, -r);
 }
 
+/* Marks the inode of st, if the kernel knows it, as unlinked by the mount itself. */
+static void mark_gone(struct vl_fs *fs, const struct stat *st)
+{
+	struct vl_inode *in;
+
+	if (S_ISDIR(st->st_mode) || st->st_nlink > 1)
+		return;
+	in = vl_itable_get(fs->table, st->st_dev, st->st_ino);
+	if (in) {
+		atomic_store(&in->gone_ours, true);
+		vl_itable_forget(fs->table, in, 1);
+	}
+}
+
 static int do_unlink(struct vl_fs *fs, struct vl_inode *parent, const char *name)
 {
+	uint8_t id[VL_DIRID_LEN];
 	struct vl_ename e;
 	struct stat st;
 	size_t len;
@@ -1123,21 +1275,28 @@ static int do_unlink(struct vl_fs *fs, struct vl_inode *parent, const char *name
 		return r;
 	/* Most entries have the plain kind's name: unlink that at once (a directory gives
 	 * EISDIR), and look further (object kind, conflict copies) only when it is missing. */
-	r = vl_ename_make(fs->vault, parent->dirid, name, len, VL_KIND_PLAIN, &e);
+	vl_inode_dirid(parent, id);
+	r = vl_ename_make(fs->vault, id, name, len, VL_KIND_PLAIN, &e);
 	if (r < 0)
 		return r;
-	if (unlinkat(parent->fd, e.disk, 0) == 0)
-		goto done;
-	if (errno != ENOENT)
-		return -errno;
-	r = dir_lookup(fs, parent, name, len, &e, &st);
-	if (r < 0)
-		return r;
+	if (fstatat(parent->fd, e.disk, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno != ENOENT)
+			return -errno;
+		r = dir_lookup(fs, parent, name, len, &e, &st);
+		if (r < 0)
+			return r;
+	}
 	if (S_ISDIR(st.st_mode))
 		return -EISDIR;
-	if (unlinkat(parent->fd, e.disk, 0) < 0)
-		return -errno;
-done:
+	/* An open of this inode through a name the kernel still caches, or /proc/PID/fd, is
+	 * not stale (op_open): it was unlinked here. */
+	mark_gone(fs, &st);
+	vl_watch_expect(fs->watch, parent, IN_DELETE, e.disk);
+	if (unlinkat(parent->fd, e.disk, 0) < 0) {
+		r = -errno;
+		vl_watch_unexpect(fs->watch, parent, IN_DELETE, e.disk);
+		return r;
+	}
 	drop_sidecar(parent->fd, &e);
 	dir_changed(parent, false);
 	return 0;
@@ -1151,6 +1310,30 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	fuse_reply_err(req, -r);
 }
 
+/* renameat2 of our own, announced to the watcher (an exchange moves both names). */
+static int own_rename(struct vl_fs *fs, struct vl_inode *od, const char *from, struct vl_inode *nd,
+		      const char *to, unsigned int flags)
+{
+	int r = 0;
+
+	vl_watch_expect(fs->watch, od, IN_MOVED_FROM, from);
+	vl_watch_expect(fs->watch, nd, IN_MOVED_TO, to);
+	if (flags & RENAME_EXCHANGE) {
+		vl_watch_expect(fs->watch, nd, IN_MOVED_FROM, to);
+		vl_watch_expect(fs->watch, od, IN_MOVED_TO, from);
+	}
+	if (renameat2(od->fd, from, nd->fd, to, flags) < 0) {
+		r = -errno;
+		vl_watch_unexpect(fs->watch, od, IN_MOVED_FROM, from);
+		vl_watch_unexpect(fs->watch, nd, IN_MOVED_TO, to);
+		if (flags & RENAME_EXCHANGE) {
+			vl_watch_unexpect(fs->watch, nd, IN_MOVED_FROM, to);
+			vl_watch_unexpect(fs->watch, od, IN_MOVED_TO, from);
+		}
+	}
+	return r;
+}
+
 /* RENAME_EXCHANGE of two entries of different kinds: their on-disk names carry the kind,
  * so each moves to the other's plaintext name under its own kind. Two renames: not atomic
  * (a crash in between leaves both under the first's new name ... and the second's old). */
@@ -1159,22 +1342,26 @@ static int exchange_kinds(struct vl_fs *fs, struct vl_inode *od, const char *ona
 			  const struct vl_ename *dst)
 {
 	struct vl_ename a, b; /* a: src under nname; b: dst under oname */
+	uint8_t oid[VL_DIRID_LEN], nid[VL_DIRID_LEN];
 	int r;
 
-	r = vl_ename_make(fs->vault, nd->dirid, nname, strlen(nname), src->kind, &a);
+	vl_inode_dirid(od, oid);
+	vl_inode_dirid(nd, nid);
+	r = vl_ename_make(fs->vault, nid, nname, strlen(nname), src->kind, &a);
 	if (r == 0)
-		r = vl_ename_make(fs->vault, od->dirid, oname, strlen(oname), dst->kind, &b);
+		r = vl_ename_make(fs->vault, oid, oname, strlen(oname), dst->kind, &b);
 	if (r == 0)
 		r = put_sidecar(nd, &a);
 	if (r == 0)
 		r = put_sidecar(od, &b);
 	if (r < 0)
 		return r;
-	if (renameat2(od->fd, src->disk, nd->fd, a.disk, RENAME_NOREPLACE) < 0)
-		return -errno;
-	if (renameat2(nd->fd, dst->disk, od->fd, b.disk, RENAME_NOREPLACE) < 0) {
-		r = -errno;
-		if (renameat2(nd->fd, a.disk, od->fd, src->disk, RENAME_NOREPLACE) < 0)
+	r = own_rename(fs, od, src->disk, nd, a.disk, RENAME_NOREPLACE);
+	if (r < 0)
+		return r;
+	r = own_rename(fs, nd, dst->disk, od, b.disk, RENAME_NOREPLACE);
+	if (r < 0) {
+		if (own_rename(fs, nd, a.disk, od, src->disk, RENAME_NOREPLACE) < 0)
 			vl_log(VL_LOG_ERR, "rename exchange: could not undo the first rename");
 		return r;
 	}
@@ -1190,6 +1377,7 @@ static int do_rename(struct vl_fs *fs, struct vl_inode *od, const char *oname, s
 		     const char *nname, unsigned int flags)
 {
 	struct vl_saved_dirid saved = { .len = -1 };
+	uint8_t nid[VL_DIRID_LEN];
 	struct vl_ename src, dst, ndst;
 	struct stat sst, dstst;
 	bool have_dst, same_kind;
@@ -1219,8 +1407,9 @@ static int do_rename(struct vl_fs *fs, struct vl_inode *od, const char *oname, s
 		if (src.kind != dst.kind)
 			return exchange_kinds(fs, od, oname, nd, nname, &src, &dst);
 		/* Same kind: the on-disk names stay, and so do their sidecars. */
-		if (renameat2(od->fd, src.disk, nd->fd, dst.disk, RENAME_EXCHANGE) < 0)
-			return -errno;
+		r = own_rename(fs, od, src.disk, nd, dst.disk, RENAME_EXCHANGE);
+		if (r < 0)
+			return r;
 		dir_changed(od, false);
 		if (nd != od)
 			dir_changed(nd, false);
@@ -1232,7 +1421,8 @@ static int do_rename(struct vl_fs *fs, struct vl_inode *od, const char *oname, s
 		if (!S_ISDIR(sst.st_mode) && S_ISDIR(dstst.st_mode))
 			return -EISDIR;
 	}
-	r = vl_ename_make(fs->vault, nd->dirid, nname, nlen, src.kind, &ndst);
+	vl_inode_dirid(nd, nid);
+	r = vl_ename_make(fs->vault, nid, nname, nlen, src.kind, &ndst);
 	if (r < 0)
 		return r;
 	/* The target is replaced in place only when it has the new name's on-disk name: not
@@ -1251,17 +1441,22 @@ static int do_rename(struct vl_fs *fs, struct vl_inode *od, const char *oname, s
 	r = put_sidecar(nd, &ndst);
 	if (r < 0)
 		goto fail;
-	if (renameat2(od->fd, src.disk, nd->fd, ndst.disk, have_dst ? 0 : flags) < 0) {
-		r = -errno;
+	if (have_dst)
+		mark_gone(fs, &dstst);
+	r = own_rename(fs, od, src.disk, nd, ndst.disk, have_dst ? 0 : flags);
+	if (r < 0) {
 		if (!same_kind)
 			drop_sidecar(nd->fd, &ndst);
 		goto fail;
 	}
 	if (have_dst && !same_kind) {
 		/* The old target has another on-disk name: remove it now. */
-		if (unlinkat(nd->fd, dst.disk, S_ISDIR(dstst.st_mode) ? AT_REMOVEDIR : 0) < 0)
+		vl_watch_expect(fs->watch, nd, IN_DELETE, dst.disk);
+		if (unlinkat(nd->fd, dst.disk, S_ISDIR(dstst.st_mode) ? AT_REMOVEDIR : 0) < 0) {
+			vl_watch_unexpect(fs->watch, nd, IN_DELETE, dst.disk);
 			vl_log(VL_LOG_WARN, "rename: could not remove the replaced entry: %s",
 			       strerror(errno));
+		}
 		drop_sidecar(nd->fd, &dst);
 	}
 	drop_sidecar(od->fd, &src);
@@ -1306,10 +1501,12 @@ static int do_link(struct vl_fs *fs, struct vl_inode *in, struct vl_inode *nd, c
 	if (r < 0)
 		return r;
 	/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the /proc link works for everyone. */
+	vl_watch_expect(fs->watch, nd, IN_CREATE, e.disk);
 	if (linkat(in->fd, "", nd->fd, e.disk, AT_EMPTY_PATH) < 0) {
 		proc_path(p, in->fd);
 		if (linkat(AT_FDCWD, p, nd->fd, e.disk, AT_SYMLINK_FOLLOW) < 0) {
 			r = -errno;
+			vl_watch_unexpect(fs->watch, nd, IN_CREATE, e.disk);
 			if (r != -EEXIST)
 				drop_sidecar(nd->fd, &e);
 			return r;
@@ -1329,6 +1526,26 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
 }
 
 /* ---- files ---- */
+
+/* An open of in, whose backing file is open as fd: -ESTALE when the kernel's inode of it
+ * is stale, that is, someone else removed or replaced the file (nlink 0, and not through
+ * the mount) or changed it since our last change (then in is retired from the table). The
+ * VFS answers ESTALE from open by walking the path again with LOOKUP_REVAL, which makes
+ * the kernel look the name up (op_lookup): the open lands on the current file, with its
+ * true size, at once. Caller holds in->lock for writing. */
+static int open_stale(struct vl_fs *fs, struct vl_inode *in, int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (st.st_nlink == 0 && !atomic_load(&in->gone_ours))
+		return -ESTALE;
+	if (!vl_state_changed(in, &st))
+		return 0;
+	vl_itable_retire(fs->table, in);
+	return -ESTALE;
+}
 
 /* Opens a handle on regular file in: the backing fd, the open count, O_TRUNC. */
 static int open_inode(struct vl_fs *fs, struct vl_inode *in, int flags, int fd,
@@ -1361,13 +1578,15 @@ static int open_inode(struct vl_fs *fs, struct vl_inode *in, int flags, int fd,
 	/* The kernel places appends itself with the writeback cache. */
 	h->append = (flags & O_APPEND) && !fs->writeback;
 	pthread_rwlock_wrlock(&in->lock);
-	r = 0;
-	if (!in->content)
+	r = open_stale(fs, in, fd);
+	if (r == 0 && !in->content)
 		r = vl_content_new(&in->content, fs->vault, VL_STREAM_CONTENT);
 	/* Linux truncates on O_RDONLY|O_TRUNC too, and the kernel (atomic_o_trunc) then
 	 * believes the size is 0: so do we. */
-	if (r == 0 && (flags & O_TRUNC))
+	if (r == 0 && (flags & O_TRUNC)) {
 		r = vl_content_truncate(in->content, fd, 0);
+		note_own(in, fd);
+	}
 	if (r == 0)
 		in->nopen++;
 	else if (in->nopen == 0) {
@@ -1504,11 +1723,16 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	else if (off < 0)
 		n = -EINVAL;
 	pthread_rwlock_wrlock(&in->lock);
+	/* Never at an offset computed from a size that a sync client has changed since. */
+	if (n == 0)
+		n = check_own(in, h->fd);
 	/* Page writeback (mmap) may come through an O_APPEND handle: its offsets are real. */
 	if (n == 0 && h->append && !fi->writepage)
 		n = vl_content_size(fs->vault, h->fd, &pos); /* append at the real end */
-	if (n == 0)
+	if (n == 0) {
 		n = vl_content_write(in->content, h->fd, buf, size, pos);
+		note_own(in, h->fd);
+	}
 	pthread_rwlock_unlock(&in->lock);
 	if (n < 0)
 		fuse_reply_err(req, (int)-n);
@@ -1572,9 +1796,13 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, of
 	}
 	end = (uint64_t)off + (uint64_t)len;
 	pthread_rwlock_wrlock(&in->lock);
-	r = vl_content_size(fs->vault, h->fd, &size);
-	if (r == 0 && end > size)
+	r = check_own(in, h->fd);
+	if (r == 0)
+		r = vl_content_size(fs->vault, h->fd, &size);
+	if (r == 0 && end > size) {
 		r = vl_content_truncate(in->content, h->fd, end);
+		note_own(in, h->fd);
+	}
 	pthread_rwlock_unlock(&in->lock);
 	fuse_reply_err(req, -r);
 }
@@ -1648,7 +1876,7 @@ static int snap_add(struct vl_dh *d, const char *name, const char *disk,
 /* The names of snapshot entry s, as vl_dir_lookup would give them, without encrypting
  * again: a short on-disk name is the full encoded name. A long name's full name is in its
  * sidecar, so it is computed (one encryption). */
-static int snap_ename(struct vl_fs *fs, const struct vl_inode *dir, const struct vl_snapent *s,
+static int snap_ename(struct vl_fs *fs, const struct vl_dh *d, const struct vl_snapent *s,
 		      struct vl_ename *e)
 {
 	size_t dl = strlen(s->disk);
@@ -1658,7 +1886,7 @@ static int snap_ename(struct vl_fs *fs, const struct vl_inode *dir, const struct
 		return 0;
 	}
 	if (dl == 0 || vl_name_classify(s->disk, dl) != VL_ONDISK_SHORT)
-		return vl_ename_make(fs->vault, dir->dirid, s->name, strlen(s->name), s->kind, e);
+		return vl_ename_make(fs->vault, d->id, s->name, strlen(s->name), s->kind, e);
 	memset(e, 0, sizeof(*e));
 	memcpy(e->full, s->disk, dl + 1);
 	e->fulllen = dl;
@@ -1674,27 +1902,34 @@ static int snap_cb(void *ctx, const struct vl_dirent *de)
 			de->kind == VL_KIND_OBJECT ? DT_UNKNOWN : de->d_type, de->d_ino);
 }
 
-static void dh_free(struct vl_dh *d)
+static void dh_clear(struct vl_dh *d)
 {
-	if (!d)
-		return;
 	for (size_t i = 0; i < d->n; i++) {
 		free(d->ents[i].name);
 		free(d->ents[i].names);
 	}
+	d->n = 0;
+	d->served = false;
+}
+
+static void dh_free(struct vl_dh *d)
+{
+	if (!d)
+		return;
+	dh_clear(d);
 	free(d->ents);
 	free(d);
 }
 
-static int do_opendir(struct vl_fs *fs, struct vl_inode *in, struct vl_dh **out)
+/* Lists directory in into d's snapshot (emptied first). 0 or -errno. */
+static int snap_fill(struct vl_fs *fs, struct vl_inode *in, struct vl_dh *d)
 {
-	struct vl_dh *d = calloc(1, sizeof(*d));
 	struct stat st;
 	uint64_t up;
 	int dfd = -1, r;
 
-	if (!d)
-		return -ENOMEM;
+	dh_clear(d);
+	vl_inode_dirid(in, d->id);
 	dfd = vl_dir_open(in->fd, ".");
 	if (dfd < 0) {
 		r = dfd;
@@ -1707,10 +1942,21 @@ static int do_opendir(struct vl_fs *fs, struct vl_inode *in, struct vl_dh **out)
 	if (r == 0)
 		r = snap_add(d, "..", NULL, NULL, VL_KIND_PLAIN, DT_DIR, up);
 	if (r == 0)
-		r = vl_dir_list(fs->vault, dfd, in->dirid, snap_cb, d);
+		r = vl_dir_list(fs->vault, dfd, d->id, snap_cb, d);
 out:
 	if (dfd >= 0)
 		close(dfd);
+	return r;
+}
+
+static int do_opendir(struct vl_fs *fs, struct vl_inode *in, struct vl_dh **out)
+{
+	struct vl_dh *d = calloc(1, sizeof(*d));
+	int r;
+
+	if (!d)
+		return -ENOMEM;
+	r = snap_fill(fs, in, d);
 	if (r < 0)
 		dh_free(d);
 	else
@@ -1765,6 +2011,15 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
+	if (off == 0 && d->served) {
+		int r = snap_fill(fs, dir, d);
+
+		if (r < 0) {
+			free(buf);
+			fuse_reply_err(req, -r);
+			return;
+		}
+	}
 	for (size_t i = off < 0 ? d->n : (size_t)off; i < d->n; i++) {
 		const struct vl_snapent *s = &d->ents[i];
 		struct fuse_entry_param ep;
@@ -1783,7 +2038,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			/* The names come from the snapshot (conflict copies and other-ID names
 			 * with their own); if the entry changed since, a full lookup. */
 			if (i >= 2 &&
-			    (snap_ename(fs, dir, s, &e) < 0 || snap_lookup(fs, dir, s, &e, &ep) < 0) &&
+			    (snap_ename(fs, d, s, &e) < 0 || snap_lookup(fs, dir, s, &e, &ep) < 0) &&
 			    (dir_lookup(fs, dir, s->name, strlen(s->name), &e, &est) < 0 ||
 			     lookup_ename_st(fs, dir, &e, &est, &ep) < 0)) {
 				memset(&ep, 0, sizeof(ep));
@@ -1800,6 +2055,8 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		p += sz;
 		rem -= sz;
 	}
+	if (size - rem > 0)
+		d->served = true;
 	fuse_reply_buf(req, buf, size - rem);
 	free(buf);
 }
@@ -1891,7 +2148,7 @@ static int xattr_binding(struct vl_fs *fs, struct vl_inode *in, bool create,
 	int fd = -1, r;
 
 	if (in->type == S_IFDIR) {
-		memcpy(out, in->dirid, VL_DIRID_LEN);
+		vl_inode_dirid(in, out);
 		return 0;
 	}
 	pthread_rwlock_wrlock(&in->lock);
@@ -1915,6 +2172,8 @@ static int xattr_binding(struct vl_fs *fs, struct vl_inode *in, bool create,
 		c = tmp;
 	}
 	r = vl_content_file_id(c, fd, out);
+	if (create)
+		note_own(in, fd); /* an empty file got its header */
 out:
 	pthread_rwlock_unlock(&in->lock);
 	vl_content_free(tmp);
@@ -2169,6 +2428,14 @@ int vl_fs_new(struct vl_fs **out, struct vl_vault *v, bool readonly, bool shared
 	fd = -1;
 	fs->root->type = S_IFDIR;
 	r = vl_dir_read_id(v, fs->root->fd, NULL, NULL, 0, fs->root->dirid);
+	/* --sharedstorage asks the kernel for everything anyway (timeouts 0, no writeback
+	 * cache), and inotify sees no change made on another machine of a network share. */
+	if (r == 0 && !sharedstorage)
+		r = vl_watch_new(&fs->watch, fs);
+	if (r == 0 && fs->watch) {
+		vl_itable_on_release(fs->table, vl_watch_release, fs->watch);
+		vl_watch_dir(fs->watch, fs->root);
+	}
 out:
 	if (fd >= 0)
 		close(fd);
@@ -2179,6 +2446,21 @@ out:
 	}
 	*out = fs;
 	return 0;
+}
+
+int vl_fs_watch_start(struct vl_fs *fs, struct fuse_session *se)
+{
+	return fs->watch ? vl_watch_start(fs->watch, se) : 0;
+}
+
+void vl_fs_watch_stop(struct vl_fs *fs)
+{
+	if (!fs->watch)
+		return;
+	if (fs->table)
+		vl_itable_on_release(fs->table, NULL, NULL);
+	vl_watch_free(fs->watch);
+	fs->watch = NULL;
 }
 
 void vl_fs_free(struct vl_fs *fs)
@@ -2198,6 +2480,7 @@ void vl_fs_free(struct vl_fs *fs)
 		}
 	}
 	pthread_mutex_destroy(&fs->hmutex);
+	vl_fs_watch_stop(fs);
 	vl_itable_free(fs->table);
 	vl_inode_free(fs->root);
 	vl_vault_free(fs->vault);

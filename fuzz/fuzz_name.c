@@ -107,7 +107,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (el > 0 && (el >= size || vl_name_classify(s, el) != ek || !vl_conflict_suffix_ok(s + el, size - el) ||
 			       vl_conflict_is_junk(s, size)))
 			abort();
-		if (size > 1 && size <= 200 && vl_conflict_suffix_ok(s + size / 2, size - size / 2) &&
+		if (el > 0) {
+			/* Any accepted text, however long, has a fallback form within 255 bytes. */
+			n = vl_conflict_fallback("report.txt", 10, s + el, size - el, s, size, disp, sizeof(disp));
+			if (n <= 0 || n > VL_CONFLICT_NAME_MAX || !vl_conflict_is_fallback(disp, (size_t)n))
+				abort();
+		}
+		if (size > 1 && size <= VL_CONFLICT_NAME_MAX && vl_conflict_suffix_ok(s + size / 2, size - size / 2) &&
 		    !memchr(s, '\0', size / 2) && !memchr(s, '/', size / 2)) {
 			n = vl_conflict_display(s, size / 2, s + size / 2, size - size / 2, disp, sizeof(disp));
 			if (n < 0 || (size_t)n != size)

@@ -88,3 +88,11 @@ TESTS += tests/t64-dirid-conflict.sh tests/t65-sync-mounted.sh tests/t66-syncthi
 # ---- lookups of missing names: per-directory knowledge of copies and objects (owner: perf) ----
 TESTS += tests/t67-lookup-cache.sh
 EXTRA_DIST += tests/t67-lookup-cache.sh
+
+# ---- mount coherence under a live sync client: watches, stale inodes, rewinddir (owner: watch) ----
+TESTS += tests/t68-watch-coherence.sh tests/t69-rewinddir.sh
+EXTRA_DIST += tests/t68-watch-coherence.sh tests/t69-rewinddir.sh
+TESTS += tests/t70-engines-mounted.sh
+EXTRA_DIST += tests/t70-engines-mounted.sh
+TESTS += tests/t71-random-two-device.sh
+EXTRA_DIST += tests/t71-random-two-device.sh tests/sync-random.py tests/soak-sync.sh

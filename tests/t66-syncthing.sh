@@ -179,5 +179,25 @@ ok "the copy's on-disk name is the encrypted name plus Syncthing's marker" \
 	sh -c 'ls "$1" | grep -q "^[a-z2-7]*\.sync-conflict-[0-9]\{8\}-[0-9]\{6\}-[A-Z0-9]\{7\}$"' - "$CIPHER"
 cd / && vl_umount_dir "$MB"
 vl_umount
+
+# Both mounted with the default options (writeback cache, 1 s caches), issue 11: Syncthing
+# replaces a file by rename; B reads the new version whole through a path it looked up
+# before, and an append on B right after keeps A's version.
+vl_mount || bail "mount A (default)"
+vl_mount_at "$B" "$MB" || bail "mount B (default)"
+printf 'v1\n' >"$MNT/st.txt"
+scan >/dev/null
+ok "default mounts: B's mount shows A's file" until_ok reads "$MB/st.txt" v1
+stat "$MB/st.txt" >/dev/null
+long='the second version from A, much longer than the first one'
+printf '%s\n' "$long" >"$MNT/st.txt"
+scan >/dev/null
+ok "default mounts: B reads the replaced file whole (polled until it arrives)" until_ok reads "$MB/st.txt" "$long"
+is "default mounts: and B's stat shows its size at once" $((${#long} + 1)) "$(stat -c %s "$MB/st.txt")"
+printf 'appended on B\n' >>"$MB/st.txt"
+scan >/dev/null
+ok "default mounts: A gets A's version with B's append" until_ok reads "$MNT/st.txt" "$(printf '%s\nappended on B' "$long")"
+cd / && vl_umount_dir "$MB"
+vl_umount
 st_stop
 done_testing

@@ -486,9 +486,18 @@ static void check_foreign(struct fsck *f, int dirfd, const uint8_t *dirid, const
 		if (flen > 0 && (vl_name_decrypt(f->k, dirid, full, (size_t)flen, plain, sizeof(plain), &kind) >= 0 ||
 				 decrypt_alt(f, a, full, (size_t)flen, plain, &kind) >= 0)) {
 			size_t oldp = vc_path_push(&f->ppath, plain);
+			enum vl_ondisk ek;
 
-			note(f, "conflict copy of /%s made by a sync client (suffix \"%s\"): compare, keep one, delete the other",
-			     f->ppath.s, name + run);
+			/* The mount shows a copy only when the grammar accepts the provider's text
+			 * (crypto/conflict.c); one it does not show hides data: a problem. */
+			if (vl_conflict_split(name, len, &ek) == run)
+				note(f, "conflict copy of /%s made by a sync client (suffix \"%s\"): compare, keep one, delete the other",
+				     f->ppath.s, name + run);
+			else
+				problem(f, "copy of /%s that the mount does not show (the text after the encrypted "
+					   "name has a control, bidirectional or path character, or is not UTF-8): "
+					   "rename the ciphertext entry to a plain suffix such as \" (1)\"",
+					f->ppath.s);
 			vc_path_pop(&f->ppath, oldp);
 			return;
 		}

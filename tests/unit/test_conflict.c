@@ -102,8 +102,44 @@ int main(void)
 	}
 	memset(big, 'x', sizeof(big));
 	big[0] = ' ';
-	ok(vl_conflict_suffix_ok(big, VL_CONFLICT_SUFFIX_MAX), "96-byte provider text ok");
-	ok(!vl_conflict_suffix_ok(big, VL_CONFLICT_SUFFIX_MAX + 1), "97-byte provider text refused");
+	ok(vl_conflict_suffix_ok(big, VL_CONFLICT_SUFFIX_MAX), "254-byte provider text ok");
+	ok(!vl_conflict_suffix_ok(big, VL_CONFLICT_SUFFIX_MAX + 1), "255-byte provider text refused");
+	{
+		/* Stacked texts as engines make them when a copy conflicts again. */
+		static const char *const stacked[] = {
+			" (conflict_on_2026-12-06_03-11-21) (conflict_on_2026-12-06_03-12-40)"
+			" (conflict_on_2026-12-06_03-13-02)",
+			"..path1..path2",
+			"..path2..path1..path1",
+			".sync-conflict-20261206-031121-ABCDEFG.sync-conflict-20261206-031300-HIJKLMN",
+			" (conflicted copy 2026-12-06) (conflicted copy 2026-12-07) (1) (2) (3) (4)",
+		};
+		char dn[VL_CONFLICT_NAME_MAX + 1];
+
+		for (i = 0; i < sizeof(stacked) / sizeof(stacked[0]); i++) {
+			int m;
+
+			snprintf(name, sizeof(name), "%s%s", E52, stacked[i]);
+			ok(split(name, &k) == 52 && k == VL_ONDISK_SHORT, "stacked text %zu (%zu bytes) accepted",
+			   i, strlen(stacked[i]));
+			m = vl_conflict_display("report.txt", 10, stacked[i], strlen(stacked[i]), dn, sizeof(dn));
+			ok(m > 0 && strstr(dn, stacked[i]) && !strcmp(dn + m - 4, ".txt"),
+			   "stacked text %zu shown in the display name", i);
+		}
+		/* Longest possible: 255-byte name, 52-byte E, 203-byte text; a long plaintext then
+		 * needs the fallback form, which fits and keeps the marker's start. */
+		memset(name, 'x', sizeof(name));
+		memcpy(name, E52 " (conflict_on_", 66);
+		name[255] = '\0';
+		ok(split(name, &k) == 52, "a 203-byte stacked text fills a 255-byte backing name");
+		memset(big, 'p', 200);
+		ok(vl_conflict_display(big, 200, name + 52, 203, dn, sizeof(dn)) == -ENAMETOOLONG,
+		   "a display name over 255 bytes is refused");
+		i = (size_t)vl_conflict_fallback(big, 200, name + 52, 203, name, 255, dn, sizeof(dn));
+		ok(i > 0 && i <= 255 && vl_conflict_is_fallback(dn, i), "its fallback form fits 255 bytes");
+		memset(big, 'x', sizeof(big));
+		big[0] = ' ';
+	}
 	ok(split(E52, &k) == 0 && split("veilfs.dirid", &k) == 0 && split("veilfs.conf", &k) == 0,
 	   "own names are not conflict copies");
 	ok(split("abcdefg (1)", &k) == 0, "base32 of an impossible length + text: not a copy");
