@@ -627,3 +627,29 @@ int vl_dirinfo_write_alt(const struct vl_vault *v, int dfd, const uint8_t id[sta
 	r = vl_write_atomic(dfd, name, buf, (size_t)len, VL_DIRID_MODE, true);
 	return r == -EEXIST ? 0 : r;
 }
+
+int vl_idfile_read_id(const struct vl_vault *v, int dfd, const char *name, const struct vl_dirinfo *di,
+		      uint8_t id[static VL_DIRID_LEN], bool *valid_here)
+{
+	uint8_t buf[VL_DIRID_FILE_LEN];
+	struct vl_idfile f;
+	ssize_t n;
+	int r;
+
+	*valid_here = false;
+	if (vl_vault_format(v) == VL_FORMAT_V1) {
+		n = vl_read_small(dfd, name, buf, sizeof(buf));
+		if (n < 0)
+			return n == -EFBIG || n == -EINVAL ? -EIO : (int)n;
+		r = vl_dirid_file_parse(buf, (size_t)n, id);
+		*valid_here = r == 0;
+		return r;
+	}
+	r = read_idfile(v, dfd, name, &f);
+	if (r < 0)
+		return r;
+	memcpy(id, f.id, VL_DIRID_LEN);
+	*valid_here = place_of(v, &f, di->place.parent, di->disk, di->disklen) != NULL &&
+		      (!di->root || !memcmp(f.id, di->id, VL_DIRID_LEN));
+	return 0;
+}

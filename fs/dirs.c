@@ -613,7 +613,7 @@ int vl_dir_entry_name(const struct vl_vault *v, int dirfd, const uint8_t id[stat
 {
 	enum vl_kind kind;
 
-	return list_one(v, dirfd, id, dname, strlen(dname), plain, 256, &kind, NULL);
+	return list_one(v, dirfd, id, dname, strlen(dname), DT_UNKNOWN, plain, 256, &kind, NULL);
 }
 
 /* A conflict copy found by a listing, shown once the whole directory has been read. */
@@ -1035,9 +1035,12 @@ int vl_dir_list2(const struct vl_vault *v, int dirfd, const struct vl_dirinfo *d
 			 * or a sync client's conflict copy of an entry. */
 			if (is_dirid_copy(d->d_name, dlen) ||
 			    vl_name_classify(d->d_name, dlen) == VL_ONDISK_RESERVED ||
-			    vl_conflict_is_junk(d->d_name, dlen) ||
-			    vl_name_classify(d->d_name, dlen) == VL_ONDISK_SIDECAR)
+			    (!is_v2(v) && vl_name_classify(d->d_name, dlen) == VL_ONDISK_SIDECAR))
+				continue; /* helper files: fs/dirinfo.c, or format 1's sidecars */
+			if (vl_conflict_is_junk(d->d_name, dlen)) {
+				hidden(cb, ctx, d->d_name, VL_HIDDEN_FOREIGN);
 				continue;
+			}
 			r = pend_room(fd, d->d_name, &pd, np, &cap);
 			if (r < 0)
 				break;

@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "../crypto/secmem.h"
+#include "dirinfo.h"
 #include "fileio.h"
 #include "inode.h"
 
@@ -237,8 +239,35 @@ void vl_itable_each_dir(struct vl_itable *t, void (*fn)(void *ctx, struct vl_ino
 void vl_inode_dirid(struct vl_inode *in, uint8_t id[static VL_DIRID_LEN])
 {
 	pthread_mutex_lock(&in->idlock);
-	memcpy(id, in->dirid, VL_DIRID_LEN);
+	if (in->di)
+		memcpy(id, in->di->id, VL_DIRID_LEN);
+	else
+		memset(id, 0, VL_DIRID_LEN);
 	pthread_mutex_unlock(&in->idlock);
+}
+
+void vl_inode_dirinfo(struct vl_inode *in, struct vl_dirinfo *out)
+{
+	pthread_mutex_lock(&in->idlock);
+	if (in->di)
+		*out = *in->di;
+	else
+		memset(out, 0, sizeof(*out));
+	pthread_mutex_unlock(&in->idlock);
+}
+
+int vl_inode_set_dirinfo(struct vl_inode *in, const struct vl_dirinfo *di)
+{
+	struct vl_dirinfo *n = malloc(sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	*n = *di;
+	pthread_mutex_lock(&in->idlock);
+	free(in->di);
+	in->di = n;
+	pthread_mutex_unlock(&in->idlock);
+	return 0;
 }
 
 struct vl_inode *vl_inode_new(int fd, dev_t dev, ino_t ino)
@@ -268,6 +297,9 @@ void vl_inode_free(struct vl_inode *in)
 	pthread_rwlock_destroy(&in->lock);
 	pthread_mutex_destroy(&in->dlock);
 	pthread_mutex_destroy(&in->idlock);
-	free(in->penc);
+	free(in->di);
+	if (in->bind)
+		vl_wipe(in->bind, sizeof(*in->bind));
+	free(in->bind);
 	free(in);
 }

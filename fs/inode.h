@@ -14,6 +14,8 @@
 #include "../crypto/common.h"
 
 struct vl_content;
+struct vl_binding;
+struct vl_dirinfo;
 
 struct vl_inode {
 	struct vl_inode *hnext; /* protected by the table mutex */
@@ -29,16 +31,16 @@ struct vl_inode {
 	mode_t type;		/* plaintext S_IFMT type; immutable */
 	bool is_object;		/* backing regular file holding a symlink or special file */
 	dev_t rdev;		/* devices: from the object; immutable */
-	/* Directories: the directory ID, which a sync client can delete or replace under a
-	 * live mount (read it with vl_inode_dirid; fs/watch.c refreshes it). pdirid and penc
-	 * (the parent's ID and our full encoded name, from the last lookup) re-derive a
-	 * missing veilfs.dirid as a fresh mount would. All protected by idlock (a leaf lock). */
+	/* Directories: what the directory is, its IDs and its place (fs/dirinfo.h), which a
+	 * sync client can change under a live mount (its veilfs.dirid deleted or replaced) and
+	 * a rename through the mount changes. Read it with vl_inode_dirinfo or
+	 * vl_inode_dirid; fs/watch.c refreshes it. Protected by idlock (a leaf lock). */
 	pthread_mutex_t idlock;
-	uint8_t dirid[VL_DIRID_LEN];
-	bool has_parent;
-	uint8_t pdirid[VL_DIRID_LEN];
-	char *penc;
-	size_t penclen;
+	struct vl_dirinfo *di;
+	/* Regular and object files of a format-2 vault: where the file is bound (its header's
+	 * parent, token and long name; fs/fileio.h), NULL in format 1. Protected by lock. */
+	struct vl_binding *bind;
+	bool is_long; /* the on-disk name is long (format 2's long header); immutable */
 	int wd; /* inotify watch of a directory, -1 when none; protected by the watch mutex */
 	/* Contents lock: reads shared; writes, truncates, header creation exclusive. */
 	pthread_rwlock_t lock;
@@ -91,8 +93,12 @@ void vl_itable_on_release(struct vl_itable *t, void (*fn)(void *ctx, struct vl_i
 void vl_itable_each_dir(struct vl_itable *t, void (*fn)(void *ctx, struct vl_inode *in),
 			void *ctx);
 
-/* Copies a directory inode's current ID into id (under idlock). */
+/* Copies a directory inode's current primary ID into id (under idlock). */
 void vl_inode_dirid(struct vl_inode *in, uint8_t id[static VL_DIRID_LEN]);
+/* Copies a directory inode's info into out (under idlock). */
+void vl_inode_dirinfo(struct vl_inode *in, struct vl_dirinfo *out);
+/* Replaces a directory inode's info (under idlock). 0 or -ENOMEM. */
+int vl_inode_set_dirinfo(struct vl_inode *in, const struct vl_dirinfo *di) VL_MUST_CHECK;
 
 /* A new unlinked inode owning fd (closed by vl_inode_free), nlookup 1. NULL on ENOMEM. */
 struct vl_inode *vl_inode_new(int fd, dev_t dev, ino_t ino);

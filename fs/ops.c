@@ -34,7 +34,9 @@
 #include "../crypto/secmem.h"
 #include "../crypto/xattr.h"
 #include "backing.h"
+#include "dirinfo.h"
 #include "dirs.h"
+#include "entry.h"
 #include "fileio.h"
 #include "log.h"
 #include "object.h"
@@ -70,7 +72,7 @@ struct vl_dh {
 	struct vl_hlink link; /* first member */
 	struct vl_snapent *ents;
 	size_t n, cap;
-	uint8_t id[VL_DIRID_LEN]; /* the directory ID the snapshot was listed under */
+	struct vl_dirinfo di; /* the directory's IDs the snapshot was listed under */
 	/* Entries went out: a readdir at offset 0 is a rewind (rewinddir, or lseek to 0)
 	 * and lists the directory again, as POSIX wants. The kernel sends one readdir of a
 	 * handle at a time (f_pos_lock), so the snapshot needs no lock. */
@@ -184,20 +186,20 @@ static int check_change(const struct vl_fs *fs, const char *name, size_t *len)
  * damage work and a read reaching it gets EIO (logged), as for any corrupt block. */
 static void fix_stat(const struct vl_fs *fs, const struct vl_inode *in, struct stat *st)
 {
-	const uint32_t B = vl_vault_block_size(fs->vault);
+	const struct vl_layout l = vl_vault_layout(fs->vault, in->is_long);
+	const uint32_t B = l.block_size;
 	uint64_t csize = (uint64_t)st->st_size, size = 0;
 	mode_t perm = st->st_mode & 07777;
 
 	switch (in->type) {
 	case S_IFREG:
-		if (vl_plain_size(csize, B, &size) < 0)
-			size = (csize < VL_HEADER_LEN ?
-					0 :
-					(csize - VL_HEADER_LEN) / ((uint64_t)B + VL_BLOCK_OVERHEAD) * B) +
+		if (vl_plain_size(&l, csize, &size) < 0)
+			size = (csize < l.hdrlen ? 0 :
+						   (csize - l.hdrlen) / ((uint64_t)B + VL_BLOCK_OVERHEAD) * B) +
 			       1;
 		break;
 	case S_IFLNK:
-		if (vl_object_symlink_size(fs->vault, csize, &size) < 0)
+		if (vl_object_symlink_size(fs->vault, in->is_long, csize, &size) < 0)
 			size = 0;
 		perm = 0777;
 		break;
@@ -345,31 +347,70 @@ static bool ename_is_object(const struct vl_ename *e)
 
 /* vl_dir_lookup in directory inode dir, with what dir_flags knows. The plain kind's name
  * first, which finds most existing entries without the fstat of dir_flags. */
-static int dir_lookup(struct vl_fs *fs, struct vl_inode *dir, const char *name, size_t len,
-		      struct vl_ename *e, struct stat *st)
+static int dir_lookup_di(struct vl_fs *fs, struct vl_inode *dir, struct vl_dirinfo *di,
+			 const char *name, size_t len, struct vl_ename *e, struct stat *st)
 {
-	uint8_t id[VL_DIRID_LEN], old[VL_DIRID_LEN];
+	uint8_t old[VL_DIRID_LEN];
 	bool rescanned, changed;
 	unsigned flags;
 	int r;
 
-	vl_inode_dirid(dir, id);
-	r = vl_dir_lookup_flags(fs->vault, dir->fd, id, name, len, e, st, VL_LOOKUP_NOTHING_ELSE);
+	vl_inode_dirinfo(dir, di);
+	r = vl_dir_lookup(fs->vault, dir->fd, di, name, len, e, st, VL_LOOKUP_NOTHING_ELSE);
 	if (r != -ENOENT)
 		return r;
 	flags = dir_flags(dir, &rescanned);
+	if (di->nalt)
+		flags &= ~VL_LOOKUP_NO_CONFLICTS; /* names under the directory's other IDs */
 	r = -ENOENT; /* *e holds the plain kind's names */
 	if (flags != VL_LOOKUP_NOTHING_ELSE)
-		r = vl_dir_lookup_flags(fs->vault, dir->fd, id, name, len, e, st, flags);
+		r = vl_dir_lookup(fs->vault, dir->fd, di, name, len, e, st, flags);
 	/* A miss in a directory that someone else changed: its veilfs.dirid may have been
 	 * deleted or replaced by a sync client (fs/watch.c follows it too, but a lookup must
 	 * not wait for that). */
 	if (r == -ENOENT && rescanned && vl_watch_refresh_dirid(fs, dir, &changed, old) == 0 &&
 	    changed) {
-		vl_inode_dirid(dir, id);
-		r = vl_dir_lookup_flags(fs->vault, dir->fd, id, name, len, e, st, 0);
+		vl_inode_dirinfo(dir, di);
+		r = vl_dir_lookup(fs->vault, dir->fd, di, name, len, e, st, 0);
 	}
 	return r;
+}
+
+/* The same when the caller does not need the directory's info. */
+static int dir_lookup(struct vl_fs *fs, struct vl_inode *dir, const char *name, size_t len,
+		      struct vl_ename *e, struct stat *st)
+{
+	struct vl_dirinfo *di = malloc(sizeof(*di));
+	int r;
+
+	if (!di)
+		return -ENOMEM;
+	r = dir_lookup_di(fs, dir, di, name, len, e, st);
+	free(di);
+	return r;
+}
+
+/* Format 2: the binding of file entry e of directory dir (info di), for the inode. NULL for
+ * format 1 (and *r 0), or on error (*r). */
+static struct vl_binding *make_binding(struct vl_fs *fs, const struct vl_dirinfo *di,
+				       const struct vl_ename *e, int *r)
+{
+	struct vl_binding *b;
+
+	*r = 0;
+	if (vl_vault_format(fs->vault) < VL_FORMAT_V2)
+		return NULL;
+	b = malloc(sizeof(*b));
+	if (!b) {
+		*r = -ENOMEM;
+		return NULL;
+	}
+	*r = vl_ename_binding(fs->vault, di, e, b);
+	if (*r < 0) {
+		free(b);
+		return NULL;
+	}
+	return b;
 }
 
 /* Fills a fresh inode's immutable state from its entry. parent gives the ID for
@@ -378,21 +419,31 @@ static int inode_init(struct vl_fs *fs, struct vl_inode *parent, const struct vl
 		      struct vl_inode *in, const struct stat *st)
 {
 	struct vl_object *obj = NULL;
-	int fd = -1, r = -EIO;
+	struct vl_dirinfo *pdi = NULL, *ci = NULL;
+	int fd = -1, r = -ENOMEM;
 
+	pdi = malloc(sizeof(*pdi));
+	if (!pdi)
+		goto out;
+	vl_inode_dirinfo(parent, pdi);
+	in->is_long = e->is_long;
+	r = -EIO;
 	if (e->kind == VL_KIND_PLAIN) {
 		if (S_ISDIR(st->st_mode)) {
-			uint8_t pid[VL_DIRID_LEN];
-
 			in->type = S_IFDIR;
-			/* A name under a veilfs.dirid copy's ID derives from that ID. */
-			vl_inode_dirid(parent, pid);
-			r = vl_dir_read_id(fs->vault, in->fd, e->is_alt ? e->altid : pid, e->full,
-					   e->fulllen, in->dirid);
+			r = -ENOMEM;
+			ci = malloc(sizeof(*ci));
+			if (!ci)
+				goto out;
+			/* Its IDs and place, as found under the name (a name under another ID of
+			 * the parent is placed under that ID). */
+			r = vl_dir_child_info(fs->vault, in->fd, pdi, e, ci);
+			if (r == 0)
+				r = vl_inode_set_dirinfo(in, ci);
 		} else if (S_ISREG(st->st_mode)) {
 			in->type = S_IFREG;
+			in->bind = make_binding(fs, pdi, e, &r);
 			vl_state_note(in, st);
-			r = 0;
 		} else {
 			vl_log_bad_entry(parent->fd, e->disk, "not a regular file or directory");
 		}
@@ -408,12 +459,15 @@ static int inode_init(struct vl_fs *fs, struct vl_inode *parent, const struct vl
 		r = -ENOMEM;
 		goto out;
 	}
+	in->bind = make_binding(fs, pdi, e, &r);
+	if (r < 0)
+		goto out;
 	fd = reopen_noatime(in);
 	if (fd < 0) {
 		r = fd;
 		goto out;
 	}
-	r = vl_object_read(fs->vault, fd, obj);
+	r = vl_object_read(fs->vault, fd, in->bind, obj);
 	if (r < 0)
 		goto out;
 	switch (obj->type) {
@@ -435,6 +489,8 @@ out:
 	if (fd >= 0)
 		close(fd);
 	free(obj);
+	free(pdi);
+	free(ci);
 	return r;
 }
 
@@ -455,29 +511,43 @@ static bool retire_if_stale(struct vl_fs *fs, struct vl_inode *in, const struct 
 	return true;
 }
 
-/* Keeps what re-derives directory in's ID as a fresh mount would when a sync client
- * deletes its veilfs.dirid: the parent's ID (or the veilfs.dirid copy's) and e's full
- * encoded name. */
-static void note_parent(struct vl_inode *parent, const struct vl_ename *e, struct vl_inode *in)
+/* A directory inode already in the table found again as entry e of parent: when it is at
+ * another place than its info says (renamed by someone else), its IDs are read again for
+ * that place. A failure keeps what the inode had (logged). Files need nothing: their
+ * binding changes only through the mount's own renames. */
+static void note_parent(struct vl_fs *fs, struct vl_inode *parent, const struct vl_ename *e,
+			struct vl_inode *in)
 {
+	struct vl_dirinfo *pdi = NULL, *ci = NULL;
 	uint8_t pid[VL_DIRID_LEN];
-	char *enc = NULL;
+	size_t bl = vl_ename_base_len(e);
+	bool same;
+	int r;
 
 	if (e->is_alt)
 		memcpy(pid, e->altid, VL_DIRID_LEN);
 	else
 		vl_inode_dirid(parent, pid);
 	pthread_mutex_lock(&in->idlock);
-	if (!in->has_parent || memcmp(in->pdirid, pid, VL_DIRID_LEN) != 0 ||
-	    in->penclen != e->fulllen || !in->penc || memcmp(in->penc, e->full, e->fulllen) != 0) {
-		enc = in->penc;
-		in->penc = strndup(e->full, e->fulllen);
-		in->penclen = in->penc ? e->fulllen : 0;
-		in->has_parent = in->penc != NULL;
-		memcpy(in->pdirid, pid, VL_DIRID_LEN);
-	}
+	same = in->di && !memcmp(in->di->place.parent, pid, VL_DIRID_LEN) && in->di->disklen == bl &&
+	       !memcmp(in->di->disk, e->disk, bl);
 	pthread_mutex_unlock(&in->idlock);
-	free(enc);
+	if (same)
+		return;
+	pdi = malloc(sizeof(*pdi));
+	ci = malloc(sizeof(*ci));
+	r = -ENOMEM;
+	if (pdi && ci) {
+		vl_inode_dirinfo(parent, pdi);
+		r = vl_dir_child_info(fs->vault, in->fd, pdi, e, ci);
+		if (r == 0)
+			r = vl_inode_set_dirinfo(in, ci);
+	}
+	if (r < 0)
+		vl_log(VL_LOG_WARN, "a directory found at another place keeps its old IDs: %s",
+		       strerror(-r));
+	free(pdi);
+	free(ci);
 }
 
 /* Looks up the entry e of parent: one more lookup on the inode, attributes in ep. */
@@ -533,7 +603,7 @@ static int lookup_ename_st(struct vl_fs *fs, struct vl_inode *parent, const stru
 	}
 found:
 	if (in->type == S_IFDIR) {
-		note_parent(parent, e, in);
+		note_parent(fs, parent, e, in);
 		vl_watch_dir(fs->watch, in);
 	}
 	fix_stat(fs, in, &st);
@@ -605,11 +675,11 @@ static void reply_entry(fuse_req_t req, int r, const struct fuse_entry_param *ep
 }
 
 /* Computes e for a new name of kind; -EEXIST when the name exists in any kind (a
- * plaintext name is unique in its directory whatever its marker). */
+ * plaintext name is unique in its directory whatever its marker). di receives the parent's
+ * info the names were made with. */
 static int name_free(struct vl_fs *fs, struct vl_inode *parent, const char *name, enum vl_kind kind,
-		     struct vl_ename *e)
+		     struct vl_dirinfo *di, struct vl_ename *e)
 {
-	uint8_t id[VL_DIRID_LEN];
 	struct vl_ename other;
 	unsigned flags;
 	struct stat st;
@@ -620,18 +690,20 @@ static int name_free(struct vl_fs *fs, struct vl_inode *parent, const char *name
 	if (r < 0)
 		return r;
 	/* A plain-kind name is made with O_EXCL (mkdirat, linkat): that finds an entry of
-	 * the same name and kind, so in a directory holding no object name and no conflict
-	 * copy there is nothing else to look for. */
+	 * the same name and kind, so in a directory holding no object name, no conflict copy
+	 * and no other ID there is nothing else to look for. */
 	flags = dir_flags(parent, NULL);
-	vl_inode_dirid(parent, id);
+	vl_inode_dirinfo(parent, di);
+	if (di->nalt)
+		flags &= ~VL_LOOKUP_NO_CONFLICTS;
 	if (kind == VL_KIND_PLAIN && flags == VL_LOOKUP_NOTHING_ELSE)
-		return vl_ename_make(fs->vault, id, name, len, kind, e);
-	r = vl_dir_lookup_flags(fs->vault, parent->fd, id, name, len, &other, &st, flags);
+		return vl_ename_make(fs->vault, di, name, len, kind, e);
+	r = vl_dir_lookup(fs->vault, parent->fd, di, name, len, &other, &st, flags);
 	if (r == 0)
 		return -EEXIST;
 	if (r != -ENOENT)
 		return r;
-	return vl_ename_make(fs->vault, id, name, len, kind, e);
+	return vl_ename_make(fs->vault, di, name, len, kind, e);
 }
 
 /* When the daemon runs as root for other users (allow_other), gives a new entry to the
@@ -788,7 +860,7 @@ static int truncate_inode(struct vl_fs *fs, struct vl_inode *in, int hfd, uint64
 	pthread_rwlock_wrlock(&in->lock);
 	c = in->content;
 	if (!c) {
-		r = vl_content_new(&tmp, fs->vault, VL_STREAM_CONTENT);
+		r = vl_content_new(&tmp, fs->vault, VL_STREAM_CONTENT, in->bind);
 		if (r < 0)
 			goto out;
 		c = tmp;
@@ -939,7 +1011,7 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 		r = fd;
 		goto out;
 	}
-	r = vl_object_read(fs->vault, fd, obj);
+	r = vl_object_read(fs->vault, fd, in->bind, obj);
 	if (r == 0 && obj->type != S_IFLNK)
 		r = -EIO;
 out:
@@ -955,20 +1027,19 @@ out:
 static int do_mkdir(fuse_req_t req, struct vl_fs *fs, struct vl_inode *parent, const char *name,
 		    mode_t mode, struct fuse_entry_param *ep)
 {
-	uint8_t id[VL_DIRID_LEN], pid[VL_DIRID_LEN];
+	struct vl_dirinfo pdi, ndi;
 	struct vl_ename e;
 	int dfd, r;
 
-	r = name_free(fs, parent, name, VL_KIND_PLAIN, &e);
+	r = name_free(fs, parent, name, VL_KIND_PLAIN, &pdi, &e);
 	if (r < 0)
 		return r;
 	/* A long name's sidecar is written atomically: that needs a real directory fd. */
 	dfd = e.is_long ? vl_dir_open(parent->fd, ".") : parent->fd;
 	if (dfd < 0)
 		return dfd;
-	vl_inode_dirid(parent, pid);
 	vl_watch_expect(fs->watch, parent, IN_CREATE, e.disk);
-	r = vl_dir_make(fs->vault, dfd, pid, &e, mode & 07777, id);
+	r = vl_dir_make(fs->vault, dfd, &pdi, &e, mode & 07777, &ndi);
 	if (dfd != parent->fd)
 		close(dfd);
 	if (r < 0) {
@@ -996,16 +1067,21 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 static int make_object(fuse_req_t req, struct vl_fs *fs, struct vl_inode *parent, const char *name,
 		       const struct vl_object *o, mode_t perm, struct fuse_entry_param *ep)
 {
+	struct vl_binding *b = NULL;
+	struct vl_dirinfo pdi;
 	struct vl_ename e;
 	bool made = false;
 	int fd = -1, r;
 
-	r = name_free(fs, parent, name, VL_KIND_OBJECT, &e);
+	r = name_free(fs, parent, name, VL_KIND_OBJECT, &pdi, &e);
+	if (r < 0)
+		return r;
+	b = make_binding(fs, &pdi, &e, &r);
 	if (r < 0)
 		return r;
 	r = put_sidecar(parent, &e);
 	if (r < 0)
-		return r;
+		goto out;
 	vl_watch_expect(fs->watch, parent, IN_CREATE, e.disk);
 	fd = openat(parent->fd, e.disk, O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_CLOEXEC, perm);
 	if (fd < 0) {
@@ -1013,11 +1089,11 @@ static int make_object(fuse_req_t req, struct vl_fs *fs, struct vl_inode *parent
 		vl_watch_unexpect(fs->watch, parent, IN_CREATE, e.disk);
 		if (r != -EEXIST)
 			drop_sidecar(parent->fd, &e);
-		return r;
+		goto out;
 	}
 	made = true;
 	dir_changed(parent, true);
-	r = vl_object_write(fs->vault, fd, o);
+	r = vl_object_write(fs->vault, fd, b, o);
 	if (r < 0)
 		goto out;
 	r = give_to_caller(fs, req, parent, parent->fd, e.disk, perm);
@@ -1037,6 +1113,7 @@ out:
 			vl_watch_unexpect(fs->watch, parent, IN_DELETE, e.disk);
 		drop_sidecar(parent->fd, &e);
 	}
+	free(b);
 	return r;
 }
 
@@ -1070,19 +1147,20 @@ out:
 static int create_file(fuse_req_t req, struct vl_fs *fs, struct vl_inode *parent, const char *name,
 		       mode_t mode, struct vl_ename *e)
 {
+	struct vl_dirinfo pdi;
 	int fd, r;
 
-	r = name_free(fs, parent, name, VL_KIND_PLAIN, e);
+	r = name_free(fs, parent, name, VL_KIND_PLAIN, &pdi, e);
 	if (r < 0)
 		return r;
 	r = put_sidecar(parent, e);
 	if (r < 0)
 		return r;
 	vl_watch_expect(fs->watch, parent, IN_CREATE, e->disk);
-	fd = openat(parent->fd, e->disk, O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_CLOEXEC,
-		    mode & 07777);
+	/* Format 2 writes the header and the empty block at once (FORMAT.md §3.2). */
+	fd = vl_file_create(fs->vault, parent->fd, &pdi, e, mode & 07777);
 	if (fd < 0) {
-		r = -errno;
+		r = fd;
 		vl_watch_unexpect(fs->watch, parent, IN_CREATE, e->disk);
 		if (r != -EEXIST)
 			drop_sidecar(parent->fd, e);
@@ -1138,65 +1216,98 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	reply_entry(req, r, &ep);
 }
 
-/* Removes veilfs.dirid of the plaintext-empty directory dfd, keeping its contents in
- * saved (for restore_dirid). -ENOTEMPTY if anything else is in it: foreign files (a sync
- * client's .DS_Store, desktop.ini, conflict copies we cannot read) and stray sidecars
- * count, because removing what we cannot show could lose someone's data. */
+/* Removes the ID files of the plaintext-empty directory dfd (veilfs.dirid, and in format 2
+ * the copies of it, which hold no data of their own: the names under their IDs would be in
+ * the directory), keeping their contents in saved (for restore_dirid). -ENOTEMPTY if
+ * anything else is in it: foreign files (a sync client's .DS_Store, desktop.ini, conflict
+ * copies we cannot read), stray sidecars and (format 1) copies of veilfs.dirid count,
+ * because removing what we cannot show could lose someone's data. */
+#define VL_SAVED_MAX 8
 struct vl_saved_dirid {
-	uint8_t buf[64];
-	ssize_t len; /* < 0: there was none */
-	mode_t mode;
+	unsigned n;
+	struct {
+		char name[VL_CONFLICT_NAME_MAX + 1];
+		uint8_t buf[VL_IDFILE_MAX];
+		ssize_t len;
+		mode_t mode;
+	} f[VL_SAVED_MAX];
 };
 
-static int take_dirid(int dfd, struct vl_saved_dirid *s)
+static bool is_idfile_name(const char *name, bool copies)
 {
+	bool conf;
+
+	return !strcmp(name, VL_DIRID_FILE) ||
+	       (copies && vl_conflict_is_reserved_copy(name, strlen(name), &conf) && !conf);
+}
+
+static int take_dirid(struct vl_fs *fs, int dfd, struct vl_saved_dirid *s)
+{
+	bool copies = vl_vault_format(fs->vault) >= VL_FORMAT_V2;
 	struct dirent *d;
 	struct stat st;
 	DIR *dir;
 	int r = 0;
 
-	s->len = -1;
+	s->n = 0;
 	r = vl_dir_stream(dfd, &dir);
 	if (r < 0)
 		return r;
 	errno = 0;
 	while ((d = readdir(dir))) {
-		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, "..") ||
-		    !strcmp(d->d_name, VL_DIRID_FILE))
+		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
 			continue;
+		if (is_idfile_name(d->d_name, copies) && s->n < VL_SAVED_MAX &&
+		    strlen(d->d_name) <= VL_CONFLICT_NAME_MAX) {
+			strcpy(s->f[s->n++].name, d->d_name);
+			continue;
+		}
 		r = -ENOTEMPTY;
 		break;
 	}
 	if (r == 0 && errno)
 		r = -errno;
 	closedir(dir);
-	if (r < 0)
+	if (r < 0) {
+		s->n = 0;
 		return r;
-	s->len = vl_read_small(dfd, VL_DIRID_FILE, s->buf, sizeof(s->buf));
-	if (s->len == -ENOENT)
-		return 0;
-	if (s->len < 0)
-		vl_log(VL_LOG_WARN, "rmdir: unreadable veilfs.dirid (%s): removing it anyway",
-		       strerror((int)-s->len));
-	s->mode = fstatat(dfd, VL_DIRID_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0 ? st.st_mode & 07777 :
-									      0444;
-	if (unlinkat(dfd, VL_DIRID_FILE, 0) < 0 && errno != ENOENT) {
-		s->len = -1;
-		return -errno;
+	}
+	for (unsigned i = 0; i < s->n; i++) {
+		s->f[i].len = vl_read_small(dfd, s->f[i].name, s->f[i].buf, sizeof(s->f[i].buf));
+		if (s->f[i].len < 0 && s->f[i].len != -ENOENT)
+			vl_log(VL_LOG_WARN, "rmdir: unreadable %s (%s): removing it anyway",
+			       s->f[i].name, strerror((int)-s->f[i].len));
+		s->f[i].mode = fstatat(dfd, s->f[i].name, &st, AT_SYMLINK_NOFOLLOW) == 0 ?
+				       st.st_mode & 07777 :
+				       0444;
+		if (unlinkat(dfd, s->f[i].name, 0) < 0 && errno != ENOENT) {
+			r = -errno;
+			s->f[i].len = -1;
+			s->n = i + 1;
+			return r;
+		}
 	}
 	return 0;
 }
 
-/* Puts back the veilfs.dirid that take_dirid removed from directory pathfd (O_PATH). */
+/* Puts back the ID files that take_dirid removed from directory pathfd (O_PATH). */
 static void restore_dirid(int pathfd, const struct vl_saved_dirid *s)
 {
-	int dfd, r;
+	int dfd, r = 0;
 
-	if (s->len < 0)
+	if (s->n == 0)
 		return;
 	dfd = vl_dir_open(pathfd, ".");
-	r = dfd < 0 ? dfd :
-		      vl_write_atomic(dfd, VL_DIRID_FILE, s->buf, (size_t)s->len, s->mode, true);
+	if (dfd < 0)
+		r = dfd;
+	for (unsigned i = 0; i < s->n && dfd >= 0; i++) {
+		if (s->f[i].len < 0)
+			continue;
+		r = vl_write_atomic(dfd, s->f[i].name, s->f[i].buf, (size_t)s->f[i].len,
+				    s->f[i].mode, true);
+		if (r < 0)
+			break;
+	}
 	if (dfd >= 0)
 		close(dfd);
 	if (r < 0)
@@ -1223,7 +1334,7 @@ static int do_rmdir(struct vl_fs *fs, struct vl_inode *parent, const char *name)
 	dfd = openat(parent->fd, e.disk, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0)
 		return -errno;
-	r = take_dirid(dfd, &saved);
+	r = take_dirid(fs, dfd, &saved);
 	if (r < 0)
 		goto out;
 	vl_watch_expect(fs->watch, parent, IN_DELETE, e.disk);
@@ -1276,7 +1387,7 @@ static int do_unlink(struct vl_fs *fs, struct vl_inode *parent, const char *name
 	/* Most entries have the plain kind's name: unlink that at once (a directory gives
 	 * EISDIR), and look further (object kind, conflict copies) only when it is missing. */
 	vl_inode_dirid(parent, id);
-	r = vl_ename_make(fs->vault, id, name, len, VL_KIND_PLAIN, &e);
+	r = vl_ename_make_id(fs->vault, id, name, len, VL_KIND_PLAIN, &e);
 	if (r < 0)
 		return r;
 	if (fstatat(parent->fd, e.disk, &st, AT_SYMLINK_NOFOLLOW) < 0) {
@@ -1336,20 +1447,18 @@ static int own_rename(struct vl_fs *fs, struct vl_inode *od, const char *from, s
 
 /* RENAME_EXCHANGE of two entries of different kinds: their on-disk names carry the kind,
  * so each moves to the other's plaintext name under its own kind. Two renames: not atomic
- * (a crash in between leaves both under the first's new name ... and the second's old). */
-static int exchange_kinds(struct vl_fs *fs, struct vl_inode *od, const char *oname,
-			  struct vl_inode *nd, const char *nname, const struct vl_ename *src,
-			  const struct vl_ename *dst)
+ * (a crash in between leaves both under the first's new name ... and the second's old).
+ * Format 1 only (format 2 exchanges only what needs no rewrite, do_rename). */
+static int exchange_kinds(struct vl_fs *fs, struct vl_inode *od, const struct vl_dirinfo *odi,
+			  const char *oname, struct vl_inode *nd, const struct vl_dirinfo *ndi,
+			  const char *nname, const struct vl_ename *src, const struct vl_ename *dst)
 {
 	struct vl_ename a, b; /* a: src under nname; b: dst under oname */
-	uint8_t oid[VL_DIRID_LEN], nid[VL_DIRID_LEN];
 	int r;
 
-	vl_inode_dirid(od, oid);
-	vl_inode_dirid(nd, nid);
-	r = vl_ename_make(fs->vault, nid, nname, strlen(nname), src->kind, &a);
+	r = vl_ename_make(fs->vault, ndi, nname, strlen(nname), src->kind, &a);
 	if (r == 0)
-		r = vl_ename_make(fs->vault, oid, oname, strlen(oname), dst->kind, &b);
+		r = vl_ename_make(fs->vault, odi, oname, strlen(oname), dst->kind, &b);
 	if (r == 0)
 		r = put_sidecar(nd, &a);
 	if (r == 0)
@@ -1373,16 +1482,90 @@ static int exchange_kinds(struct vl_fs *fs, struct vl_inode *od, const char *ona
 	return 0;
 }
 
+/* State of a rename, on the heap (names and directory infos are large). */
+struct rn {
+	struct vl_dirinfo odi, ndi;
+	struct vl_ename src, dst, ndst;
+	struct vl_saved_dirid saved;
+	struct vl_move m;
+};
+
+/* After a format-2 move of the entry with attributes sst: the inode the kernel knows of it
+ * follows (a file's binding, a directory's place), or, copied, is retired. */
+static void moved_inode(struct vl_fs *fs, struct rn *x, const struct stat *sst)
+{
+	struct vl_inode *in = vl_itable_get(fs->table, sst->st_dev, sst->st_ino);
+	struct vl_dirinfo *ci;
+	int cfd;
+
+	if (!in)
+		return;
+	switch (x->m.kind) {
+	case VL_MOVE_COPY:
+		/* The old backing file is gone: an open of the kernel's inode of it answers
+		 * ESTALE (open_stale) and the next lookup makes a new inode. */
+		vl_itable_retire(fs->table, in);
+		break;
+	case VL_MOVE_DIR:
+		ci = malloc(sizeof(*ci));
+		cfd = vl_dir_open(x->m.dfd, x->ndst.disk);
+		if (ci && cfd >= 0 &&
+		    (vl_dir_child_info(fs->vault, cfd, &x->ndi, &x->ndst, ci) < 0 ||
+		     vl_inode_set_dirinfo(in, ci) < 0))
+			vl_log(VL_LOG_WARN, "rename: a moved directory keeps its old place until it is "
+					    "looked up again");
+		if (cfd >= 0)
+			close(cfd);
+		free(ci);
+		break;
+	default:
+		break;
+	}
+	vl_itable_forget(fs->table, in, 1);
+}
+
+/* The file inode of sst (in the table) under its exclusive lock, for a move that rewrites its
+ * header: its content object follows the new binding. NULL when the kernel knows none. */
+static struct vl_inode *lock_moved_file(struct vl_fs *fs, struct rn *x, const struct stat *sst)
+{
+	struct vl_inode *in = vl_itable_get(fs->table, sst->st_dev, sst->st_ino);
+
+	if (!in)
+		return NULL;
+	pthread_rwlock_wrlock(&in->lock);
+	x->m.content = in->content;
+	x->m.may_copy = in->nopen == 0 && sst->st_nlink == 1;
+	return in;
+}
+
+static void unlock_moved_file(struct vl_fs *fs, struct vl_inode *in, struct rn *x, int r)
+{
+	struct vl_binding *b;
+
+	if (!in)
+		return;
+	if (r == 0 && x->m.kind == VL_MOVE_REBIND && in->bind) {
+		b = in->bind;
+		*b = x->m.nb;
+		note_own(in, in->fd);
+	} else if (r == 0 && x->m.kind == VL_MOVE_RENAME && in->bind &&
+		   vl_vault_format(fs->vault) >= VL_FORMAT_V2) {
+		/* Same binding parent; a conflict copy renamed over its original keeps it. */
+		in->bind->is_long = x->m.dst->is_long;
+	}
+	pthread_rwlock_unlock(&in->lock);
+	vl_itable_forget(fs->table, in, 1);
+}
+
 static int do_rename(struct vl_fs *fs, struct vl_inode *od, const char *oname, struct vl_inode *nd,
 		     const char *nname, unsigned int flags)
 {
-	struct vl_saved_dirid saved = { .len = -1 };
-	uint8_t nid[VL_DIRID_LEN];
-	struct vl_ename src, dst, ndst;
+	struct rn *x = NULL;
+	struct vl_inode *fin = NULL;
 	struct stat sst, dstst;
-	bool have_dst, same_kind;
+	bool have_dst, same_kind, v2 = vl_vault_format(fs->vault) >= VL_FORMAT_V2;
 	size_t olen, nlen;
-	int tfd = -1, r;
+	int tfd = -1, sfd = -1, dfd = -1, r;
 
 	if (fs->readonly)
 		return -EROFS;
@@ -1390,87 +1573,143 @@ static int do_rename(struct vl_fs *fs, struct vl_inode *od, const char *oname, s
 		return -EINVAL;
 	if ((r = check_name(oname, &olen)) < 0 || (r = check_name(nname, &nlen)) < 0)
 		return r;
-	r = dir_lookup(fs, od, oname, olen, &src, &sst);
+	x = calloc(1, sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	r = dir_lookup_di(fs, od, &x->odi, oname, olen, &x->src, &sst);
 	if (r < 0)
-		return r;
-	r = dir_lookup(fs, nd, nname, nlen, &dst, &dstst);
+		goto out;
+	r = dir_lookup_di(fs, nd, &x->ndi, nname, nlen, &x->dst, &dstst);
 	if (r < 0 && r != -ENOENT)
-		return r;
+		goto out;
 	have_dst = r == 0;
-	if (have_dst && sst.st_dev == dstst.st_dev && sst.st_ino == dstst.st_ino)
-		return (flags & RENAME_NOREPLACE) ? -EEXIST : 0; /* the same file: nothing to do */
-	if ((flags & RENAME_NOREPLACE) && have_dst)
-		return -EEXIST;
+	r = 0;
+	if (have_dst && sst.st_dev == dstst.st_dev && sst.st_ino == dstst.st_ino) {
+		r = (flags & RENAME_NOREPLACE) ? -EEXIST : 0; /* the same file: nothing to do */
+		goto out;
+	}
+	if ((flags & RENAME_NOREPLACE) && have_dst) {
+		r = -EEXIST;
+		goto out;
+	}
 	if (flags & RENAME_EXCHANGE) {
+		r = -ENOENT;
 		if (!have_dst)
-			return -ENOENT;
-		if (src.kind != dst.kind)
-			return exchange_kinds(fs, od, oname, nd, nname, &src, &dst);
+			goto out;
+		if (!v2 && x->src.kind != x->dst.kind) {
+			r = exchange_kinds(fs, od, &x->odi, oname, nd, &x->ndi, nname, &x->src, &x->dst);
+			goto out;
+		}
+		/* Format 2 exchanges in place only what no header or ID file names: two entries
+		 * of one kind under one ID of one directory, with short names or two directories
+		 * of one place (their on-disk names stay). Anything else would need the rewrites
+		 * of a move, twice, non-atomically: refused with EXDEV. */
+		r = -EXDEV;
+		if (v2 && (x->src.kind != x->dst.kind || od != nd ||
+			   memcmp(vl_ename_id(&x->src, &x->odi), vl_ename_id(&x->dst, &x->ndi),
+				  VL_DIRID_LEN) != 0 ||
+			   S_ISDIR(sst.st_mode) || S_ISDIR(dstst.st_mode) || x->src.is_long ||
+			   x->dst.is_long))
+			goto out;
 		/* Same kind: the on-disk names stay, and so do their sidecars. */
-		r = own_rename(fs, od, src.disk, nd, dst.disk, RENAME_EXCHANGE);
+		r = own_rename(fs, od, x->src.disk, nd, x->dst.disk, RENAME_EXCHANGE);
 		if (r < 0)
-			return r;
+			goto out;
 		dir_changed(od, false);
 		if (nd != od)
 			dir_changed(nd, false);
-		return 0;
+		goto out;
 	}
 	if (have_dst) {
+		r = -ENOTDIR;
 		if (S_ISDIR(sst.st_mode) && !S_ISDIR(dstst.st_mode))
-			return -ENOTDIR;
+			goto out;
+		r = -EISDIR;
 		if (!S_ISDIR(sst.st_mode) && S_ISDIR(dstst.st_mode))
-			return -EISDIR;
+			goto out;
 	}
-	vl_inode_dirid(nd, nid);
-	r = vl_ename_make(fs->vault, nid, nname, nlen, src.kind, &ndst);
+	r = vl_ename_make(fs->vault, &x->ndi, nname, nlen, x->src.kind, &x->ndst);
 	if (r < 0)
-		return r;
+		goto out;
 	/* The target is replaced in place only when it has the new name's on-disk name: not
 	 * when it is of the other kind, nor when it is a conflict copy shown under this name. */
-	same_kind = have_dst && dst.kind == src.kind && !strcmp(dst.disk, ndst.disk);
+	same_kind = have_dst && x->dst.kind == x->src.kind && !strcmp(x->dst.disk, x->ndst.disk);
+	/* Real directory fds: helper files are written atomically (fsync of the directory). */
+	sfd = vl_dir_open(od->fd, ".");
+	dfd = nd == od ? sfd : vl_dir_open(nd->fd, ".");
+	if (sfd < 0 || dfd < 0) {
+		r = sfd < 0 ? sfd : dfd;
+		goto out;
+	}
 	if (have_dst && S_ISDIR(dstst.st_mode)) {
-		/* The backing target holds veilfs.dirid: it must go first (and come back if the
-		 * rename fails). */
-		tfd = openat(nd->fd, dst.disk, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (tfd < 0)
-			return -errno;
-		r = take_dirid(tfd, &saved);
+		/* The backing target holds its ID files: they must go first (and come back if
+		 * the rename fails). */
+		tfd = openat(nd->fd, x->dst.disk, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (tfd < 0) {
+			r = -errno;
+			goto out;
+		}
+		r = take_dirid(fs, tfd, &x->saved);
 		if (r < 0)
 			goto out;
 	}
-	r = put_sidecar(nd, &ndst);
+	x->m = (struct vl_move){ .sdi = &x->odi, .sfd = sfd, .src = &x->src, .st = sst,
+				 .ddi = &x->ndi, .dfd = dfd, .dst = &x->ndst,
+				 .flags = have_dst ? 0 : flags, .may_copy = sst.st_nlink == 1 };
+	r = vl_move_plan(fs->vault, &x->m);
 	if (r < 0)
 		goto fail;
+	if (x->m.kind == VL_MOVE_REBIND || x->m.kind == VL_MOVE_COPY)
+		fin = lock_moved_file(fs, x, &sst);
 	if (have_dst)
 		mark_gone(fs, &dstst);
-	r = own_rename(fs, od, src.disk, nd, ndst.disk, have_dst ? 0 : flags);
+	if (x->m.kind == VL_MOVE_COPY) {
+		vl_watch_expect(fs->watch, nd, IN_MOVED_TO, x->ndst.disk);
+		vl_watch_expect(fs->watch, od, IN_DELETE, x->src.disk);
+	} else {
+		vl_watch_expect(fs->watch, od, IN_MOVED_FROM, x->src.disk);
+		vl_watch_expect(fs->watch, nd, IN_MOVED_TO, x->ndst.disk);
+	}
+	r = vl_move(fs->vault, &x->m);
+	unlock_moved_file(fs, fin, x, r);
 	if (r < 0) {
-		if (!same_kind)
-			drop_sidecar(nd->fd, &ndst);
+		if (x->m.kind == VL_MOVE_COPY) {
+			vl_watch_unexpect(fs->watch, nd, IN_MOVED_TO, x->ndst.disk);
+			vl_watch_unexpect(fs->watch, od, IN_DELETE, x->src.disk);
+		} else {
+			vl_watch_unexpect(fs->watch, od, IN_MOVED_FROM, x->src.disk);
+			vl_watch_unexpect(fs->watch, nd, IN_MOVED_TO, x->ndst.disk);
+		}
 		goto fail;
 	}
+	if (v2 && x->m.kind != VL_MOVE_RENAME && x->m.kind != VL_MOVE_REBIND)
+		moved_inode(fs, x, &sst);
 	if (have_dst && !same_kind) {
 		/* The old target has another on-disk name: remove it now. */
-		vl_watch_expect(fs->watch, nd, IN_DELETE, dst.disk);
-		if (unlinkat(nd->fd, dst.disk, S_ISDIR(dstst.st_mode) ? AT_REMOVEDIR : 0) < 0) {
-			vl_watch_unexpect(fs->watch, nd, IN_DELETE, dst.disk);
+		vl_watch_expect(fs->watch, nd, IN_DELETE, x->dst.disk);
+		if (unlinkat(nd->fd, x->dst.disk, S_ISDIR(dstst.st_mode) ? AT_REMOVEDIR : 0) < 0) {
+			vl_watch_unexpect(fs->watch, nd, IN_DELETE, x->dst.disk);
 			vl_log(VL_LOG_WARN, "rename: could not remove the replaced entry: %s",
 			       strerror(errno));
 		}
-		drop_sidecar(nd->fd, &dst);
+		drop_sidecar(nd->fd, &x->dst);
 	}
-	drop_sidecar(od->fd, &src);
-	dir_changed(od, nd == od && ename_is_object(&ndst));
+	dir_changed(od, nd == od && ename_is_object(&x->ndst));
 	if (nd != od)
-		dir_changed(nd, ename_is_object(&ndst));
+		dir_changed(nd, ename_is_object(&x->ndst));
 	r = 0;
 	goto out;
 fail:
 	if (tfd >= 0)
-		restore_dirid(tfd, &saved);
+		restore_dirid(tfd, &x->saved);
 out:
 	if (tfd >= 0)
 		close(tfd);
+	if (dfd >= 0 && dfd != sfd)
+		close(dfd);
+	if (sfd >= 0)
+		close(sfd);
+	free(x);
 	return r;
 }
 
@@ -1486,7 +1725,9 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 static int do_link(struct vl_fs *fs, struct vl_inode *in, struct vl_inode *nd, const char *name,
 		   struct fuse_entry_param *ep)
 {
+	struct vl_dirinfo ndi;
 	struct vl_ename e;
+	bool bad;
 	char p[32];
 	int r;
 
@@ -1494,9 +1735,16 @@ static int do_link(struct vl_fs *fs, struct vl_inode *in, struct vl_inode *nd, c
 	 * carry hardlinks), so do not make them, as gocryptfs -sharedstorage. */
 	if (in->type == S_IFDIR || fs->sharedstorage)
 		return -EPERM;
-	r = name_free(fs, nd, name, in->is_object ? VL_KIND_OBJECT : VL_KIND_PLAIN, &e);
+	r = name_free(fs, nd, name, in->is_object ? VL_KIND_OBJECT : VL_KIND_PLAIN, &ndi, &e);
 	if (r < 0)
 		return r;
+	/* Format 2: one header serves every name, so links stay within the directory (under
+	 * the ID the file is bound to) and with short names (FORMAT.md §6). */
+	pthread_rwlock_rdlock(&in->lock);
+	bad = in->bind && (in->is_long || e.is_long || memcmp(in->bind->parent, ndi.id, VL_DIRID_LEN));
+	pthread_rwlock_unlock(&in->lock);
+	if (bad)
+		return -EPERM;
 	r = put_sidecar(nd, &e);
 	if (r < 0)
 		return r;
@@ -1580,11 +1828,20 @@ static int open_inode(struct vl_fs *fs, struct vl_inode *in, int flags, int fd,
 	pthread_rwlock_wrlock(&in->lock);
 	r = open_stale(fs, in, fd);
 	if (r == 0 && !in->content)
-		r = vl_content_new(&in->content, fs->vault, VL_STREAM_CONTENT);
+		r = vl_content_new(&in->content, fs->vault, VL_STREAM_CONTENT, in->bind);
 	/* Linux truncates on O_RDONLY|O_TRUNC too, and the kernel (atomic_o_trunc) then
 	 * believes the size is 0: so do we. */
 	if (r == 0 && (flags & O_TRUNC)) {
 		r = vl_content_truncate(in->content, fd, 0);
+		note_own(in, fd);
+	} else if (r == 0 && acc != O_RDONLY && in->bind) {
+		/* Format 2: a header written before its directory moved gets the current place
+		 * token (FORMAT.md §5.3); a failure only costs that evidence. */
+		int e = vl_content_refresh_token(in->content, fd);
+
+		if (e < 0)
+			vl_log(VL_LOG_DEBUG, "could not refresh a header's place token: %s",
+			       strerror(-e));
 		note_own(in, fd);
 	}
 	if (r == 0)
@@ -1728,7 +1985,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		n = check_own(in, h->fd);
 	/* Page writeback (mmap) may come through an O_APPEND handle: its offsets are real. */
 	if (n == 0 && h->append && !fi->writepage)
-		n = vl_content_size(fs->vault, h->fd, &pos); /* append at the real end */
+		n = vl_content_size(in->content, h->fd, &pos); /* append at the real end */
 	if (n == 0) {
 		n = vl_content_write(in->content, h->fd, buf, size, pos);
 		note_own(in, h->fd);
@@ -1798,7 +2055,7 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, of
 	pthread_rwlock_wrlock(&in->lock);
 	r = check_own(in, h->fd);
 	if (r == 0)
-		r = vl_content_size(fs->vault, h->fd, &size);
+		r = vl_content_size(in->content, h->fd, &size);
 	if (r == 0 && end > size) {
 		r = vl_content_truncate(in->content, h->fd, end);
 		note_own(in, h->fd);
@@ -1815,12 +2072,12 @@ static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 	uint64_t size;
 	int r;
 
-	(void)ino;
+	(void)fs;
 	if (whence != SEEK_DATA && whence != SEEK_HOLE) {
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
-	r = vl_content_size(fs->vault, h->fd, &size);
+	r = vl_content_size(inode_of(req, ino)->content, h->fd, &size);
 	if (r < 0) {
 		fuse_reply_err(req, -r);
 		return;
@@ -1886,7 +2143,7 @@ static int snap_ename(struct vl_fs *fs, const struct vl_dh *d, const struct vl_s
 		return 0;
 	}
 	if (dl == 0 || vl_name_classify(s->disk, dl) != VL_ONDISK_SHORT)
-		return vl_ename_make(fs->vault, d->id, s->name, strlen(s->name), s->kind, e);
+		return vl_ename_make(fs->vault, &d->di, s->name, strlen(s->name), s->kind, e);
 	memset(e, 0, sizeof(*e));
 	memcpy(e->full, s->disk, dl + 1);
 	e->fulllen = dl;
@@ -1929,7 +2186,7 @@ static int snap_fill(struct vl_fs *fs, struct vl_inode *in, struct vl_dh *d)
 	int dfd = -1, r;
 
 	dh_clear(d);
-	vl_inode_dirid(in, d->id);
+	vl_inode_dirinfo(in, &d->di);
 	dfd = vl_dir_open(in->fd, ".");
 	if (dfd < 0) {
 		r = dfd;
@@ -1941,8 +2198,17 @@ static int snap_fill(struct vl_fs *fs, struct vl_inode *in, struct vl_dh *d)
 	r = snap_add(d, ".", NULL, NULL, VL_KIND_PLAIN, DT_DIR, in->ino);
 	if (r == 0)
 		r = snap_add(d, "..", NULL, NULL, VL_KIND_PLAIN, DT_DIR, up);
-	if (r == 0)
-		r = vl_dir_list(fs->vault, dfd, d->id, snap_cb, d);
+	if (r == 0) {
+		struct vl_listcb cb = { snap_cb, NULL };
+		struct vl_dirinfo *found = malloc(sizeof(*found));
+
+		r = found ? vl_dir_list2(fs->vault, dfd, &d->di, &cb, d, found) : -ENOMEM;
+		/* IDs that names of the directory proved for it (FORMAT.md §5.5): lookups use
+		 * them from now on. */
+		if (r == 0 && found->nalt > d->di.nalt && vl_inode_set_dirinfo(in, found) == 0)
+			d->di = *found;
+		free(found);
+	}
 out:
 	if (dfd >= 0)
 		close(dfd);
@@ -2166,7 +2432,7 @@ static int xattr_binding(struct vl_fs *fs, struct vl_inode *in, bool create,
 	c = in->content;
 	if (!c) {
 		r = vl_content_new(&tmp, fs->vault,
-				   in->is_object ? VL_STREAM_OBJECT : VL_STREAM_CONTENT);
+				   in->is_object ? VL_STREAM_OBJECT : VL_STREAM_CONTENT, in->bind);
 		if (r < 0)
 			goto out;
 		c = tmp;
@@ -2427,7 +2693,7 @@ int vl_fs_new(struct vl_fs **out, struct vl_vault *v, bool readonly, bool shared
 		goto out;
 	fd = -1;
 	fs->root->type = S_IFDIR;
-	r = vl_dir_read_id(v, fs->root->fd, NULL, NULL, 0, fs->root->dirid);
+	r = vl_inode_set_dirinfo(fs->root, vl_vault_root_info(v));
 	/* --sharedstorage asks the kernel for everything anyway (timeouts 0, no writeback
 	 * cache), and inotify sees no change made on another machine of a network share. */
 	if (r == 0 && !sharedstorage)

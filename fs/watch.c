@@ -39,6 +39,7 @@
 #include "../crypto/conflict.h"
 #include "../crypto/names.h"
 #include "backing.h"
+#include "dirinfo.h"
 #include "dirs.h"
 #include "log.h"
 #include "ops.h"
@@ -335,37 +336,32 @@ bool vl_state_stale(struct vl_inode *in, const struct stat *st)
 int vl_watch_refresh_dirid(struct vl_fs *fs, struct vl_inode *dir, bool *changed,
 			   uint8_t old[static VL_DIRID_LEN])
 {
-	uint8_t pid[VL_DIRID_LEN], id[VL_DIRID_LEN];
-	char enc[VL_ENCNAME_MAX + 1];
-	size_t enclen = 0;
-	bool parent;
-	int r;
+	struct vl_dirinfo *cur = malloc(sizeof(*cur)), *n = malloc(sizeof(*n));
+	int r = -ENOMEM;
 
 	*changed = false;
-	pthread_mutex_lock(&dir->idlock);
-	memcpy(old, dir->dirid, VL_DIRID_LEN);
-	parent = dir->has_parent && dir->penc;
-	if (parent) {
-		memcpy(pid, dir->pdirid, VL_DIRID_LEN);
-		enclen = dir->penclen;
-		memcpy(enc, dir->penc, enclen + 1);
-	}
-	pthread_mutex_unlock(&dir->idlock);
+	if (!cur || !n)
+		goto out;
+	vl_inode_dirinfo(dir, cur);
+	memcpy(old, cur->id, VL_DIRID_LEN);
+	/* Read again for the place the directory was last found at (the root: its own). */
 	if (dir == fs->root)
-		r = vl_dir_read_id(fs->vault, dir->fd, NULL, NULL, 0, id);
+		r = vl_dirinfo_root(fs->vault, dir->fd, n);
 	else
-		r = vl_dir_read_id(fs->vault, dir->fd, parent ? pid : NULL, parent ? enc : NULL,
-				   enclen, id);
+		r = vl_dirinfo_read(fs->vault, dir->fd, NULL, cur->place.parent, cur->disk,
+				    cur->disklen, cur->place.namelen ? cur->place.name : NULL,
+				    cur->place.namelen, n);
 	if (r < 0)
-		return r;
-	pthread_mutex_lock(&dir->idlock);
-	if (memcmp(dir->dirid, id, VL_DIRID_LEN) != 0) {
-		memcpy(old, dir->dirid, VL_DIRID_LEN);
-		memcpy(dir->dirid, id, VL_DIRID_LEN);
-		*changed = true;
+		goto out;
+	if (memcmp(n->id, cur->id, VL_DIRID_LEN) != 0 || n->nalt != cur->nalt ||
+	    memcmp(n->alt, cur->alt, sizeof(n->alt[0]) * n->nalt) != 0) {
+		r = vl_inode_set_dirinfo(dir, n);
+		*changed = r == 0;
 	}
-	pthread_mutex_unlock(&dir->idlock);
-	return 0;
+out:
+	free(cur);
+	free(n);
+	return r;
 }
 
 /* ---- telling the kernel ---- */
@@ -455,16 +451,23 @@ static void dirid_event(struct vl_watch *w, struct vl_inode *dir)
 	bool changed;
 	int dfd;
 
+	struct vl_dirinfo *di;
+
 	if (vl_watch_refresh_dirid(w->fs, dir, &changed, old) < 0 || !changed)
 		return;
 	vl_log(VL_LOG_INFO, "a directory's veilfs.dirid changed under the mount: names re-read");
-	dfd = vl_dir_open(dir->fd, ".");
+	di = calloc(1, sizeof(*di));
+	dfd = di ? vl_dir_open(dir->fd, ".") : -ENOMEM;
 	if (dfd >= 0) {
-		if (vl_dir_list(w->fs->vault, dfd, old, inval_cb, &a) < 0)
+		/* The names the kernel may know were decrypted under the old primary ID. */
+		vl_inode_dirinfo(dir, di);
+		memcpy(di->id, old, VL_DIRID_LEN);
+		if (vl_dir_list(w->fs->vault, dfd, di, inval_cb, &a) < 0)
 			vl_log(VL_LOG_WARN, "could not list a directory whose ID changed: names "
 					    "it showed may stay for the cache timeout");
 		close(dfd);
 	}
+	free(di);
 }
 
 /* A file of dir written, truncated or touched: when it is an inode the kernel knows and

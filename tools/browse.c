@@ -21,6 +21,7 @@
 #include "../crypto/names.h"
 #include "../crypto/secmem.h"
 #include "../fs/backing.h"
+#include "../fs/entry.h"
 #include "../fs/fileio.h"
 #include "../fs/object.h"
 #include "../fs/vault.h"
@@ -83,10 +84,35 @@ void vc_res_free(struct vc_res *res)
 	vc_path_free(&res->cpath);
 }
 
+int vc_subdir_open(struct vl_vault *v, int fd, const struct vl_dirinfo *di, const struct vl_ename *e,
+		   struct vl_dirinfo *out)
+{
+	int cfd = vl_dir_open(fd, e->disk), r;
+
+	if (cfd < 0)
+		return cfd;
+	r = vl_dir_child_info(v, cfd, di, e, out);
+	if (r < 0) {
+		close(cfd);
+		return r;
+	}
+	return cfd;
+}
+
+int vc_dirent_ename(struct vl_vault *v, const struct vl_dirinfo *di, const struct vl_dirent *de,
+		    struct vl_ename *out)
+{
+	if (de->names) {
+		*out = *de->names;
+		return 0;
+	}
+	return vl_ename_make(v, di, de->name, de->namelen, de->kind, out);
+}
+
 int vc_resolve(struct vl_vault *v, const char *path, struct vc_res *res, char *err, size_t errcap)
 {
-	uint8_t id[VL_DIRID_LEN];
-	char *copy = NULL, *save = NULL, *comp, *next;
+	struct vl_dirinfo *cur = NULL, *next = NULL;
+	char *copy = NULL, *save = NULL, *comp, *nextc;
 	int curfd, r;
 
 	memset(res, 0, sizeof(*res));
@@ -96,12 +122,14 @@ int vc_resolve(struct vl_vault *v, const char *path, struct vc_res *res, char *e
 		snprintf(err, errcap, "cannot open the cipher directory: %s", strerror(-curfd));
 		return curfd;
 	}
-	memcpy(id, vl_vault_root_id(v), VL_DIRID_LEN);
+	cur = malloc(sizeof(*cur));
+	next = malloc(sizeof(*next));
 	copy = strdup(path ? path : "");
-	if (!copy) {
+	if (!copy || !cur || !next) {
 		r = -ENOMEM;
 		goto out;
 	}
+	*cur = *vl_vault_root_info(v);
 	comp = strtok_r(copy, "/", &save);
 	while (comp && !strcmp(comp, "."))
 		comp = strtok_r(NULL, "/", &save);
@@ -114,16 +142,16 @@ int vc_resolve(struct vl_vault *v, const char *path, struct vc_res *res, char *e
 		r = 0;
 		goto out;
 	}
-	for (; comp; comp = next) {
-		next = strtok_r(NULL, "/", &save);
-		while (next && !strcmp(next, "."))
-			next = strtok_r(NULL, "/", &save);
+	for (; comp; comp = nextc) {
+		nextc = strtok_r(NULL, "/", &save);
+		while (nextc && !strcmp(nextc, "."))
+			nextc = strtok_r(NULL, "/", &save);
 		if (!strcmp(comp, "..")) {
 			snprintf(err, errcap, "%s: `..' is not supported in vault paths", path);
 			r = -EINVAL;
 			goto out;
 		}
-		r = vl_dir_lookup(v, curfd, id, comp, strlen(comp), &res->e, &res->st);
+		r = vl_dir_lookup(v, curfd, cur, comp, strlen(comp), &res->e, &res->st, 0);
 		if (r < 0) {
 			if (r == -ENOENT)
 				snprintf(err, errcap, "%s: no such file or directory in the vault", path);
@@ -134,9 +162,9 @@ int vc_resolve(struct vl_vault *v, const char *path, struct vc_res *res, char *e
 			goto out;
 		}
 		vc_path_push(&res->cpath, res->e.disk);
-		if (!next) {
+		if (!nextc) {
 			res->parentfd = curfd;
-			memcpy(res->parent_id, id, VL_DIRID_LEN);
+			res->pdi = *cur;
 			curfd = -1;
 			r = 0;
 			goto out;
@@ -146,34 +174,21 @@ int vc_resolve(struct vl_vault *v, const char *path, struct vc_res *res, char *e
 			r = -ENOTDIR;
 			goto out;
 		}
-		{
-			uint8_t cid[VL_DIRID_LEN];
-			int fd = vl_dir_open(curfd, res->e.disk);
-
-			if (fd < 0) {
-				r = fd;
-				snprintf(err, errcap, "%s: %s", path, strerror(-r));
-				goto out;
-			}
-			r = vl_dir_read_id(v, fd, res->e.is_alt ? res->e.altid : id, res->e.full,
-					     res->e.fulllen, cid);
-			if (r < 0) {
-				close(fd);
-				snprintf(err, errcap, "%s: bad directory ID in %s (run veilctl fsck)",
-					 path, vc_path_str(&res->cpath));
-				goto out;
-			}
-			close(curfd);
-			curfd = fd;
-			memcpy(id, cid, VL_DIRID_LEN);
+		r = vc_subdir_open(v, curfd, cur, &res->e, next);
+		if (r < 0) {
+			snprintf(err, errcap, "%s: cannot open %s: %s (run veilctl fsck)", path,
+				 vc_path_str(&res->cpath), strerror(-r));
+			goto out;
 		}
+		close(curfd);
+		curfd = r;
+		*cur = *next;
 	}
 	r = 0;
 out:
 	free(copy);
-	if (curfd >= 0 && res->is_root && r == 0) {
-		/* the root: parentfd stays -1; the caller opens it with vc_res_opendir */
-	}
+	free(cur);
+	free(next);
 	if (curfd >= 0)
 		close(curfd);
 	if (r < 0)
@@ -181,27 +196,15 @@ out:
 	return r;
 }
 
-int vc_res_opendir(struct vl_vault *v, const struct vc_res *res, uint8_t id[static VL_DIRID_LEN])
+int vc_res_opendir(struct vl_vault *v, const struct vc_res *res, struct vl_dirinfo *di)
 {
-	int fd, r;
-
 	if (res->is_root) {
-		memcpy(id, vl_vault_root_id(v), VL_DIRID_LEN);
+		*di = *vl_vault_root_info(v);
 		return vl_dir_open(vl_vault_rootfd(v), ".");
 	}
 	if (!S_ISDIR(res->st.st_mode))
 		return -ENOTDIR;
-	fd = vl_dir_open(res->parentfd, res->e.disk);
-	if (fd < 0)
-		return fd;
-	/* A name found under a veilfs.dirid copy's ID re-derives from that ID. */
-	r = vl_dir_read_id(v, fd, res->e.is_alt ? res->e.altid : res->parent_id, res->e.full,
-			   res->e.fulllen, id);
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
-	return fd;
+	return vc_subdir_open(v, res->parentfd, &res->pdi, &res->e, di);
 }
 
 /* Resolves PATH and prints the error; returns the exit status. */
@@ -226,9 +229,12 @@ struct entry_info {
 	bool bad;	      /* could not be read (corrupt object, impossible size) */
 };
 
-static void entry_info(struct vl_vault *v, int dirfd, const char *disk, enum vl_kind kind,
-		       const struct stat *st, struct entry_info *ei)
+static void entry_info(struct vl_vault *v, int dirfd, const struct vl_dirinfo *di,
+		       const struct vl_ename *e, const struct stat *st, struct entry_info *ei)
 {
+	struct vl_layout l = vl_vault_layout(v, e->is_long);
+	struct vl_binding b;
+
 	memset(ei, 0, sizeof(*ei));
 	ei->mode = st->st_mode;
 	if (S_ISDIR(st->st_mode)) {
@@ -239,11 +245,11 @@ static void entry_info(struct vl_vault *v, int dirfd, const char *disk, enum vl_
 		ei->bad = true;
 		return;
 	}
-	if (kind == VL_KIND_OBJECT) {
-		int fd = openat(dirfd, disk, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (e->kind == VL_KIND_OBJECT) {
+		int fd = openat(dirfd, e->disk, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 
 		ei->is_object = true;
-		if (fd < 0 || vl_object_read(v, fd, &ei->obj) < 0) {
+		if (fd < 0 || vl_ename_binding(v, di, e, &b) < 0 || vl_object_read(v, fd, &b, &ei->obj) < 0) {
 			ei->bad = true;
 		} else {
 			ei->mode = ei->obj.type | (st->st_mode & 07777);
@@ -253,7 +259,7 @@ static void entry_info(struct vl_vault *v, int dirfd, const char *disk, enum vl_
 			close(fd);
 		return;
 	}
-	if (vl_plain_size((uint64_t)st->st_size, vl_vault_block_size(v), &ei->size) < 0)
+	if (vl_plain_size(&l, (uint64_t)st->st_size, &ei->size) < 0)
 		ei->bad = true;
 }
 
@@ -280,10 +286,11 @@ static const char ls_usage[] = "veilctl ls [-l] [-R] [--passfile FILE | --extpas
 
 struct ls_item {
 	char *name;
-	char *disk;
-	enum vl_kind kind;
+	struct vl_ename *e; /* its names, as a lookup gives them */
 };
 struct ls_list {
+	struct vl_vault *v;
+	const struct vl_dirinfo *di;
 	struct ls_item *items;
 	size_t n, cap;
 };
@@ -302,11 +309,11 @@ static int ls_collect(void *ctx, const struct vl_dirent *de)
 		l->cap = cap;
 	}
 	l->items[l->n].name = strdup(de->name);
-	l->items[l->n].disk = strdup(de->disk);
-	l->items[l->n].kind = de->kind;
-	if (!l->items[l->n].name || !l->items[l->n].disk) {
+	l->items[l->n].e = malloc(sizeof(struct vl_ename));
+	if (!l->items[l->n].name || !l->items[l->n].e ||
+	    vc_dirent_ename(l->v, l->di, de, l->items[l->n].e) < 0) {
 		free(l->items[l->n].name);
-		free(l->items[l->n].disk);
+		free(l->items[l->n].e);
 		return -ENOMEM;
 	}
 	l->n++;
@@ -322,14 +329,28 @@ static void ls_list_free(struct ls_list *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		free(l->items[i].name);
-		free(l->items[i].disk);
+		free(l->items[i].e);
 	}
 	free(l->items);
 	memset(l, 0, sizeof(*l));
 }
 
-static void ls_print(struct vl_vault *v, int dirfd, const char *name, const char *disk,
-		     enum vl_kind kind, const struct stat *st, bool lng)
+/* Lists directory fd (info di) into l, sorted by name. 0 or -errno. */
+static int ls_read(struct vl_vault *v, int fd, const struct vl_dirinfo *di, struct ls_list *l)
+{
+	int r;
+
+	memset(l, 0, sizeof(*l));
+	l->v = v;
+	l->di = di;
+	r = vl_dir_list(v, fd, di, ls_collect, l);
+	if (r == 0 && l->n)
+		qsort(l->items, l->n, sizeof(*l->items), ls_cmp);
+	return r;
+}
+
+static void ls_print(struct vl_vault *v, int dirfd, const struct vl_dirinfo *di, const char *name,
+		     const struct vl_ename *e, const struct stat *st, bool lng)
 {
 	struct entry_info ei;
 	char ms[11], tb[32];
@@ -339,7 +360,7 @@ static void ls_print(struct vl_vault *v, int dirfd, const char *name, const char
 		printf("%s\n", name);
 		return;
 	}
-	entry_info(v, dirfd, disk, kind, st, &ei);
+	entry_info(v, dirfd, di, e, st, &ei);
 	mode_string(ei.mode, ms);
 	if (!localtime_r(&st->st_mtime, &tm) || !strftime(tb, sizeof(tb), "%Y-%m-%d %H:%M", &tm))
 		strcpy(tb, "?");
@@ -357,60 +378,60 @@ static void ls_print(struct vl_vault *v, int dirfd, const char *name, const char
 		putchar('\n');
 }
 
-/* Lists directory fd (ID id); with recurse, then each subdirectory under a header. */
-static int ls_dir(struct vl_vault *v, int fd, const uint8_t id[static VL_DIRID_LEN],
-		  const char *shown, bool lng, bool recurse)
+/* Lists directory fd (info di); with recurse, then each subdirectory under a header. */
+static int ls_dir(struct vl_vault *v, int fd, const struct vl_dirinfo *di, const char *shown,
+		  bool lng, bool recurse)
 {
-	struct ls_list l = { 0 };
+	struct vl_dirinfo *ci = NULL;
+	struct ls_list l;
 	int ex = VL_EXIT_OK, r;
 
-	r = vl_dir_list(v, fd, id, ls_collect, &l);
+	r = ls_read(v, fd, di, &l);
 	if (r < 0) {
-		vc_err("%s: cannot list: %s", shown, strerror(r < 0 ? -r : EIO));
+		vc_err("%s: cannot list: %s", shown, strerror(-r));
 		ls_list_free(&l);
 		return VL_EXIT_FAILURE;
 	}
-	if (l.n)
-		qsort(l.items, l.n, sizeof(*l.items), ls_cmp);
 	for (size_t i = 0; i < l.n; i++) {
 		struct stat st;
 
-		if (fstatat(fd, l.items[i].disk, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		if (fstatat(fd, l.items[i].e->disk, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue; /* removed meanwhile */
-		ls_print(v, fd, l.items[i].name, l.items[i].disk, l.items[i].kind, &st, lng);
+		ls_print(v, fd, di, l.items[i].name, l.items[i].e, &st, lng);
 	}
 	if (!recurse)
 		goto out;
+	ci = malloc(sizeof(*ci));
+	if (!ci) {
+		ex = VL_EXIT_FAILURE;
+		goto out;
+	}
 	for (size_t i = 0; i < l.n; i++) {
-		uint8_t cid[VL_DIRID_LEN];
-		struct vl_ename e;
 		struct stat st;
 		char *sub;
 		int cfd;
 
-		if (fstatat(fd, l.items[i].disk, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
-			continue;
-		if (vl_ename_make(v, id, l.items[i].name, strlen(l.items[i].name), l.items[i].kind, &e) < 0)
+		if (fstatat(fd, l.items[i].e->disk, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
 			continue;
 		if (asprintf(&sub, "%s/%s", shown, l.items[i].name) < 0) {
 			ex = VL_EXIT_FAILURE;
 			break;
 		}
-		cfd = vl_dir_open(fd, l.items[i].disk);
-		if (cfd < 0 || vl_dir_read_id(v, cfd, id, e.full, e.fulllen, cid) < 0) {
+		cfd = vc_subdir_open(v, fd, di, l.items[i].e, ci);
+		if (cfd < 0) {
 			vc_err("%s: cannot open directory (run veilctl fsck)", sub);
 			ex = VL_EXIT_FAILURE;
 		} else {
 			printf("\n%s:\n", sub);
-			r = ls_dir(v, cfd, cid, sub, lng, true);
+			r = ls_dir(v, cfd, ci, sub, lng, true);
 			if (r)
 				ex = r;
-		}
-		if (cfd >= 0)
 			close(cfd);
+		}
 		free(sub);
 	}
 out:
+	free(ci);
 	ls_list_free(&l);
 	return ex;
 }
@@ -452,20 +473,22 @@ int cmd_ls(int argc, char **argv)
 	if (ex)
 		goto out;
 	if (S_ISDIR(res.st.st_mode)) {
-		uint8_t id[VL_DIRID_LEN];
-		int fd = vc_res_opendir(v, &res, id);
+		struct vl_dirinfo *di = malloc(sizeof(*di));
+		int fd = di ? vc_res_opendir(v, &res, di) : -ENOMEM;
 
 		if (fd < 0) {
 			vc_err("%s: cannot open directory: %s (run veilctl fsck)", path, strerror(-fd));
 			ex = VL_EXIT_FAILURE;
+			free(di);
 			goto out;
 		}
-		ex = ls_dir(v, fd, id, res.is_root ? "" : path, lng, recurse);
+		ex = ls_dir(v, fd, di, res.is_root ? "" : path, lng, recurse);
 		close(fd);
+		free(di);
 	} else {
 		const char *slash = strrchr(path, '/');
 
-		ls_print(v, res.parentfd, slash ? slash + 1 : path, res.e.disk, res.e.kind, &res.st, lng);
+		ls_print(v, res.parentfd, &res.pdi, slash ? slash + 1 : path, &res.e, &res.st, lng);
 	}
 out:
 	vc_res_free(&res);
@@ -479,14 +502,18 @@ static const char cat_usage[] = "veilctl cat [--passfile FILE | --extpass CMD] C
 
 /* Copies the plaintext of ciphertext file fd to out_fd. 0, -EIO (corrupt block, logged) or
  * -errno. */
-static int copy_out(struct vl_vault *v, int fd, int out_fd)
+static int copy_out(struct vl_vault *v, const struct vl_dirinfo *di, const struct vl_ename *e, int fd,
+		    int out_fd)
 {
 	struct vl_content *c = NULL;
+	struct vl_binding b;
 	uint8_t *buf = NULL;
 	uint64_t off = 0;
 	int r;
 
-	r = vl_content_new(&c, v, VL_STREAM_CONTENT);
+	r = vl_ename_binding(v, di, e, &b);
+	if (r == 0)
+		r = vl_content_new(&c, v, VL_STREAM_CONTENT, &b);
 	if (r < 0)
 		goto out;
 	buf = malloc(COPY_CHUNK);
@@ -564,7 +591,7 @@ int cmd_cat(int argc, char **argv)
 		vc_err("%s: cannot open %s: %s", argv[optind + 1], vc_path_str(&res.cpath), strerror(errno));
 		goto out;
 	}
-	r = copy_out(v, fd, STDOUT_FILENO);
+	r = copy_out(v, &res.pdi, &res.e, fd, STDOUT_FILENO);
 	if (r == -EIO)
 		vc_err("%s (%s): a block fails authentication: the file is corrupt (see veilctl fsck)",
 		       argv[optind + 1], vc_path_str(&res.cpath));
@@ -619,14 +646,14 @@ static int make_room(struct xp *x, int dstfd, const char *name)
 	return unlinkat(dstfd, name, 0) < 0 ? -errno : 0;
 }
 
-static int export_dir(struct xp *x, int srcfd, const uint8_t id[static VL_DIRID_LEN], int dstfd,
+static int export_dir(struct xp *x, int srcfd, const struct vl_dirinfo *di, int dstfd,
 		      const char *shown);
 
-/* Exports one entry (disk in srcfd, plaintext name) into dstfd as dname. */
-static void export_entry(struct xp *x, int srcfd, const uint8_t id[static VL_DIRID_LEN],
-			 const char *disk, const char *pname, enum vl_kind kind, int dstfd,
-			 const char *name, const char *shown)
+/* Exports one entry (names e in srcfd, directory info di) into dstfd as name. */
+static void export_entry(struct xp *x, int srcfd, const struct vl_dirinfo *di,
+			 const struct vl_ename *e, int dstfd, const char *name, const char *shown)
 {
+	const char *disk = e->disk;
 	struct entry_info ei;
 	struct stat st;
 	int fd = -1, ofd = -1, r;
@@ -637,22 +664,20 @@ static void export_entry(struct xp *x, int srcfd, const uint8_t id[static VL_DIR
 		return;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		uint8_t cid[VL_DIRID_LEN];
-		struct vl_ename e;
+		struct vl_dirinfo *ci = malloc(sizeof(*ci));
 		int cfd, dfd;
 
-		r = vl_ename_make(x->v, id, pname, strlen(pname), kind, &e);
-		cfd = r < 0 ? r : vl_dir_open(srcfd, disk);
-		if (cfd < 0 || vl_dir_read_id(x->v, cfd, id, e.full, e.fulllen, cid) < 0) {
+		cfd = ci ? vc_subdir_open(x->v, srcfd, di, e, ci) : -ENOMEM;
+		if (cfd < 0) {
 			vc_err("%s: cannot open the directory (run veilctl fsck)", shown);
-			if (cfd >= 0)
-				close(cfd);
+			free(ci);
 			x->errors++;
 			return;
 		}
 		if (mkdirat(dstfd, name, 0700) < 0 && errno != EEXIST) {
 			vc_err("%s: cannot create directory: %s", shown, strerror(errno));
 			close(cfd);
+			free(ci);
 			x->errors++;
 			return;
 		}
@@ -660,18 +685,20 @@ static void export_entry(struct xp *x, int srcfd, const uint8_t id[static VL_DIR
 		if (dfd < 0) {
 			vc_err("%s: cannot open the destination directory: %s", shown, strerror(errno));
 			close(cfd);
+			free(ci);
 			x->errors++;
 			return;
 		}
-		export_dir(x, cfd, cid, dfd, shown);
+		export_dir(x, cfd, ci, dfd, shown);
 		vc_ignore(fchmod(dfd, st.st_mode & 07777));
 		set_times(dfd, &st);
 		close(dfd);
 		close(cfd);
+		free(ci);
 		x->dirs++;
 		return;
 	}
-	entry_info(x->v, srcfd, disk, kind, &st, &ei);
+	entry_info(x->v, srcfd, di, e, &st, &ei);
 	if (ei.bad) {
 		vc_err("%s: cannot be read (corrupt; see veilctl fsck)", shown);
 		x->errors++;
@@ -728,7 +755,7 @@ static void export_entry(struct xp *x, int srcfd, const uint8_t id[static VL_DIR
 		close(fd);
 		return;
 	}
-	r = copy_out(x->v, fd, ofd);
+	r = copy_out(x->v, di, e, fd, ofd);
 	if (r < 0) {
 		if (r == -EIO)
 			vc_err("%s: a block fails authentication: not exported (see veilctl fsck)", shown);
@@ -745,13 +772,13 @@ static void export_entry(struct xp *x, int srcfd, const uint8_t id[static VL_DIR
 	close(fd);
 }
 
-static int export_dir(struct xp *x, int srcfd, const uint8_t id[static VL_DIRID_LEN], int dstfd,
+static int export_dir(struct xp *x, int srcfd, const struct vl_dirinfo *di, int dstfd,
 		      const char *shown)
 {
-	struct ls_list l = { 0 };
+	struct ls_list l;
 	int r;
 
-	r = vl_dir_list(x->v, srcfd, id, ls_collect, &l);
+	r = ls_read(x->v, srcfd, di, &l);
 	if (r < 0) {
 		vc_err("%s: cannot list: %s", shown[0] ? shown : "/", strerror(-r));
 		x->errors++;
@@ -765,8 +792,7 @@ static int export_dir(struct xp *x, int srcfd, const uint8_t id[static VL_DIRID_
 			x->errors++;
 			break;
 		}
-		export_entry(x, srcfd, id, l.items[i].disk, l.items[i].name, l.items[i].kind, dstfd,
-			     l.items[i].name, sub);
+		export_entry(x, srcfd, di, l.items[i].e, dstfd, l.items[i].name, sub);
 		free(sub);
 	}
 	ls_list_free(&l);
@@ -818,7 +844,7 @@ int cmd_export(int argc, char **argv)
 		goto out;
 	ex = VL_EXIT_FAILURE;
 	if (S_ISDIR(res.st.st_mode)) {
-		uint8_t id[VL_DIRID_LEN];
+		struct vl_dirinfo di;
 		int sfd;
 
 		if (mkdir(dest, 0700) < 0 && errno != EEXIST) {
@@ -830,12 +856,12 @@ int cmd_export(int argc, char **argv)
 			vc_err("%s: not a directory: %s", dest, strerror(errno));
 			goto out;
 		}
-		sfd = vc_res_opendir(x.v, &res, id);
+		sfd = vc_res_opendir(x.v, &res, &di);
 		if (sfd < 0) {
 			vc_err("%s: cannot open the directory: %s (run veilctl fsck)", path, strerror(-sfd));
 			goto out;
 		}
-		export_dir(&x, sfd, id, dstfd, res.is_root ? "" : path);
+		export_dir(&x, sfd, &di, dstfd, res.is_root ? "" : path);
 		if (!res.is_root) {
 			vc_ignore(fchmod(dstfd, res.st.st_mode & 07777));
 			set_times(dstfd, &res.st);
@@ -869,8 +895,8 @@ int cmd_export(int argc, char **argv)
 			goto out;
 		}
 		free(dir);
-		export_entry(&x, res.parentfd, res.parent_id, res.e.disk, base, res.e.kind, dstfd, name,
-			     path);
+		(void)base;
+		export_entry(&x, res.parentfd, &res.pdi, &res.e, dstfd, name, path);
 	}
 	fprintf(stderr, "veilctl: exported %lu files and %lu directories%s\n", x.files, x.dirs,
 		x.errors ? " with errors" : "");
@@ -893,26 +919,27 @@ struct ip {
 	unsigned long files, dirs, errors;
 };
 
-/* Creates a backing regular file for ename e in dirfd (sidecar first). fd or -errno. */
-static int create_file(int dirfd, const struct vl_ename *e, mode_t mode)
+/* Creates a backing regular or object file for ename e in dirfd (info di): format 1's sidecar
+ * first, format 2's header and empty block. fd or -errno. */
+static int create_file(struct vl_vault *v, int dirfd, const struct vl_dirinfo *di,
+		       const struct vl_ename *e, mode_t mode)
 {
 	int fd, r;
 
 	r = vl_dir_put_sidecar(dirfd, e);
 	if (r < 0)
 		return r;
-	fd = openat(dirfd, e->disk, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-	if (fd < 0) {
-		r = -errno;
+	fd = vl_file_create(v, dirfd, di, e, mode);
+	if (fd < 0)
 		vc_ignore(vl_dir_drop_sidecar(dirfd, e));
-		return r;
-	}
 	return fd;
 }
 
-static int import_file(struct ip *x, int sfd, int dirfd, const struct vl_ename *e, const struct stat *st)
+static int import_file(struct ip *x, int sfd, int dirfd, const struct vl_dirinfo *di,
+		       const struct vl_ename *e, const struct stat *st)
 {
 	struct vl_content *c = NULL;
+	struct vl_binding b;
 	uint8_t *buf = NULL;
 	uint64_t off = 0;
 	int fd = -1, r;
@@ -920,10 +947,12 @@ static int import_file(struct ip *x, int sfd, int dirfd, const struct vl_ename *
 	buf = malloc(COPY_CHUNK);
 	if (!buf)
 		return -ENOMEM;
-	r = vl_content_new(&c, x->v, VL_STREAM_CONTENT);
+	r = vl_ename_binding(x->v, di, e, &b);
+	if (r == 0)
+		r = vl_content_new(&c, x->v, VL_STREAM_CONTENT, &b);
 	if (r < 0)
 		goto out;
-	fd = create_file(dirfd, e, st->st_mode & 07777);
+	fd = create_file(x->v, dirfd, di, e, st->st_mode & 07777);
 	if (fd < 0) {
 		r = fd;
 		goto out;
@@ -966,16 +995,27 @@ out:
 	return r;
 }
 
-static int import_object(struct ip *x, int dirfd, const struct vl_ename *e, const struct vl_object *o,
-			 const struct stat *st)
+static int import_object(struct ip *x, int dirfd, const struct vl_dirinfo *di,
+			 const struct vl_ename *e, const struct vl_object *o, const struct stat *st)
 {
 	mode_t m = S_ISLNK(o->type) ? 0600 : st->st_mode & 07777;
+	struct vl_binding b;
 	int fd, r;
 
-	fd = create_file(dirfd, e, m);
-	if (fd < 0)
-		return fd;
-	r = vl_object_write(x->v, fd, o);
+	r = vl_ename_binding(x->v, di, e, &b);
+	if (r < 0)
+		return r;
+	r = vl_dir_put_sidecar(dirfd, e);
+	if (r < 0)
+		return r;
+	/* An object is written whole into an empty file (vl_object_write makes the header). */
+	fd = openat(dirfd, e->disk, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, m);
+	if (fd < 0) {
+		r = -errno;
+		vc_ignore(vl_dir_drop_sidecar(dirfd, e));
+		return r;
+	}
+	r = vl_object_write(x->v, fd, &b, o);
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	if (r == 0)
@@ -990,7 +1030,7 @@ static int import_object(struct ip *x, int dirfd, const struct vl_ename *e, cons
 
 /* Imports source entry name (in srcdirfd) as plaintext name into vault dir dirfd (ID id). */
 static void import_entry(struct ip *x, int srcdirfd, const char *srcname, int dirfd,
-			 const uint8_t id[static VL_DIRID_LEN], const char *name, const char *shown)
+			 const struct vl_dirinfo *di, const char *name, const char *shown)
 {
 	struct vl_object o = { 0 };
 	struct vl_ename e;
@@ -1002,7 +1042,7 @@ static void import_entry(struct ip *x, int srcdirfd, const char *srcname, int di
 		x->errors++;
 		return;
 	}
-	r = vl_ename_make(x->v, id, name, strlen(name),
+	r = vl_ename_make(x->v, di, name, strlen(name),
 			  S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) ? VL_KIND_PLAIN : VL_KIND_OBJECT, &e);
 	if (r < 0) {
 		vc_err("%s: invalid name for a vault", shown);
@@ -1010,16 +1050,17 @@ static void import_entry(struct ip *x, int srcdirfd, const char *srcname, int di
 		return;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		uint8_t cid[VL_DIRID_LEN];
+		struct vl_dirinfo *ci = malloc(sizeof(*ci));
 		struct dirent *de;
 		DIR *d;
 		int cfd;
 
 		/* Made writable for its children; its mode is set at the end. */
-		r = vl_dir_make(x->v, dirfd, id, &e, 0700, cid);
+		r = ci ? vl_dir_make(x->v, dirfd, di, &e, 0700, ci) : -ENOMEM;
 		if (r < 0) {
 			vc_err("%s: cannot create the directory in the vault: %s", shown, strerror(-r));
 			x->errors++;
+			free(ci);
 			return;
 		}
 		cfd = vl_dir_open(dirfd, e.disk);
@@ -1034,6 +1075,7 @@ static void import_entry(struct ip *x, int srcdirfd, const char *srcname, int di
 				close(sfd);
 			if (cfd >= 0)
 				close(cfd);
+			free(ci);
 			return;
 		}
 		while ((errno = 0, de = readdir(d))) {
@@ -1045,13 +1087,14 @@ static void import_entry(struct ip *x, int srcdirfd, const char *srcname, int di
 				x->errors++;
 				break;
 			}
-			import_entry(x, sfd, de->d_name, cfd, cid, de->d_name, sub);
+			import_entry(x, sfd, de->d_name, cfd, ci, de->d_name, sub);
 			free(sub);
 		}
 		vc_ignore(fchmod(cfd, st.st_mode & 07777));
 		set_times(cfd, &st);
 		closedir(d);
 		close(cfd);
+		free(ci);
 		x->dirs++;
 		return;
 	}
@@ -1062,7 +1105,7 @@ static void import_entry(struct ip *x, int srcdirfd, const char *srcname, int di
 			x->errors++;
 			return;
 		}
-		r = import_file(x, sfd, dirfd, &e, &st);
+		r = import_file(x, sfd, dirfd, di, &e, &st);
 		close(sfd);
 	} else {
 		o.type = st.st_mode & S_IFMT;
@@ -1080,7 +1123,7 @@ static void import_entry(struct ip *x, int srcdirfd, const char *srcname, int di
 		} else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
 			o.rdev = st.st_rdev;
 		}
-		r = import_object(x, dirfd, &e, &o, &st);
+		r = import_object(x, dirfd, di, &e, &o, &st);
 	}
 	if (r == -EEXIST)
 		vc_err("%s: already exists in the vault", shown);
@@ -1096,7 +1139,7 @@ int cmd_import(int argc, char **argv)
 {
 	static const struct option lo[] = { VC_COMMON_LONGOPTS, { 0 } };
 	struct vc_res res = { .parentfd = -1 };
-	uint8_t id[VL_DIRID_LEN];
+	struct vl_dirinfo di;
 	struct ip x = { 0 };
 	const char *src, *destpath, *name;
 	char *srcdir = NULL, *destcopy = NULL, *srcname = NULL;
@@ -1192,13 +1235,13 @@ int cmd_import(int argc, char **argv)
 		ex = VL_EXIT_FAILURE;
 		goto out;
 	}
-	dirfd = vc_res_opendir(x.v, &res, id);
+	dirfd = vc_res_opendir(x.v, &res, &di);
 	if (dirfd < 0) {
 		vc_err("%s: cannot open the directory: %s", destpath, strerror(-dirfd));
 		ex = VL_EXIT_FAILURE;
 		goto out;
 	}
-	import_entry(&x, sdirfd, srcname, dirfd, id, name, src);
+	import_entry(&x, sdirfd, srcname, dirfd, &di, name, src);
 	fprintf(stderr, "veilctl: imported %lu files and %lu directories%s\n", x.files, x.dirs,
 		x.errors ? " with errors" : "");
 	ex = x.errors ? VL_EXIT_FAILURE : VL_EXIT_OK;
@@ -1264,19 +1307,37 @@ static int lines_add(struct lines *l, const char *prefix, const char *text)
 	return 0;
 }
 
+/* The info a directory named e under ID pid would get when created (it does not exist). */
+static int derived_child(struct vl_vault *v, const uint8_t pid[static VL_DIRID_LEN],
+			 const struct vl_ename *e, struct vl_dirinfo *out)
+{
+	size_t bl = vl_ename_base_len(e);
+
+	memset(out, 0, sizeof(*out));
+	out->format = vl_vault_format(v);
+	memcpy(out->place.parent, pid, VL_DIRID_LEN);
+	memcpy(out->place.name, e->full, e->fulllen + 1);
+	out->place.namelen = e->fulllen;
+	memcpy(out->disk, e->disk, bl);
+	out->disk[bl] = '\0';
+	out->disklen = bl;
+	out->flags = VL_DI_DERIVED;
+	return vl_dirid_derive(vl_vault_keys(v), pid, e->full, e->fulllen, out->id);
+}
+
 int cmd_encrypt_path(int argc, char **argv)
 {
 	struct vc_path cp = { 0 };
 	struct lines side = { 0 };
 	struct vl_vault *v = NULL;
-	uint8_t id[VL_DIRID_LEN];
+	struct vl_dirinfo *cur = NULL, *next = NULL;
 	char *copy = NULL, *save = NULL, *comp;
 	int ex, curfd = -1, r;
 
 	ex = path_cmd_opts(argc, argv, encpath_usage,
-			   "Prints the ciphertext path (relative to CIPHERDIR) of a plaintext path, then one\n"
-			   "`sidecar: PATH' line per long-named component. Components that do not exist yet\n"
-			   "are shown as veilfs would create them as a file or directory.");
+			   "Prints the ciphertext path (relative to CIPHERDIR) of a plaintext path, then (format 1\n"
+			   "vaults) one `sidecar: PATH' line per long-named component. Components that do not\n"
+			   "exist yet are shown as veilfs would create them as a file or directory.");
 	if (ex)
 		return ex < 0 ? VL_EXIT_OK : ex;
 	ex = vc_unlock(argv[optind], &v);
@@ -1284,12 +1345,13 @@ int cmd_encrypt_path(int argc, char **argv)
 		return ex;
 	ex = VL_EXIT_FAILURE;
 	copy = strdup(argv[optind + 1]);
+	cur = malloc(sizeof(*cur));
+	next = malloc(sizeof(*next));
 	curfd = vl_dir_open(vl_vault_rootfd(v), ".");
-	if (!copy || curfd < 0)
+	if (!copy || !cur || !next || curfd < 0)
 		goto out;
-	memcpy(id, vl_vault_root_id(v), VL_DIRID_LEN);
+	*cur = *vl_vault_root_info(v);
 	for (comp = strtok_r(copy, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
-		uint8_t cid[VL_DIRID_LEN];
 		struct vl_ename e;
 		struct stat st;
 		size_t old;
@@ -1301,9 +1363,9 @@ int cmd_encrypt_path(int argc, char **argv)
 			ex = VL_EXIT_USAGE;
 			goto out;
 		}
-		r = curfd >= 0 ? vl_dir_lookup(v, curfd, id, comp, strlen(comp), &e, &st) : -ENOENT;
+		r = curfd >= 0 ? vl_dir_lookup(v, curfd, cur, comp, strlen(comp), &e, &st, 0) : -ENOENT;
 		if (r == -ENOENT) {
-			r = vl_ename_make(v, id, comp, strlen(comp), VL_KIND_PLAIN, &e);
+			r = vl_ename_make(v, cur, comp, strlen(comp), VL_KIND_PLAIN, &e);
 			if (curfd >= 0)
 				close(curfd);
 			curfd = -1;
@@ -1312,7 +1374,7 @@ int cmd_encrypt_path(int argc, char **argv)
 			vc_err("%s: %s", comp, r == -EINVAL ? "invalid name" : strerror(-r));
 			goto out;
 		}
-		if (e.is_long) {
+		if (e.is_long && e.sidecar[0]) {
 			old = vc_path_push(&cp, e.sidecar);
 			if (lines_add(&side, "sidecar: ", cp.s) < 0)
 				goto out;
@@ -1320,26 +1382,23 @@ int cmd_encrypt_path(int argc, char **argv)
 		}
 		vc_path_push(&cp, e.disk);
 		if (curfd >= 0 && S_ISDIR(st.st_mode)) {
-			int fd = vl_dir_open(curfd, e.disk);
+			int fd = vc_subdir_open(v, curfd, cur, &e, next);
 
-			if (fd < 0 || vl_dir_read_id(v, fd, e.is_alt ? e.altid : id, e.full, e.fulllen,
-						   cid) < 0) {
+			if (fd < 0) {
 				vc_err("%s: cannot read its directory ID (run veilctl fsck)", comp);
-				if (fd >= 0)
-					close(fd);
 				goto out;
 			}
 			close(curfd);
 			curfd = fd;
 		} else {
 			/* not there (yet): the ID it would get */
-			if (vl_dirid_derive(vl_vault_keys(v), id, e.full, e.fulllen, cid) < 0)
+			if (derived_child(v, vl_ename_id(&e, cur), &e, next) < 0)
 				goto out;
 			if (curfd >= 0)
 				close(curfd);
 			curfd = -1;
 		}
-		memcpy(id, cid, VL_DIRID_LEN);
+		*cur = *next;
 	}
 	printf("%s\n%s", vc_path_str(&cp), side.s ? side.s : "");
 	ex = VL_EXIT_OK;
@@ -1347,40 +1406,43 @@ out:
 	if (curfd >= 0)
 		close(curfd);
 	free(copy);
+	free(cur);
+	free(next);
 	free(side.s);
 	vc_path_free(&cp);
 	vl_vault_free(v);
 	return ex;
 }
 
-/* Full encoded name of on-disk name comp in curfd: itself when short, the verified sidecar
- * contents when long ('8...') or when comp is the sidecar ('9...'). Length or -errno. */
-static int full_name(int curfd, const char *comp, char full[static VL_ENCNAME_MAX + 1], const char **what)
+/* Full encoded name of on-disk name comp in curfd: itself when short; for a long name ('8...')
+ * from the entry (format 2) or its verified sidecar (format 1), also when comp is a format-1
+ * sidecar ('9...'). Length or -errno (-ENODATA: the long name cannot be read). */
+static int full_name(struct vl_vault *v, int curfd, const char *comp,
+		     char full[static VL_ENCNAME_MAX + 1], const char **what)
 {
+	char side[VL_CONFLICT_NAME_MAX + 1], ln[VL_LONGNAME_LEN + 1];
 	size_t len = strlen(comp);
-	char side[VL_LONGNAME_LEN + 1];
-	ssize_t n;
+	int n;
 
 	*what = NULL;
 	switch (vl_name_classify(comp, len)) {
 	case VL_ONDISK_SHORT:
 		memcpy(full, comp, len + 1);
 		return (int)len;
-	case VL_ONDISK_LONG:
 	case VL_ONDISK_SIDECAR:
+		if (vl_vault_format(v) >= VL_FORMAT_V2)
+			return -EINVAL;
+		*what = "sidecar";
+		/* fall through */
+	case VL_ONDISK_LONG:
 		if (curfd < 0)
 			return -ENOENT;
-		memcpy(side, comp, VL_LONGNAME_LEN + 1);
-		if (comp[0] == VL_MARK_SIDECAR)
-			*what = "sidecar";
-		side[0] = VL_MARK_SIDECAR;
-		n = vl_read_small(curfd, side, full, VL_ENCNAME_MAX);
-		if (n < 0)
-			return n == -ENOENT ? -ENODATA : (int)n;
-		if (vl_name_sidecar_check(comp, full, (size_t)n) < 0)
-			return -EBADMSG;
-		full[n] = '\0';
-		return (int)n;
+		memcpy(ln, comp, VL_LONGNAME_LEN + 1);
+		ln[0] = VL_MARK_LONG;
+		n = vl_dir_long_entry_name(v, curfd, ln, VL_LONGNAME_LEN, full, side);
+		if (n == -ENOENT || n == -EIO)
+			return -ENODATA;
+		return n;
 	case VL_ONDISK_RESERVED:
 		*what = "veilfs helper file";
 		return -EISDIR;
@@ -1393,15 +1455,16 @@ int cmd_decrypt_path(int argc, char **argv)
 {
 	struct vc_path pp = { 0 };
 	struct vl_vault *v = NULL;
-	uint8_t id[VL_DIRID_LEN];
+	struct vl_dirinfo *cur = NULL, *next = NULL;
 	const char *arg, *what = NULL;
-	char *copy = NULL, *save = NULL, *comp, *next;
+	char *copy = NULL, *save = NULL, *comp, *nextc;
 	int ex, curfd = -1, r;
 	size_t cdl;
 
 	ex = path_cmd_opts(argc, argv, decpath_usage,
 			   "Prints the plaintext path of a ciphertext path (relative to CIPHERDIR, or starting\n"
-			   "with CIPHERDIR). Long names ('8...') and sidecars ('9...') are read from their sidecar.");
+			   "with CIPHERDIR). Long names ('8...') are read from the entry (format 1: from the\n"
+			   "sidecar '9...').");
 	if (ex)
 		return ex < 0 ? VL_EXIT_OK : ex;
 	ex = vc_unlock(argv[optind], &v);
@@ -1415,22 +1478,26 @@ int cmd_decrypt_path(int argc, char **argv)
 	if (!strncmp(arg, argv[optind], cdl) && arg[cdl] == '/')
 		arg += cdl + 1;
 	copy = strdup(arg);
+	cur = malloc(sizeof(*cur));
+	next = malloc(sizeof(*next));
 	curfd = vl_dir_open(vl_vault_rootfd(v), ".");
-	if (!copy || curfd < 0)
+	if (!copy || !cur || !next || curfd < 0)
 		goto out;
-	memcpy(id, vl_vault_root_id(v), VL_DIRID_LEN);
+	*cur = *vl_vault_root_info(v);
 	comp = strtok_r(copy, "/", &save);
-	for (; comp; comp = next) {
-		char full[VL_ENCNAME_MAX + 1], name[256];
-		uint8_t cid[VL_DIRID_LEN];
+	for (; comp; comp = nextc) {
+		char name[256];
+		struct vl_ename e;
 		enum vl_kind kind;
+		const uint8_t *id = cur->id;
 		int flen;
 
-		next = strtok_r(NULL, "/", &save);
+		nextc = strtok_r(NULL, "/", &save);
 		if (!strcmp(comp, "."))
 			continue;
-		flen = full_name(curfd, comp, full, &what);
-		if (flen == -EISDIR && !next) {
+		memset(&e, 0, sizeof(e));
+		flen = full_name(v, curfd, comp, e.full, &what);
+		if (flen == -EISDIR && !nextc) {
 			vc_path_push(&pp, comp);
 			printf("%s (%s)\n", vc_path_str(&pp), what);
 			ex = VL_EXIT_OK;
@@ -1438,49 +1505,49 @@ int cmd_decrypt_path(int argc, char **argv)
 		}
 		if (flen < 0) {
 			if (flen == -ENODATA)
-				vc_err("%s: its sidecar %c%s is missing (run veilctl fsck)", comp,
-				       VL_MARK_SIDECAR, comp + 1);
-			else if (flen == -EBADMSG)
-				vc_err("%s: its sidecar does not match the name (run veilctl fsck)", comp);
+				vc_err("%s: its full name cannot be read from %s (run veilctl fsck)", comp,
+				       vl_vault_format(v) >= VL_FORMAT_V2 ? "the entry" : "its sidecar");
 			else if (flen == -EINVAL || flen == -EISDIR)
 				vc_err("%s: not an encrypted veilfs name", comp);
 			else if (flen == -ENOENT)
-				vc_err("%s: a long name needs its sidecar, and the directory holding it does not exist",
+				vc_err("%s: a long name is read from the entry itself, and the directory holding it does not exist",
 				       comp);
 			else
 				vc_err("%s: %s", comp, strerror(-flen));
 			ex = flen == -ENOENT ? VL_EXIT_NOTFOUND : VL_EXIT_FAILURE;
 			goto out;
 		}
-		r = vl_name_decrypt(vl_vault_keys(v), id, full, (size_t)flen, name, sizeof(name), &kind);
+		e.fulllen = (size_t)flen;
+		r = vl_name_decrypt(vl_vault_keys(v), id, e.full, e.fulllen, name, sizeof(name), &kind);
+		for (unsigned i = 0; r < 0 && i < cur->nalt; i++) {
+			id = cur->alt[i];
+			r = vl_name_decrypt(vl_vault_keys(v), id, e.full, e.fulllen, name, sizeof(name), &kind);
+		}
 		if (r < 0) {
 			vc_err("%s: does not decrypt in this directory (a wrong path, a moved entry, or corruption)",
 			       comp);
 			goto out;
 		}
 		vc_path_push(&pp, name);
-		if (!next)
+		if (!nextc)
 			break;
+		e.kind = kind;
+		e.is_long = comp[0] == VL_MARK_LONG;
+		e.is_alt = id != cur->id;
+		memcpy(e.altid, id, VL_DIRID_LEN);
+		snprintf(e.disk, sizeof(e.disk), "%s", comp);
 		{
-			int fd = curfd >= 0 ? vl_dir_open(curfd, comp) : -ENOENT;
+			int fd = curfd >= 0 ? vc_subdir_open(v, curfd, cur, &e, next) : -ENOENT;
 
-			if (fd >= 0) {
-				r = vl_dir_read_id(v, fd, id, full, (size_t)flen, cid);
-			} else if (fd == -ENOENT) {
-				r = vl_dirid_derive(vl_vault_keys(v), id, full, (size_t)flen, cid);
-			} else {
-				r = fd;
-			}
+			r = fd == -ENOENT ? derived_child(v, id, &e, next) : fd < 0 ? fd : 0;
 			if (r < 0) {
 				vc_err("%s: cannot read its directory ID: %s", comp, strerror(-r));
-				if (fd >= 0)
-					close(fd);
 				goto out;
 			}
 			if (curfd >= 0)
 				close(curfd);
 			curfd = fd >= 0 ? fd : -1;
-			memcpy(id, cid, VL_DIRID_LEN);
+			*cur = *next;
 		}
 	}
 	if (what)
@@ -1492,6 +1559,8 @@ out:
 	if (curfd >= 0)
 		close(curfd);
 	free(copy);
+	free(cur);
+	free(next);
 	vc_path_free(&pp);
 	vl_vault_free(v);
 	return ex;

@@ -21,6 +21,7 @@
 #include "../crypto/secmem.h"
 #include "../fs/backing.h"
 #include "../fs/dirs.h"
+#include "../fs/entry.h"
 #include "../fs/fileio.h"
 #include "../fs/log.h"
 #include "../fs/vault.h"
@@ -42,8 +43,8 @@ struct ent {
 struct ents {
 	struct ent *v;
 	size_t n, cap;
-	const struct vl_vault *vault;
-	const uint8_t *dirid;
+	struct vl_vault *vault;
+	const struct vl_dirinfo *di;
 };
 
 struct cx {
@@ -80,10 +81,10 @@ static int collect(void *ctx, const struct vl_dirent *de)
 	}
 	x->kind = de->kind;
 	x->is_conflict = de->conflict != NULL;
-	if (de->names) {
-		x->e = *de->names; /* a conflict copy, or a name under a veilfs.dirid copy's ID */
-	} else if (vl_ename_make(l->vault, l->dirid, de->name, de->namelen, de->kind, &x->e) < 0) {
+	if (vc_dirent_ename(l->vault, l->di, de, &x->e) < 0) {
 		free(x->name);
+		free(x->orig);
+		free(x->suffix);
 		return -EIO;
 	}
 	l->n++;
@@ -127,27 +128,35 @@ static int hash_file(struct vl_content *c, int fd, uint8_t *buf, uint64_t *h)
 	return r;
 }
 
-/* 1 when the plaintexts of a and b are byte-identical, 0 when they differ, or -errno. */
-static int same_plaintext(struct vl_vault *v, enum vl_kind kind, int a, int b)
+/* 1 when the plaintexts of a (entry ea) and b (entry eb) of directory di are byte-identical,
+ * 0 when they differ, or -errno. */
+static int same_plaintext(struct vl_vault *v, const struct vl_dirinfo *di, const struct vl_ename *ea,
+			  const struct vl_ename *eb, int a, int b)
 {
-	enum vl_stream s = kind == VL_KIND_OBJECT ? VL_STREAM_OBJECT : VL_STREAM_CONTENT;
+	enum vl_stream s = ea->kind == VL_KIND_OBJECT ? VL_STREAM_OBJECT : VL_STREAM_CONTENT;
 	struct vl_content *ca = NULL, *cb = NULL;
+	struct vl_binding ba_, bb_;
 	uint8_t *ba = NULL, *bb = NULL;
 	uint64_t sa, sb, ha, hb, off = 0;
 	int r;
 
-	r = vl_content_size(v, a, &sa);
+	r = vl_ename_binding(v, di, ea, &ba_);
 	if (r == 0)
-		r = vl_content_size(v, b, &sb);
-	if (r < 0)
-		return r;
-	if (sa != sb)
-		return 0;
-	r = vl_content_new(&ca, v, s);
+		r = vl_ename_binding(v, di, eb, &bb_);
 	if (r == 0)
-		r = vl_content_new(&cb, v, s);
+		r = vl_content_new(&ca, v, s, &ba_);
+	if (r == 0)
+		r = vl_content_new(&cb, v, s, &bb_);
+	if (r == 0)
+		r = vl_content_size(ca, a, &sa);
+	if (r == 0)
+		r = vl_content_size(cb, b, &sb);
 	if (r < 0)
 		goto out;
+	if (sa != sb) {
+		r = 0;
+		goto out;
+	}
 	ba = malloc(CMP_CHUNK);
 	bb = malloc(CMP_CHUNK);
 	if (!ba || !bb) {
@@ -194,7 +203,7 @@ out:
 	return r;
 }
 
-/* Handles one conflict copy x of directory dfd whose entries are l. */
+/* Handles one conflict copy x of directory dfd (info l->di) whose entries are l. */
 static void one_conflict(struct cx *x, int dfd, const struct ents *l, const struct ent *c)
 {
 	const struct ent *o = NULL;
@@ -233,7 +242,7 @@ static void one_conflict(struct cx *x, int dfd, const struct ents *l, const stru
 		x->errors++;
 		goto out;
 	}
-	r = same_plaintext(x->v, c->kind, fa, fb);
+	r = same_plaintext(x->v, l->di, &c->e, &o->e, fa, fb);
 	if (r < 0) {
 		printf("\tkept (%s)\n", r == -EIO ? "a block fails authentication" : strerror(-r));
 		x->errors++;
@@ -300,30 +309,34 @@ static void reserved_copies(struct cx *x, int dfd)
 	closedir(dir);
 }
 
-/* A directory under a veilfs.dirid copy's ID whose own veilfs.dirid is missing derives its
- * ID from that ID and its old name: write it down before the rename changes both. */
-static int pin_dirid(struct cx *x, int dfd, const struct vl_ename *e)
+/* Format 1: a directory under a veilfs.dirid copy's ID whose own veilfs.dirid is missing
+ * derives its ID from that ID and its old name: write it down before the rename changes both.
+ * (Format 2's move pins every ID itself, fs/entry.c.) */
+static int pin_dirid(struct cx *x, int dfd, const struct vl_dirinfo *di, const struct vl_ename *e)
 {
-	uint8_t cid[VL_DIRID_LEN], buf[VL_DIRID_FILE_LEN];
-	int cfd = vl_dir_open(dfd, e->disk), r;
+	uint8_t zero[VL_TOKEN_LEN] = { 0 };
+	struct vl_dirinfo *ci = malloc(sizeof(*ci));
+	int cfd = -1, r = -ENOMEM;
 
-	if (cfd < 0)
-		return cfd;
-	r = vl_dir_read_id(x->v, cfd, e->altid, e->full, e->fulllen, cid);
-	if (r == 0 && faccessat(cfd, VL_DIRID_FILE, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT) {
-		vl_dirid_file_build(buf, cid);
-		r = vl_write_atomic(cfd, VL_DIRID_FILE, buf, sizeof(buf), 0444, true);
-	}
-	close(cfd);
+	if (!ci)
+		return r;
+	cfd = vc_subdir_open(x->v, dfd, di, e, ci);
+	r = cfd < 0 ? cfd : 0;
+	if (r == 0 && (ci->flags & VL_DI_MISSING))
+		r = vl_dirinfo_write(x->v, cfd, ci, zero, NULL, true);
+	if (cfd >= 0)
+		close(cfd);
+	free(ci);
 	return r;
 }
 
-/* Moves one name from the ID of a veilfs.dirid copy to the directory's own ID id: the
- * plaintext name, kind and contents stay. 0, -EEXIST (the name is taken under id), or
- * -errno. */
-static int move_to_id(struct cx *x, int dfd, const uint8_t id[static VL_DIRID_LEN], const struct vl_ename *e)
+/* Moves one name from another ID of the directory (di) to its primary ID: the plaintext
+ * name, kind and contents stay (a format-2 file's header follows, a directory's ID files
+ * too). 0, -EEXIST (the name is taken under the primary ID), or -errno. */
+static int move_to_id(struct cx *x, int dfd, const struct vl_dirinfo *di, const struct vl_ename *e)
 {
 	struct vl_ename *t = calloc(1, sizeof(*t));
+	struct vl_move m;
 	enum vl_kind kind, other;
 	char plain[256];
 	struct stat st;
@@ -335,59 +348,66 @@ static int move_to_id(struct cx *x, int dfd, const uint8_t id[static VL_DIRID_LE
 	r = n < 0 ? n : 0;
 	/* A plaintext name is unique in its directory whatever its kind. */
 	other = kind == VL_KIND_PLAIN ? VL_KIND_OBJECT : VL_KIND_PLAIN;
-	if (r == 0 && (r = vl_ename_make(x->v, id, plain, (size_t)n, other, t)) == 0 &&
+	if (r == 0 && (r = vl_ename_make(x->v, di, plain, (size_t)n, other, t)) == 0 &&
 	    fstatat(dfd, t->disk, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		r = -EEXIST;
 	if (r == 0)
-		r = vl_ename_make(x->v, id, plain, (size_t)n, kind, t);
-	if (r == 0 && kind == VL_KIND_PLAIN && fstatat(dfd, e->disk, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISDIR(st.st_mode))
-		r = pin_dirid(x, dfd, e);
-	if (r == 0 && fstatat(dfd, t->disk, &st, AT_SYMLINK_NOFOLLOW) == 0)
-		r = -EEXIST;
-	if (r == 0)
-		r = vl_dir_put_sidecar(dfd, t);
-	if (r == 0 && renameat2(dfd, e->disk, dfd, t->disk, RENAME_NOREPLACE) < 0) {
+		r = vl_ename_make(x->v, di, plain, (size_t)n, kind, t);
+	if (r == 0 && fstatat(dfd, e->disk, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		r = -errno;
-		if (r != -EEXIST && vl_dir_drop_sidecar(dfd, t) < 0)
-			vc_err("could not remove the sidecar %s", t->sidecar);
+	if (r == 0 && kind == VL_KIND_PLAIN && S_ISDIR(st.st_mode) &&
+	    vl_vault_format(x->v) == VL_FORMAT_V1)
+		r = pin_dirid(x, dfd, di, e);
+	if (r == 0) {
+		m = (struct vl_move){ .sdi = di, .sfd = dfd, .src = e, .st = st, .ddi = di,
+				      .dfd = dfd, .dst = t, .flags = RENAME_NOREPLACE,
+				      .may_copy = st.st_nlink == 1 };
+		r = vl_move(x->v, &m);
 	}
-	if (r == 0 && vl_dir_drop_sidecar(dfd, e) < 0)
-		vc_err("could not remove the old sidecar %s", e->sidecar);
 	vl_wipe(plain, sizeof(plain));
 	vl_wipe(t, sizeof(*t));
 	free(t);
 	return r;
 }
 
-/* --resolve-dirids: moves every name of directory dfd that is encrypted under the ID of a
- * sync client's copy of veilfs.dirid under the directory's own ID (docs/SYNC.md), then
- * removes the copies whose ID no name uses any more. Conflict copies under such an ID and
- * names taken under the directory's ID are left and reported. */
-static void resolve_dirids(struct cx *x, int dfd, const uint8_t id[static VL_DIRID_LEN])
+/* --resolve-dirids: moves every name of directory dfd (info di) that is encrypted under
+ * another ID than its primary (a sync client's copy of veilfs.dirid, or an ID its children
+ * prove) under the primary ID (docs/SYNC.md), then removes the copies of veilfs.dirid whose ID
+ * no name uses any more. Conflict copies under such an ID and names taken under the primary
+ * ID are left and reported. */
+static void resolve_dirids(struct cx *x, int dfd, const struct vl_dirinfo *di0)
 {
-	struct ents l = { .vault = x->v, .dirid = id };
-	uint8_t ids[VL_DIRID_ALT_MAX][VL_DIRID_LEN], cid[VL_DIRID_LEN], buf[VL_DIRID_FILE_LEN];
+	struct vl_dirinfo *di = malloc(sizeof(*di));
+	struct ents l = { .vault = x->v };
 	unsigned left[VL_DIRID_ALT_MAX] = { 0 };
+	struct vl_listcb cb = { collect, NULL };
+	uint8_t cid[VL_DIRID_LEN];
 	struct dirent *d;
 	DIR *dir = NULL;
 	size_t old;
-	int n, fd, r;
-	bool conf;
+	int fd, r;
+	bool conf, here;
 
-	n = vl_dir_alt_ids(dfd, id, ids);
-	if (n < 0 || vl_dir_list(x->v, dfd, id, collect, &l) < 0) {
-		vc_err("/%s: cannot list: %s", vc_path_str(&x->path), strerror(n < 0 ? -n : EIO));
+	if (!di) {
+		x->errors++;
+		return;
+	}
+	*di = *di0;
+	l.di = di;
+	/* The listing adds the IDs its names prove. */
+	r = vl_dir_list2(x->v, dfd, di0, &cb, &l, di);
+	if (r < 0) {
+		vc_err("/%s: cannot list: %s", vc_path_str(&x->path), strerror(-r));
 		x->errors++;
 		goto out;
 	}
 	for (size_t i = 0; i < l.n; i++) {
 		const struct ent *c = &l.v[i];
-		int k;
+		unsigned k;
 
 		if (!c->e.is_alt)
 			continue;
-		for (k = 0; k < n && memcmp(ids[k], c->e.altid, VL_DIRID_LEN); k++)
+		for (k = 0; k < di->nalt && memcmp(di->alt[k], c->e.altid, VL_DIRID_LEN); k++)
 			;
 		old = vc_path_push(&x->path, c->name);
 		if (c->is_conflict) {
@@ -395,7 +415,7 @@ static void resolve_dirids(struct cx *x, int dfd, const uint8_t id[static VL_DIR
 			       vc_path_str(&x->path));
 			r = -EEXIST;
 		} else {
-			r = move_to_id(x, dfd, id, &c->e);
+			r = move_to_id(x, dfd, di, &c->e);
 			if (r == 0)
 				printf("/%s\tmoved under the directory's own ID\n", vc_path_str(&x->path));
 			else if (r == -EEXIST)
@@ -407,11 +427,11 @@ static void resolve_dirids(struct cx *x, int dfd, const uint8_t id[static VL_DIR
 				x->errors++;
 		}
 		vc_path_pop(&x->path, old);
-		if (r < 0 && k < n)
+		if (r < 0 && k < di->nalt)
 			left[k]++;
 	}
-	/* Remove the copies that no name needs any more (and those holding the directory's own
-	 * ID); keep malformed ones and those still in use. */
+	/* Remove the copies that no name needs any more (and those holding the directory's
+	 * primary ID); keep malformed ones, those of another place and those still in use. */
 	fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	dir = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!dir) {
@@ -421,19 +441,18 @@ static void resolve_dirids(struct cx *x, int dfd, const uint8_t id[static VL_DIR
 		goto out;
 	}
 	while ((d = readdir(dir)) != NULL) {
-		ssize_t len;
-		int k;
+		unsigned k;
 
 		if (!vl_conflict_is_reserved_copy(d->d_name, strlen(d->d_name), &conf) || conf)
 			continue;
 		old = vc_path_push(&x->path, d->d_name);
-		len = vl_read_small(fd, d->d_name, buf, sizeof(buf));
-		if (len < 0 || vl_dirid_file_parse(buf, (size_t)len, cid) < 0) {
-			printf("/%s\tkept (malformed: not a directory ID file; delete it by hand)\n", vc_path_str(&x->path));
+		if (vl_idfile_read_id(x->v, fd, d->d_name, di, cid, &here) < 0 || !here) {
+			printf("/%s\tkept (not a valid directory ID file of this directory; delete it by hand)\n",
+			       vc_path_str(&x->path));
 		} else {
-			for (k = 0; k < n && memcmp(ids[k], cid, VL_DIRID_LEN); k++)
+			for (k = 0; k < di->nalt && memcmp(di->alt[k], cid, VL_DIRID_LEN); k++)
 				;
-			if (k < n && left[k]) {
+			if (k < di->nalt && left[k]) {
 				printf("/%s\tkept (%u name%s still under its ID)\n", vc_path_str(&x->path), left[k],
 				       left[k] == 1 ? "" : "s");
 			} else if (unlinkat(fd, d->d_name, 0) < 0) {
@@ -451,19 +470,21 @@ out:
 	if (dir)
 		closedir(dir);
 	ents_free(&l);
+	free(di);
 }
 
-static int walk(struct cx *x, int dfd, const uint8_t id[static VL_DIRID_LEN], int depth)
+static int walk(struct cx *x, int dfd, const struct vl_dirinfo *di, int depth)
 {
-	struct ents l = { .vault = x->v, .dirid = id };
+	struct ents l = { .vault = x->v, .di = di };
+	struct vl_dirinfo *ci = NULL;
 	int r;
 
 	if (depth > MAX_DEPTH)
 		return -ELOOP;
 	reserved_copies(x, dfd);
 	if (x->resolve_dirids)
-		resolve_dirids(x, dfd, id);
-	r = vl_dir_list(x->v, dfd, id, collect, &l);
+		resolve_dirids(x, dfd, di);
+	r = vl_dir_list(x->v, dfd, di, collect, &l);
 	if (r < 0) {
 		vc_err("/%s: cannot list: %s", vc_path_str(&x->path), strerror(-r));
 		x->errors++;
@@ -473,9 +494,9 @@ static int walk(struct cx *x, int dfd, const uint8_t id[static VL_DIRID_LEN], in
 	for (size_t i = 0; i < l.n; i++)
 		if (l.v[i].is_conflict)
 			one_conflict(x, dfd, &l, &l.v[i]);
-	for (size_t i = 0; i < l.n; i++) {
+	ci = malloc(sizeof(*ci));
+	for (size_t i = 0; ci && i < l.n; i++) {
 		const struct ent *c = &l.v[i];
-		uint8_t cid[VL_DIRID_LEN];
 		struct stat st;
 		size_t old;
 		int cfd;
@@ -483,22 +504,22 @@ static int walk(struct cx *x, int dfd, const uint8_t id[static VL_DIRID_LEN], in
 		if (c->kind != VL_KIND_PLAIN || fstatat(dfd, c->e.disk, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !S_ISDIR(st.st_mode))
 			continue;
-		cfd = vl_dir_open(dfd, c->e.disk);
-		if (cfd < 0 || vl_dir_read_id(x->v, cfd, c->e.is_alt ? c->e.altid : id, c->e.full,
-					      c->e.fulllen, cid) < 0) {
+		cfd = vc_subdir_open(x->v, dfd, di, &c->e, ci);
+		if (cfd < 0) {
 			vc_err("/%s/%s: cannot open the directory", vc_path_str(&x->path), c->name);
 			x->errors++;
-			if (cfd >= 0)
-				close(cfd);
 			continue;
 		}
 		old = vc_path_push(&x->path, c->name);
-		r = walk(x, cfd, cid, depth + 1);
+		r = walk(x, cfd, ci, depth + 1);
 		vc_path_pop(&x->path, old);
 		close(cfd);
 		if (r < 0)
 			x->errors++;
 	}
+	if (!ci)
+		x->errors++;
+	free(ci);
 	ents_free(&l);
 	return 0;
 }
@@ -551,7 +572,7 @@ int cmd_conflicts(int argc, char **argv)
 		ex = VL_EXIT_FAILURE;
 		goto out;
 	}
-	(void)walk(&x, fd, vl_vault_root_id(x.v), 0);
+	(void)walk(&x, fd, vl_vault_root_info(x.v), 0);
 	close(fd);
 	if (x.errors)
 		ex = VL_EXIT_FAILURE;

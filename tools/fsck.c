@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* veilctl fsck: walks the whole ciphertext tree with the crypto primitives, so that every
- * failure is seen (vl_dir_list skips bad entries on purpose). Each finding is one line on
- * stdout naming the ciphertext path (relative to CIPHERDIR) and, where the name decrypts,
- * the plaintext path. --repair fixes only what cannot lose data. */
+/* veilctl fsck: checks the whole ciphertext tree through the library's resolver (fs/dirinfo.c
+ * decides which IDs a directory has, fs/dirs.c what every name is and what the mount shows),
+ * then every block, header, object and extended attribute with the crypto primitives. Each
+ * finding is one line on stdout naming the ciphertext path (relative to CIPHERDIR) and,
+ * where the name decrypts, the plaintext path. Anything in the ciphertext that the mount does
+ * not show is a problem. --repair fixes only what cannot lose data. */
 #include "config.h"
 
 #include <dirent.h>
@@ -25,6 +27,8 @@
 #include "../crypto/xattr.h"
 #include "../fs/backing.h"
 #include "../fs/dirs.h"
+#include "../fs/entry.h"
+#include "../fs/fileio.h"
 #include "../fs/object.h"
 #include "../fs/vault.h"
 #include "veilctl.h"
@@ -35,7 +39,7 @@
 struct fsck {
 	struct vl_vault *v;
 	const struct vl_keys *k;
-	uint32_t bs;
+	bool v2;
 	bool repair, quiet, progress;
 	unsigned long problems, repaired, notes;
 	unsigned long dirs, files, objects, entries;
@@ -81,11 +85,13 @@ static void problem(struct fsck *f, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* A problem found and repaired: counts as both. */
 static void repaired(struct fsck *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void repaired(struct fsck *f, const char *fmt, ...)
 {
 	va_list ap;
 
+	f->problems++;
 	f->repaired++;
 	va_start(ap, fmt);
 	finding(f, "repaired", fmt, ap);
@@ -107,37 +113,26 @@ static void note(struct fsck *f, const char *fmt, ...)
 
 /* ---- contents ---- */
 
-/* Checks the blocks of a ciphertext file of csize bytes (header at 0). Sets *id to the file
- * ID when the header parses (for the xattr binding). Returns true when the header parsed. */
-static bool check_blocks(struct fsck *f, int fd, uint64_t csize, enum vl_stream s, bool size_ok,
-			 uint8_t id[static VL_FILEID_LEN])
+/* Checks the blocks of a ciphertext file of csize bytes with layout l and file ID id. */
+static void check_blocks(struct fsck *f, int fd, const struct vl_layout *l, uint64_t csize,
+			 enum vl_stream s, bool size_ok, const uint8_t id[static VL_FILEID_LEN])
 {
-	uint64_t n = csize - VL_HEADER_LEN, S = (uint64_t)f->bs + VL_BLOCK_OVERHEAD;
+	const uint32_t B = l->block_size;
+	uint64_t n = csize - l->hdrlen, S = (uint64_t)B + VL_BLOCK_OVERHEAD;
 	uint64_t nblocks = n / S + (n % S ? 1 : 0), shown = 0, bad = 0, first_bad = 0;
-	uint8_t hdr[VL_HEADER_LEN];
 	struct vl_filekey *fk = NULL;
 	uint8_t *ct = NULL, *pt = NULL;
-	bool ok = false;
 
-	if (vl_pread_full(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr)) {
-		problem(f, "cannot read the header: %s", strerror(errno));
-		return false;
-	}
-	if (vl_header_parse(hdr, sizeof(hdr), id) < 0) {
-		problem(f, "bad header (magic, version or reserved field): not a veilfs v1 file");
-		return false;
-	}
-	ok = true;
 	if (!size_ok)
 		nblocks = n / S; /* the torn tail was reported; check the whole blocks before it */
 	ct = malloc(S);
-	pt = malloc(f->bs);
+	pt = malloc(B);
 	if (!ct || !pt || vl_filekey_new(&fk, f->k, s, id) < 0) {
 		problem(f, "cannot check the blocks: out of memory or key derivation failed");
 		goto out;
 	}
 	for (uint64_t i = 0; i < nblocks; i++) {
-		uint64_t off = vl_block_offset(i, f->bs);
+		uint64_t off = vl_block_offset(l, i);
 		size_t len = (size_t)(csize - off < S ? csize - off : S);
 		bool last = size_ok && i == nblocks - 1;
 		ssize_t got = vl_pread_full(fd, ct, len, off);
@@ -146,10 +141,10 @@ static bool check_blocks(struct fsck *f, int fd, uint64_t csize, enum vl_stream 
 			problem(f, "block %llu: read error", (unsigned long long)i);
 			goto out;
 		}
-		if (vl_block_open(fk, i, last, ct, len, pt, f->bs) >= 0)
+		if (vl_block_open(fk, i, last, ct, len, pt, B) >= 0)
 			continue;
 		/* A file cut at a block boundary: its last block is not marked last. */
-		if (last && i > 0 && bad == 0 && vl_block_open(fk, i, false, ct, len, pt, f->bs) >= 0) {
+		if (last && i > 0 && bad == 0 && vl_block_open(fk, i, false, ct, len, pt, B) >= 0) {
 			problem(f, "truncated at a block boundary after block %llu: its last block is not marked final (the end of the file is missing)",
 				(unsigned long long)i);
 			bad++;
@@ -170,12 +165,11 @@ out:
 	vl_filekey_free(fk);
 	free(ct);
 	if (pt)
-		vl_wipe(pt, f->bs);
+		vl_wipe(pt, B);
 	free(pt);
-	return ok;
 }
 
-/* A torn header (1..23 bytes, no data) is truncated to 0: those bytes can hold no data. */
+/* Format 1: a torn header (1..23 bytes, no data) is truncated to 0: those bytes hold no data. */
 static void repair_torn_header(struct fsck *f, int dirfd, const char *disk, uint64_t csize)
 {
 	struct stat st;
@@ -186,17 +180,15 @@ static void repair_torn_header(struct fsck *f, int dirfd, const char *disk, uint
 			(unsigned long long)csize);
 		return;
 	}
-	fd = openat(dirfd, disk, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(dirfd, disk, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	/* re-check on the open file: a sync client may have finished writing it meanwhile */
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size != (off_t)csize ||
-	    ftruncate(fd, 0) < 0 || fsync(fd) < 0) {
+	    ftruncate(fd, 0) < 0 || fsync(fd) < 0)
 		problem(f, "torn header (%llu bytes, no data); could not truncate it: %s",
 			(unsigned long long)csize, strerror(errno));
-	} else {
-		f->problems++;
+	else
 		repaired(f, "torn header (%llu bytes, no data) truncated to an empty file",
 			 (unsigned long long)csize);
-	}
 	if (fd >= 0)
 		close(fd);
 }
@@ -263,421 +255,623 @@ out:
 	free(pt);
 }
 
-/* ---- entries ---- */
+/* ---- files ---- */
 
-static void check_dir(struct fsck *f, int parentfd, const uint8_t *parent_id, const char *disk,
-		      const char *full, size_t fulllen);
-
-/* A regular file (content or object) disk in dirfd. */
-static void check_file(struct fsck *f, int dirfd, const char *disk, enum vl_kind kind)
+/* Format 2: the header of fd (layout l), checked field by field so that the finding says
+ * what is wrong (FORMAT.md §3.1). Fills id; *moving for a moving header. True when the
+ * header can be used. */
+static bool check_header2(struct fsck *f, int fd, const struct vl_layout *l, const struct vl_binding *b,
+			  bool object, uint8_t id[static VL_FILEID_LEN], bool *moving)
 {
+	uint8_t hdr[VL_HEADER_LONG_LEN];
+	struct vl_header h;
+	bool fits;
+
+	*moving = false;
+	if (vl_pread_full(fd, hdr, l->hdrlen, 0) != (ssize_t)l->hdrlen) {
+		problem(f, "cannot read the header: %s", strerror(errno));
+		return false;
+	}
+	if (vl_header2_parse(f->k, hdr, l->hdrlen, &h) < 0) {
+		problem(f, "header does not authenticate (corrupted, or not a format-2 veilfs file of this vault)");
+		return false;
+	}
+	if (((h.flags & VL_HDR_OBJECT) != 0) != object) {
+		problem(f, "header says it is %s, its name says otherwise", object ? "a regular file" : "a symlink or special file");
+		return false;
+	}
+	fits = vl_ct_equal(h.parent, b->parent, VL_DIRID_LEN) ||
+	       ((h.flags & VL_HDR_MOVING) && vl_ct_equal(h.token, b->parent, VL_DIRID_LEN));
+	if (!fits) {
+		problem(f, "belongs to another directory (its ciphertext was moved or copied here from elsewhere): veilfs refuses to read it");
+		return false;
+	}
+	if (b->is_long && (h.namelen != b->namelen || !vl_ct_equal(h.name, b->name, h.namelen))) {
+		problem(f, "the long name kept in its header is not its own name");
+		return false;
+	}
+	*moving = (h.flags & VL_HDR_MOVING) != 0;
+	memcpy(id, h.id, VL_FILEID_LEN);
+	return true;
+}
+
+/* Format 2: finishes a rename cut short (FORMAT.md §3.5): the final header for where the
+ * file is. */
+static void finish_move(struct fsck *f, int dirfd, const char *disk, enum vl_stream s,
+			const struct vl_binding *b)
+{
+	struct vl_content *c = NULL;
+	int fd, r;
+
+	if (!f->repair) {
+		problem(f, "a rename into this directory was cut short (moving header): `veilctl fsck --repair' finishes it");
+		return;
+	}
+	fd = openat(dirfd, disk, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	r = fd < 0 ? -errno : vl_content_new(&c, f->v, s, b);
+	if (r == 0)
+		r = vl_content_rebind(c, fd, b, false);
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (r < 0)
+		problem(f, "a rename into this directory was cut short (moving header); cannot finish it: %s",
+			strerror(-r));
+	else
+		repaired(f, "a rename cut short finished (the header names this directory only)");
+	vl_content_free(c);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* A regular or object file e of directory dirfd (info di). */
+static void check_file(struct fsck *f, int dirfd, const struct vl_dirinfo *di, const struct vl_ename *e)
+{
+	struct vl_layout l = vl_vault_layout(f->v, e->is_long);
+	enum vl_stream s = e->kind == VL_KIND_OBJECT ? VL_STREAM_OBJECT : VL_STREAM_CONTENT;
 	uint8_t id[VL_FILEID_LEN];
+	struct vl_binding b;
 	uint64_t psize;
 	struct stat st;
-	bool hdr = false, size_ok;
+	bool hdr = false, size_ok, moving = false;
 	int fd;
 
-	fd = openat(dirfd, disk, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	fd = openat(dirfd, e->disk, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		problem(f, "cannot open: %s", strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return;
 	}
-	if (kind == VL_KIND_OBJECT) {
-		struct vl_object o;
-
+	if (vl_ename_binding(f->v, di, e, &b) < 0) {
+		problem(f, "cannot compute where the file belongs");
+		close(fd);
+		return;
+	}
+	if (e->kind == VL_KIND_OBJECT)
 		f->objects++;
-		if (vl_object_read(f->v, fd, &o) < 0)
-			problem(f, "symlink or special file (object file, %lld bytes) does not decrypt",
-				(long long)st.st_size);
-		else {
-			uint8_t h[VL_HEADER_LEN];
-
-			if (vl_pread_full(fd, h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
-			    vl_header_parse(h, sizeof(h), id) == 0)
-				check_xattrs(f, fd, id);
-		}
-		close(fd);
-		return;
-	}
-	f->files++;
-	if (st.st_size == 0) {
+	else
+		f->files++;
+	if (!f->v2 && e->kind == VL_KIND_PLAIN && st.st_size == 0) {
 		check_xattrs(f, fd, NULL);
+		goto out;
+	}
+	if (!f->v2 && e->kind == VL_KIND_PLAIN && st.st_size < (off_t)l.hdrlen) {
 		close(fd);
+		repair_torn_header(f, dirfd, e->disk, (uint64_t)st.st_size);
 		return;
 	}
-	if (st.st_size < VL_HEADER_LEN) {
-		close(fd);
-		repair_torn_header(f, dirfd, disk, (uint64_t)st.st_size);
-		return;
+	if (f->v2 && st.st_size < (off_t)l.hdrlen + VL_BLOCK_OVERHEAD) {
+		if (st.st_size == 0)
+			problem(f, "empty ciphertext (0 bytes): the file was cut to nothing, or a sync client has not delivered it; its data is not here");
+		else if (st.st_size == (off_t)l.hdrlen)
+			problem(f, "cut to its header (%lld bytes): its data is not here", (long long)st.st_size);
+		else
+			problem(f, "size %lld is too small for a header and a block: cut short or half synced",
+				(long long)st.st_size);
+		goto out;
 	}
-	size_ok = vl_plain_size((uint64_t)st.st_size, f->bs, &psize) == 0;
+	size_ok = vl_plain_size(&l, (uint64_t)st.st_size, &psize) == 0;
 	if (!size_ok)
 		problem(f, "size %lld ends inside a block's nonce or tag: the file was cut short or is half synced",
 			(long long)st.st_size);
-	hdr = check_blocks(f, fd, (uint64_t)st.st_size, VL_STREAM_CONTENT, size_ok, id);
+	if (f->v2) {
+		hdr = check_header2(f, fd, &l, &b, e->kind == VL_KIND_OBJECT, id, &moving);
+	} else {
+		uint8_t h1[VL_HEADER_V1_LEN];
+
+		hdr = vl_pread_full(fd, h1, sizeof(h1), 0) == (ssize_t)sizeof(h1) &&
+		      vl_header_parse(h1, sizeof(h1), id) == 0;
+		if (!hdr)
+			problem(f, "bad header (magic, version or reserved field): not a veilfs v1 file");
+	}
+	if (hdr)
+		check_blocks(f, fd, &l, (uint64_t)st.st_size, s, size_ok, id);
+	if (hdr && e->kind == VL_KIND_OBJECT) {
+		struct vl_object o;
+
+		if (vl_object_read(f->v, fd, &b, &o) < 0)
+			problem(f, "symlink or special file (object file, %lld bytes) does not decrypt",
+				(long long)st.st_size);
+	}
 	check_xattrs(f, fd, hdr ? id : NULL);
+	if (hdr && moving)
+		finish_move(f, dirfd, e->disk, s, &b);
+out:
+	vl_wipe(&b, sizeof(b));
 	close(fd);
 }
 
-/* Checks entry disk (full encoded name full, plaintext name plain) of directory dirfd. */
-static void check_entry(struct fsck *f, int dirfd, const uint8_t *dirid, const char *disk,
-			const char *full, size_t fulllen, const char *plain, enum vl_kind kind)
-{
-	size_t oldc = vc_path_push(&f->cpath, disk);
-	size_t oldp = vc_path_push(&f->ppath, plain);
-	struct stat st;
+/* ---- directories ---- */
 
-	f->ppath_known = true;
-	if (fstatat(dirfd, disk, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		if (errno != ENOENT) /* removed meanwhile: nothing to check */
-			problem(f, "cannot stat: %s", strerror(errno));
-	} else if (S_ISDIR(st.st_mode)) {
-		if (kind == VL_KIND_OBJECT)
-			problem(f, "a directory under an object-file name (marker 1): veilfs cannot show it");
-		else
-			check_dir(f, dirfd, dirid, disk, full, fulllen);
-	} else if (S_ISREG(st.st_mode)) {
-		check_file(f, dirfd, disk, kind);
-	} else {
-		problem(f, "a backing %s: veilfs stores only regular files and directories; not shown",
-			S_ISLNK(st.st_mode) ? "symlink" : "special file");
-	}
-	vc_path_pop(&f->ppath, oldp);
-	vc_path_pop(&f->cpath, oldc);
-}
+static void check_dir(struct fsck *f, int dfd, const struct vl_dirinfo *di,
+		      const uint8_t ptoken[static VL_TOKEN_LEN]);
 
-/* Verified sidecar contents of long name disk in dirfd. Length, or -ENOENT / -EIO. */
-static int read_sidecar(int dirfd, const char *disk, char full[static VL_ENCNAME_MAX + 1])
-{
-	char side[VL_LONGNAME_LEN + 1];
-	ssize_t n;
-
-	memcpy(side, disk, VL_LONGNAME_LEN + 1);
-	side[0] = VL_MARK_SIDECAR;
-	n = vl_read_small(dirfd, side, full, VL_ENCNAME_MAX);
-	if (n < 0)
-		return n == -ENOENT ? -ENOENT : -EIO;
-	if (vl_name_sidecar_check(disk, full, (size_t)n) < 0)
-		return -EIO;
-	full[n] = '\0';
-	return (int)n;
-}
-
-/* Names of a directory, sorted (the tree may be repaired while we walk it). */
-struct names {
-	char **v;
+/* Entries and hidden names of one directory, collected by the listing. */
+struct item {
+	char *name;		/* plaintext (display) name, or NULL for a hidden name */
+	char *disk;		/* on-disk name */
+	struct vl_ename *e;	/* shown entries: their names */
+	char *orig, *suffix;	/* conflict copies */
+	enum vl_hidden why;	/* hidden names */
+};
+struct items {
+	struct vl_vault *v;
+	const struct vl_dirinfo *di;
+	struct item *v_;
 	size_t n, cap;
+	int err;
 };
 
-static int names_cmp(const void *a, const void *b)
+static struct item *items_add(struct items *l)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? l->cap * 2 : 64;
+		struct item *nv = realloc(l->v_, nc * sizeof(*nv));
 
-static bool names_has(const struct names *ns, const char *name)
-{
-	return bsearch(&name, ns->v, ns->n, sizeof(char *), names_cmp) != NULL;
-}
-
-static void names_free(struct names *ns)
-{
-	for (size_t i = 0; i < ns->n; i++)
-		free(ns->v[i]);
-	free(ns->v);
-}
-
-static int names_read(int dirfd, struct names *ns)
-{
-	struct dirent *de;
-	DIR *d;
-	int fd = vl_dir_open(dirfd, "."), r = 0;
-
-	memset(ns, 0, sizeof(*ns));
-	if (fd < 0)
-		return fd;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
+		if (!nv)
+			return NULL;
+		l->v_ = nv;
+		l->cap = nc;
 	}
-	while ((errno = 0, de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (ns->n == ns->cap) {
-			size_t cap = ns->cap ? ns->cap * 2 : 64;
-			char **v = realloc(ns->v, cap * sizeof(*v));
-
-			if (!v) {
-				r = -ENOMEM;
-				break;
-			}
-			ns->v = v;
-			ns->cap = cap;
-		}
-		ns->v[ns->n] = strdup(de->d_name);
-		if (!ns->v[ns->n]) {
-			r = -ENOMEM;
-			break;
-		}
-		ns->n++;
-	}
-	if (r == 0 && errno)
-		r = -errno;
-	closedir(d);
-	if (ns->n)
-		qsort(ns->v, ns->n, sizeof(char *), names_cmp);
-	return r;
+	memset(&l->v_[l->n], 0, sizeof(l->v_[0]));
+	return &l->v_[l->n++];
 }
 
-/* The IDs of a directory's veilfs.dirid conflict copies (docs/SYNC.md). */
-struct alts {
-	int n;
-	uint8_t id[VL_DIRID_ALT_MAX][VL_DIRID_LEN];
-};
-
-/* Decrypts full under the first alternate ID that fits: its index, or -1. */
-static int decrypt_alt(struct fsck *f, const struct alts *a, const char *full, size_t flen,
-		       char plain[static 256], enum vl_kind *kind)
+static int item_entry(void *ctx, const struct vl_dirent *de)
 {
-	for (int i = 0; i < a->n; i++)
-		if (vl_name_decrypt(f->k, a->id[i], full, flen, plain, 256, kind) >= 0)
-			return i;
-	return -1;
+	struct items *l = ctx;
+	struct item *it = items_add(l);
+
+	if (!it)
+		return -ENOMEM;
+	it->name = strndup(de->name, de->namelen);
+	it->disk = strdup(de->disk);
+	it->e = malloc(sizeof(*it->e));
+	if (de->conflict) {
+		it->orig = strndup(de->orig, de->origlen);
+		it->suffix = strndup(de->suffix, de->suffixlen);
+	}
+	if (!it->name || !it->disk || !it->e || (de->conflict && (!it->orig || !it->suffix)) ||
+	    vc_dirent_ename(l->v, l->di, de, it->e) < 0) {
+		l->err = -ENOMEM;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void item_hidden(void *ctx, const char *disk, enum vl_hidden why)
+{
+	struct items *l = ctx;
+	struct item *it = items_add(l);
+
+	if (!it || !(it->disk = strdup(disk))) {
+		l->err = -ENOMEM;
+		return;
+	}
+	it->why = why;
+}
+
+static int item_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct item *)a)->disk, ((const struct item *)b)->disk);
+}
+
+static void items_free(struct items *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v_[i].name);
+		free(l->v_[i].disk);
+		free(l->v_[i].e);
+		free(l->v_[i].orig);
+		free(l->v_[i].suffix);
+	}
+	free(l->v_);
 }
 
 static const char alt_msg[] =
-	"name is encrypted under the ID of a sync client's copy of veilfs.dirid (the directory "
-	"was created twice: renamed on one device, created on another); veilfs shows it; rename "
-	"it through the mount (to another name and back) to move it under this directory's ID";
+	"name is encrypted under another ID of its directory than the one new names get (the "
+	"directory was created twice: renamed on one device, created on another; or its ID file "
+	"was replaced); veilfs shows it; rename it through the mount (to another name and back) or "
+	"run `veilctl conflicts --resolve-dirids' to move it under the directory's own ID";
 
-/* A foreign name: a sync client's conflict copy of one of ours, or someone else's file. */
-static void check_foreign(struct fsck *f, int dirfd, const uint8_t *dirid, const struct alts *a,
-			  const char *name)
+/* A name that the listing does not show (and is not junk or a helper file). */
+static void hidden_name(struct fsck *f, int dfd, const struct vl_dirinfo *di, const struct item *it)
 {
-	size_t len = strlen(name), run = 0;
-	char full[VL_ENCNAME_MAX + 1], plain[256];
-	enum vl_ondisk od;
+	size_t len = strlen(it->disk), run = 0;
+	char full[VL_ENCNAME_MAX + 1], plain[256], side[VL_CONFLICT_NAME_MAX + 1];
 	enum vl_kind kind;
-	int flen;
 
-	/* The longest prefix marker? [a-z2-7]+ is the name the client copied (FORMAT.md §4.2). */
-	if (name[0] == VL_MARK_OBJECT || name[0] == VL_MARK_LONG || name[0] == VL_MARK_SIDECAR)
+	switch (it->why) {
+	case VL_HIDDEN_UNDECRYPTABLE:
+		problem(f, "name does not decrypt in this directory (corrupted, or moved here from another directory); veilfs does not show it");
+		return;
+	case VL_HIDDEN_LONG_NAME:
+		if (!f->v2)
+			problem(f, "long name without its sidecar %c%s (or with a sidecar that does not match it): its name is lost; the data is still there (veilfs does not show it)",
+				VL_MARK_SIDECAR, it->disk + 1);
+		else
+			problem(f, "long name whose full name cannot be read from the entry (header or ID file damaged); veilfs does not show it");
+		return;
+	case VL_HIDDEN_TOO_LONG:
+		problem(f, "a short name longer than the vault's name_max: veilfs does not show it");
+		return;
+	case VL_HIDDEN_TOO_MANY:
+		problem(f, "more conflict copies in one directory than veilfs lists (%d); this one is not shown",
+			VL_CONFLICT_LIST_MAX);
+		return;
+	case VL_HIDDEN_FOREIGN:
+	default:
+		break;
+	}
+	if (vl_conflict_is_junk(it->disk, len)) {
+		note(f, "a sync client's or the system's own file (ignored)");
+		return;
+	}
+	/* The longest prefix marker? [a-z2-7]+ is the name a client copied (FORMAT.md §4.5): a
+	 * copy that decrypts but whose text the grammar refuses hides data. */
+	if (it->disk[0] == VL_MARK_OBJECT || it->disk[0] == VL_MARK_LONG)
 		run = 1;
-	while (run < len && ((name[run] >= 'a' && name[run] <= 'z') || (name[run] >= '2' && name[run] <= '7')))
+	while (run < len && ((it->disk[run] >= 'a' && it->disk[run] <= 'z') ||
+			     (it->disk[run] >= '2' && it->disk[run] <= '7')))
 		run++;
 	if (run > 0 && run < len && run <= VL_ENCNAME_MAX) {
 		char base[VL_ENCNAME_MAX + 1];
+		enum vl_ondisk od;
+		int flen = -1;
 
-		memcpy(base, name, run);
+		memcpy(base, it->disk, run);
 		base[run] = '\0';
 		od = vl_name_classify(base, run);
-		flen = -1;
 		if (od == VL_ONDISK_SHORT) {
 			memcpy(full, base, run + 1);
 			flen = (int)run;
 		} else if (od == VL_ONDISK_LONG) {
-			flen = read_sidecar(dirfd, base, full);
-		} else if (od == VL_ONDISK_SIDECAR) {
-			note(f, "conflict copy of a long-name sidecar (%s); veilfs ignores it", base);
-			return;
+			flen = vl_dir_long_entry_name(f->v, dfd, it->disk, len, full, side);
 		}
-		if (flen > 0 && (vl_name_decrypt(f->k, dirid, full, (size_t)flen, plain, sizeof(plain), &kind) >= 0 ||
-				 decrypt_alt(f, a, full, (size_t)flen, plain, &kind) >= 0)) {
-			size_t oldp = vc_path_push(&f->ppath, plain);
-			enum vl_ondisk ek;
+		if (flen > 0) {
+			bool dec = vl_name_decrypt(f->k, di->id, full, (size_t)flen, plain, sizeof(plain), &kind) >= 0;
 
-			/* The mount shows a copy only when the grammar accepts the provider's text
-			 * (crypto/conflict.c); one it does not show hides data: a problem. */
-			if (vl_conflict_split(name, len, &ek) == run)
-				note(f, "conflict copy of /%s made by a sync client (suffix \"%s\"): compare, keep one, delete the other",
-				     f->ppath.s, name + run);
-			else
+			for (unsigned i = 0; !dec && i < di->nalt; i++)
+				dec = vl_name_decrypt(f->k, di->alt[i], full, (size_t)flen, plain, sizeof(plain), &kind) >= 0;
+			if (dec) {
+				size_t oldp = vc_path_push(&f->ppath, plain);
+
 				problem(f, "copy of /%s that the mount does not show (the text after the encrypted "
 					   "name has a control, bidirectional or path character, or is not UTF-8): "
 					   "rename the ciphertext entry to a plain suffix such as \" (1)\"",
 					f->ppath.s);
-			vc_path_pop(&f->ppath, oldp);
-			return;
+				vc_path_pop(&f->ppath, oldp);
+				return;
+			}
 		}
 	}
+	if (!f->v2 && it->disk[0] == VL_MARK_SIDECAR)
+		return; /* format 1 sidecars: checked by orphans() */
 	note(f, "foreign file, not made by veilfs (ignored)");
 }
 
-/* Walks directory dirfd (ID id): every name classified and checked. */
-static void walk(struct fsck *f, int dirfd, const uint8_t id[static VL_DIRID_LEN])
+/* Format 1: sidecars ('9...') whose long name ('8...', or a copy of it) is gone. */
+static void orphans(struct fsck *f, int dfd)
 {
-	struct alts *a = calloc(1, sizeof(*a));
-	struct names ns;
-	bool conf;
+	struct dirent *d;
+	DIR *dir;
+	size_t oldc;
+
+	if (vl_dir_stream(dfd, &dir) < 0)
+		return;
+	while ((d = readdir(dir))) {
+		char lname[VL_CONFLICT_NAME_MAX + 1];
+		struct stat st;
+		size_t len = strlen(d->d_name);
+
+		if (vl_name_classify(d->d_name, len) != VL_ONDISK_SIDECAR &&
+		    !(d->d_name[0] == VL_MARK_SIDECAR && len > VL_LONGNAME_LEN &&
+		      vl_name_classify(d->d_name, VL_LONGNAME_LEN) == VL_ONDISK_FOREIGN &&
+		      vl_conflict_split(d->d_name, len, NULL) == VL_LONGNAME_LEN))
+			continue;
+		if (len > VL_CONFLICT_NAME_MAX)
+			continue;
+		memcpy(lname, d->d_name, len + 1);
+		lname[0] = VL_MARK_LONG;
+		if (fstatat(dfd, lname, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			continue; /* its entry is there */
+		if (len > VL_LONGNAME_LEN)
+			continue; /* a sidecar copy without its entry copy: the original's is used */
+		{
+			/* A copy '8<h>S' still needs the original sidecar '9<h>'. */
+			struct dirent *d2;
+			DIR *dir2;
+			bool needed = false;
+
+			if (vl_dir_stream(dfd, &dir2) == 0) {
+				while (!needed && (d2 = readdir(dir2)))
+					needed = d2->d_name[0] == VL_MARK_LONG && strlen(d2->d_name) > VL_LONGNAME_LEN &&
+						 !memcmp(d2->d_name, lname, VL_LONGNAME_LEN);
+				closedir(dir2);
+			}
+			if (needed)
+				continue;
+		}
+		oldc = vc_path_push(&f->cpath, d->d_name);
+		f->ppath_known = false;
+		if (!f->repair)
+			problem(f, "orphan sidecar (no entry %s): `veilctl fsck --repair' removes it", lname);
+		else if (unlinkat(dfd, d->d_name, 0) < 0)
+			problem(f, "orphan sidecar (no entry %s); cannot remove it: %s", lname, strerror(errno));
+		else
+			repaired(f, "orphan sidecar removed (it held only the name of an entry that is gone)");
+		vc_path_pop(&f->cpath, oldc);
+	}
+	closedir(dir);
+}
+
+/* The ID files of directory dfd (info di): copies, files that are not valid here, a rename
+ * cut short, duplicates; repairs what loses nothing. */
+static void check_idfiles(struct fsck *f, int dfd, const struct vl_dirinfo *di,
+			  const uint8_t ptoken[static VL_TOKEN_LEN])
+{
+	struct dirent *d;
+	DIR *dir;
+	size_t oldc;
+	bool conf, here;
 	int r;
 
-	if (!a) {
+	if (vl_dir_stream(dfd, &dir) < 0)
+		return;
+	while ((d = readdir(dir))) {
+		uint8_t id[VL_DIRID_LEN];
+		bool is_file = !strcmp(d->d_name, VL_DIRID_FILE);
+
+		if (!is_file && !vl_conflict_is_reserved_copy(d->d_name, strlen(d->d_name), &conf))
+			continue;
+		if (!is_file && conf) {
+			oldc = vc_path_push(&f->cpath, d->d_name);
+			f->ppath_known = false;
+			problem(f, "a sync client's copy of veilfs.conf: the password was changed on two devices; keep the config whose password you know, delete the other");
+			vc_path_pop(&f->cpath, oldc);
+			continue;
+		}
+		if (is_file && !f->v2)
+			continue; /* format 1: check_dir reports a missing or malformed one */
+		oldc = vc_path_push(&f->cpath, d->d_name);
+		f->ppath_known = false;
+		r = vl_idfile_read_id(f->v, dfd, d->d_name, di, id, &here);
+		if (r < 0 || !here) {
+			if (!f->v2)
+				problem(f, "malformed conflict copy of veilfs.dirid: ignored by veilfs; delete it");
+			else if (r < 0)
+				problem(f, "directory ID file that does not authenticate (corrupted, or not made with this vault's key): not used");
+			else
+				problem(f, "directory ID file of another place (moved, copied or dropped here from another directory): not used");
+		} else if (is_file) {
+			/* valid veilfs.dirid: nothing to say */
+		} else if (!memcmp(id, di->id, VL_DIRID_LEN) && (di->filed & 1u)) {
+			if (!f->repair)
+				problem(f, "a sync client's copy of veilfs.dirid holding the directory's own ID again: `veilctl fsck --repair' removes it");
+			else if (unlinkat(dfd, d->d_name, 0) < 0)
+				problem(f, "a duplicate copy of veilfs.dirid; cannot remove it: %s", strerror(errno));
+			else
+				repaired(f, "a duplicate copy of veilfs.dirid removed (veilfs.dirid holds the same ID)");
+		} else {
+			problem(f, "a sync client's copy of veilfs.dirid: the directory was created twice under different IDs (renamed on one device, created on another); veilfs shows the names under both; rename each name reported as under this copy's ID through the mount (to another name and back), then delete this copy");
+		}
+		vc_path_pop(&f->cpath, oldc);
+	}
+	closedir(dir);
+	if (f->v2 && (di->flags & VL_DI_TWO_PLACES)) {
+		if (!f->repair) {
+			problem(f, "its ID file names two places (a rename was cut short): `veilctl fsck --repair' finishes it");
+		} else {
+			r = vl_dirinfo_relocate(f->v, dfd, di->place.parent, di->disk, di->disklen, &di->place,
+						false, ptoken);
+			if (r < 0)
+				problem(f, "its ID file names two places (a rename was cut short); cannot finish it: %s",
+					strerror(-r));
+			else
+				repaired(f, "a rename cut short finished (the ID file names this place only)");
+		}
+	}
+}
+
+/* Format 2: what fs/dirinfo.c had to do to find the IDs, and the ID files to write. */
+static void check_ids2(struct fsck *f, int dfd, const struct vl_dirinfo *di,
+		       const uint8_t ptoken[static VL_TOKEN_LEN])
+{
+	bool unfiled = !(di->filed & 1u);
+	int r;
+
+	for (unsigned i = 0; i < di->nalt; i++)
+		unfiled |= !(di->filed & (1u << (i + 1)));
+	if (di->flags & VL_DI_NAME_LOST)
+		problem(f, "a long-named directory whose ID file is lost, and with it its name: veilfs shows it as \"(name lost) {conflict ...}\"; rename it through the mount to give it a name");
+	if (di->root) {
+		if (!(di->flags & VL_DI_FILE)) {
+			if (!f->repair) {
+				problem(f, "the root's veilfs.dirid is missing or invalid: `veilctl fsck --repair' writes it");
+			} else if ((r = vl_dirinfo_write(f->v, dfd, di, ptoken, NULL, false)) < 0) {
+				problem(f, "the root's veilfs.dirid is missing or invalid; cannot write it: %s", strerror(-r));
+			} else {
+				repaired(f, "the root's veilfs.dirid written");
+			}
+		}
+		return;
+	}
+	if (!unfiled || di->place.namelen == 0)
+		return;
+	if (!f->repair) {
+		problem(f, "%s: `veilctl fsck --repair' writes the ID file%s",
+			(di->flags & VL_DI_RECOVERED) ? "no valid veilfs.dirid; the directory's ID was recovered from what its entries carry" :
+			(di->flags & VL_DI_DERIVED)   ? "no valid veilfs.dirid and no entry proving an ID; the derived ID is used" :
+							"entries whose directory ID has no ID file of its own (proven by their own headers)",
+			di->nalt ? "s" : "");
+		return;
+	}
+	r = vl_dir_pin_ids(f->v, dfd, di, ptoken);
+	if (r < 0)
+		problem(f, "the directory's ID has no valid ID file; cannot write it: %s", strerror(-r));
+	else
+		repaired(f, "directory ID file%s written for the ID%s its entries use", r == 1 ? "" : "s",
+			 r == 1 ? "" : "s");
+}
+
+/* Format 1: a missing or malformed veilfs.dirid (fs/dirinfo.c re-derives a missing one). */
+static void check_ids1(struct fsck *f, int dfd, const struct vl_dirinfo *di)
+{
+	uint8_t zero[VL_TOKEN_LEN] = { 0 };
+	int r;
+
+	if (!(di->flags & VL_DI_MISSING))
+		return;
+	if (!f->repair)
+		problem(f, "%s is missing: `veilctl fsck --repair' re-creates it from the derived ID (right unless the directory was renamed)",
+			VL_DIRID_FILE);
+	else if ((r = vl_dirinfo_write(f->v, dfd, di, zero, NULL, true)) < 0)
+		problem(f, "%s is missing; cannot re-create it: %s", VL_DIRID_FILE, strerror(-r));
+	else
+		repaired(f, "%s re-created from the derived ID (right only if the directory was never renamed; if names below fail to decrypt, it was)",
+			 VL_DIRID_FILE);
+}
+
+/* Checks subdirectory entry e of dfd (info di). */
+static void check_subdir(struct fsck *f, int dfd, const struct vl_dirinfo *di, const struct vl_ename *e)
+{
+	uint8_t ptoken[VL_TOKEN_LEN];
+	struct vl_dirinfo *ci = malloc(sizeof(*ci));
+	int cfd, r;
+
+	if (!ci) {
 		problem(f, "out of memory");
 		return;
 	}
-	a->n = vl_dir_alt_ids(dirfd, id, a->id);
-	if (a->n < 0)
-		a->n = 0;
-	r = names_read(dirfd, &ns);
-	if (r < 0) {
-		problem(f, "cannot list the directory: %s", strerror(-r));
-		names_free(&ns);
-		free(a);
+	cfd = vl_dir_open(dfd, e->disk);
+	if (cfd < 0) {
+		problem(f, "cannot open the directory: %s", strerror(-cfd));
+		free(ci);
 		return;
 	}
-	for (size_t i = 0; i < ns.n; i++) {
-		const char *name = ns.v[i];
-		size_t len = strlen(name), oldc;
-		char full[VL_ENCNAME_MAX + 1], plain[256];
-		enum vl_kind kind;
-		int flen, ai = -1;
+	r = vl_dir_child_info(f->v, cfd, di, e, ci);
+	if (r == -EIO && !f->v2) {
+		/* Format 1: a malformed veilfs.dirid; walk with the derived ID, as before. */
+		problem(f, "%s is malformed (wrong length or version): not repaired; if the directory was never renamed, delete it and run `veilctl fsck --repair'",
+			VL_DIRID_FILE);
+		memset(ci, 0, sizeof(*ci));
+		ci->format = VL_FORMAT_V1;
+		r = vl_dirid_derive(f->k, vl_ename_id(e, di), e->full, e->fulllen, ci->id);
+	}
+	if (r == 0)
+		r = vl_dir_ptoken(f->v, di, vl_ename_id(e, di), ptoken);
+	if (r < 0)
+		problem(f, "cannot read the directory's ID: %s", strerror(-r));
+	else
+		check_dir(f, cfd, ci, ptoken);
+	close(cfd);
+	free(ci);
+}
+
+/* Checks a directory: its IDs and ID files, its xattrs, then its entries. f->cpath/ppath
+ * name the directory; ptoken is its parent's place token (for ID files written). */
+static void check_dir(struct fsck *f, int dfd, const struct vl_dirinfo *di,
+		      const uint8_t ptoken[static VL_TOKEN_LEN])
+{
+	struct items l = { .v = f->v };
+	struct vl_listcb cb = { item_entry, item_hidden };
+	struct vl_dirinfo *found = malloc(sizeof(*found));
+	int r;
+
+	f->dirs++;
+	if (!found) {
+		problem(f, "out of memory");
+		return;
+	}
+	f->ppath_known = true;
+	if (f->v2)
+		check_ids2(f, dfd, di, ptoken);
+	else
+		check_ids1(f, dfd, di);
+	check_xattrs(f, dfd, di->id);
+	check_idfiles(f, dfd, di, ptoken);
+	l.di = di;
+	r = vl_dir_list2(f->v, dfd, di, &cb, &l, found);
+	if (r == 0 && l.err)
+		r = l.err;
+	if (r < 0) {
+		f->ppath_known = true;
+		problem(f, "cannot list the directory: %s", strerror(-r));
+		goto out;
+	}
+	/* IDs that the listing found proven by names of their own (FORMAT.md §5.5). */
+	if (f->v2 && found->nalt > di->nalt) {
+		f->ppath_known = true;
+		check_ids2(f, dfd, found, ptoken);
+	}
+	if (!f->v2)
+		orphans(f, dfd);
+	if (l.n)
+		qsort(l.v_, l.n, sizeof(l.v_[0]), item_cmp);
+	for (size_t i = 0; i < l.n; i++) {
+		const struct item *it = &l.v_[i];
+		size_t oldc = vc_path_push(&f->cpath, it->disk), oldp;
+		struct stat st;
 
 		f->entries++;
 		progress(f);
-		switch (vl_name_classify(name, len)) {
-		case VL_ONDISK_RESERVED:
-			if (!strcmp(name, VL_DIRID_FILE) || (!strcmp(name, VL_CONFIG_FILE) && f->cpath.len == 0))
-				continue; /* checked by check_dir / by unlocking */
-			oldc = vc_path_push(&f->cpath, name);
+		if (!it->name) {
 			f->ppath_known = false;
-			note(f, "a %s outside the root: ignored", name);
-			vc_path_pop(&f->cpath, oldc);
-			continue;
-		case VL_ONDISK_SHORT:
-			r = vl_name_decrypt(f->k, id, name, len, plain, sizeof(plain), &kind);
-			if (r < 0 && (ai = decrypt_alt(f, a, name, len, plain, &kind)) >= 0) {
-				oldc = vc_path_push(&f->cpath, name);
-				f->ppath_known = false;
-				problem(f, "%s", alt_msg);
-				vc_path_pop(&f->cpath, oldc);
-				check_entry(f, dirfd, a->id[ai], name, name, len, plain, kind);
-				continue;
-			}
-			if (r < 0) {
-				oldc = vc_path_push(&f->cpath, name);
-				f->ppath_known = false;
-				problem(f, "name does not decrypt in this directory (corrupted, or moved here from another directory)");
-				vc_path_pop(&f->cpath, oldc);
-				continue;
-			}
-			check_entry(f, dirfd, id, name, name, len, plain, kind);
-			continue;
-		case VL_ONDISK_LONG:
-			oldc = vc_path_push(&f->cpath, name);
-			f->ppath_known = false;
-			flen = read_sidecar(dirfd, name, full);
-			if (flen == -ENOENT) {
-				problem(f, "long name without its sidecar %c%s: its name is lost; the data is still there (veilfs does not show it)",
-					VL_MARK_SIDECAR, name + 1);
-			} else if (flen < 0) {
-				problem(f, "long name whose sidecar %c%s does not match it", VL_MARK_SIDECAR, name + 1);
-			} else if (vl_name_decrypt(f->k, id, full, (size_t)flen, plain, sizeof(plain), &kind) < 0) {
-				ai = decrypt_alt(f, a, full, (size_t)flen, plain, &kind);
-				if (ai < 0) {
-					problem(f, "long name (sidecar verified) does not decrypt in this directory");
-				} else {
-					problem(f, "%s", alt_msg);
-					vc_path_pop(&f->cpath, oldc);
-					check_entry(f, dirfd, a->id[ai], name, full, (size_t)flen, plain, kind);
-					continue;
-				}
-			} else {
-				vc_path_pop(&f->cpath, oldc);
-				check_entry(f, dirfd, id, name, full, (size_t)flen, plain, kind);
-				continue;
-			}
-			vc_path_pop(&f->cpath, oldc);
-			continue;
-		case VL_ONDISK_SIDECAR: {
-			char lname[VL_LONGNAME_LEN + 1];
-
-			memcpy(lname, name, VL_LONGNAME_LEN + 1);
-			lname[0] = VL_MARK_LONG;
-			if (names_has(&ns, lname))
-				continue; /* checked with its entry */
-			oldc = vc_path_push(&f->cpath, name);
-			f->ppath_known = false;
-			if (!f->repair) {
-				problem(f, "orphan sidecar (no entry %s): `veilctl fsck --repair' removes it", lname);
-			} else if (unlinkat(dirfd, name, 0) < 0) {
-				problem(f, "orphan sidecar (no entry %s); cannot remove it: %s", lname, strerror(errno));
-			} else {
-				f->problems++;
-				repaired(f, "orphan sidecar removed (it held only the name of an entry that is gone)");
-			}
+			hidden_name(f, dfd, found, it);
 			vc_path_pop(&f->cpath, oldc);
 			continue;
 		}
-		default:
-			oldc = vc_path_push(&f->cpath, name);
-			f->ppath_known = false;
-			if (vl_conflict_is_reserved_copy(name, len, &conf)) {
-				if (conf)
-					problem(f, "a sync client's copy of veilfs.conf: the password was changed on two devices; keep the config whose password you know, delete the other");
-				else
-					problem(f, "a sync client's copy of veilfs.dirid: the directory was created twice under different IDs (renamed on one device, created on another); veilfs shows the names under both; rename each name reported as under this copy's ID through the mount (to another name and back), then delete this copy");
-				vc_path_pop(&f->cpath, oldc);
-				continue;
-			}
-			check_foreign(f, dirfd, id, a, name);
-			vc_path_pop(&f->cpath, oldc);
-			continue;
+		f->ppath_known = true;
+		if (it->orig) {
+			oldp = vc_path_push(&f->ppath, it->orig);
+			note(f, "conflict copy of /%s made by a sync client (suffix \"%s\"): compare, keep one, delete the other",
+			     f->ppath.s, it->suffix);
+			vc_path_pop(&f->ppath, oldp);
 		}
-	}
-	names_free(&ns);
-	free(a);
-}
-
-/* Checks a directory: its veilfs.dirid, its xattrs, then its entries. parent_id == NULL for
- * the root. f->cpath/ppath name the directory. */
-static void check_dir(struct fsck *f, int parentfd, const uint8_t *parent_id, const char *disk,
-		      const char *full, size_t fulllen)
-{
-	uint8_t derived[VL_DIRID_LEN], id[VL_DIRID_LEN], buf[64];
-	bool have = false;
-	ssize_t n;
-	int fd, r;
-
-	f->dirs++;
-	fd = vl_dir_open(parentfd, disk);
-	if (fd < 0) {
-		problem(f, "cannot open the directory: %s", strerror(-fd));
-		return;
-	}
-	r = parent_id ? vl_dirid_derive(f->k, parent_id, full, fulllen, derived) : vl_dirid_root(f->k, derived);
-	if (r < 0) {
-		problem(f, "cannot derive the directory ID");
-		goto out;
-	}
-	n = vl_read_small(fd, VL_DIRID_FILE, buf, sizeof(buf));
-	if (n >= 0 && vl_dirid_file_parse(buf, (size_t)n, id) == 0) {
-		have = true; /* may differ from derived: the directory was renamed (fine) */
-	} else if (n == -ENOENT) {
-		uint8_t file[VL_DIRID_FILE_LEN];
-
-		vl_dirid_file_build(file, derived);
-		if (!f->repair) {
-			problem(f, "%s is missing: `veilctl fsck --repair' re-creates it from the derived ID (right unless the directory was renamed)",
-				VL_DIRID_FILE);
-		} else if ((r = vl_write_atomic(fd, VL_DIRID_FILE, file, sizeof(file), 0444, true)) < 0) {
-			problem(f, "%s is missing; cannot re-create it: %s", VL_DIRID_FILE, strerror(-r));
+		oldp = vc_path_push(&f->ppath, it->name);
+		if (it->e->is_alt)
+			problem(f, "%s", alt_msg);
+		if (fstatat(dfd, it->disk, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno != ENOENT) /* removed meanwhile: nothing to check */
+				problem(f, "cannot stat: %s", strerror(errno));
+		} else if (S_ISDIR(st.st_mode)) {
+			if (it->e->kind == VL_KIND_OBJECT)
+				problem(f, "a directory under an object-file name (marker 1): veilfs cannot show it");
+			else
+				check_subdir(f, dfd, found, it->e);
+		} else if (S_ISREG(st.st_mode)) {
+			check_file(f, dfd, found, it->e);
 		} else {
-			f->problems++;
-			repaired(f, "%s re-created from the derived ID (right only if the directory was never renamed; if names below fail to decrypt, it was)",
-				 VL_DIRID_FILE);
+			problem(f, "a backing %s: veilfs stores only regular files and directories; not shown",
+				S_ISLNK(st.st_mode) ? "symlink" : "special file");
 		}
-	} else {
-		problem(f, "%s is malformed (%s): not repaired; if the directory was never renamed, delete it and run `veilctl fsck --repair'",
-			VL_DIRID_FILE, n < 0 ? strerror((int)-n) : "wrong length or version");
+		vc_path_pop(&f->ppath, oldp);
+		vc_path_pop(&f->cpath, oldc);
 	}
-	if (!have)
-		memcpy(id, derived, VL_DIRID_LEN);
-	check_xattrs(f, fd, id);
-	walk(f, fd, id);
 out:
-	close(fd);
+	f->ppath_known = true;
+	items_free(&l);
+	free(found);
 }
 
 static const char fsck_usage[] =
@@ -692,8 +886,9 @@ int cmd_fsck(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ 0 },
 	};
+	uint8_t zero[VL_TOKEN_LEN] = { 0 };
 	struct fsck f = { 0 };
-	int c, ex;
+	int c, ex, fd;
 
 	vc_getopt_reset();
 	while ((c = getopt_long(argc, argv, "hrq", lo, NULL)) != -1) {
@@ -701,10 +896,12 @@ int cmd_fsck(int argc, char **argv)
 			continue;
 		switch (c) {
 		case 'h':
-			printf("usage: %s\n\nChecks every name, directory ID, sidecar, block, object and extended\n"
-			       "attribute of a vault. --repair fixes only what loses no data: a missing\n"
-			       "veilfs.dirid, an orphan sidecar, a torn header. Exit 0: clean; 7: problems\n"
-			       "remain; 8: all problems repaired.\n",
+			printf("usage: %s\n\nChecks every name, directory ID, header, block, object and extended\n"
+			       "attribute of a vault; anything the mount would not show is a problem.\n"
+			       "--repair fixes only what loses no data: a missing or invalid directory ID file\n"
+			       "(written for the ID the entries prove), a rename cut short, a duplicate copy\n"
+			       "of veilfs.dirid, and in format-1 vaults an orphan sidecar or a torn header.\n"
+			       "Exit 0: clean; 7: problems remain; 8: all problems repaired.\n",
 			       fsck_usage);
 			return VL_EXIT_OK;
 		case 'r':
@@ -723,10 +920,17 @@ int cmd_fsck(int argc, char **argv)
 	if (ex)
 		return ex;
 	f.k = vl_vault_keys(f.v);
-	f.bs = vl_vault_block_size(f.v);
+	f.v2 = vl_vault_format(f.v) >= VL_FORMAT_V2;
 	f.progress = !f.quiet && isatty(STDERR_FILENO);
 	f.ppath_known = true;
-	check_dir(&f, vl_vault_rootfd(f.v), NULL, ".", NULL, 0);
+	fd = vl_dir_open(vl_vault_rootfd(f.v), ".");
+	if (fd < 0) {
+		vc_err("%s: %s", argv[optind], strerror(-fd));
+		vl_vault_free(f.v);
+		return VL_EXIT_FAILURE;
+	}
+	check_dir(&f, fd, vl_vault_root_info(f.v), zero);
+	close(fd);
 	progress_clear(&f);
 	if (!f.quiet || f.problems)
 		printf("fsck: %lu directories, %lu files, %lu symlinks/special files; %lu problem%s (%lu repaired), %lu note%s\n",

@@ -208,16 +208,17 @@ static bool valid_block_size(unsigned long bs)
 
 static const char init_usage[] =
 	"veilctl init [--passfile FILE | --extpass CMD] [--block-size N] [--scrypt-log2n N]\n"
-	"             [--name-max N] [--config FILE] CIPHERDIR";
+	"             [--name-max N] [--format 1|2] [--config FILE] CIPHERDIR";
 
 static int cmd_init(int argc, char **argv)
 {
-	enum { O_BS = VC_OPT_FIRST_LOCAL, O_LOG2N, O_NAMEMAX };
+	enum { O_BS = VC_OPT_FIRST_LOCAL, O_LOG2N, O_NAMEMAX, O_FORMAT };
 	static const struct option lo[] = {
 		VC_COMMON_LONGOPTS,
 		{ "block-size", required_argument, NULL, O_BS },
 		{ "scrypt-log2n", required_argument, NULL, O_LOG2N },
 		{ "name-max", required_argument, NULL, O_NAMEMAX },
+		{ "format", required_argument, NULL, O_FORMAT },
 		{ 0 },
 	};
 	struct vl_config cfg = {
@@ -269,6 +270,15 @@ static int cmd_init(int argc, char **argv)
 			}
 			cfg.name_max = (uint32_t)x;
 			break;
+		case O_FORMAT:
+			/* Format 1 only for devices that cannot run a format-2 veilfs yet
+			 * (FORMAT.md §10). */
+			if (!parse_uint(optarg, VL_FORMAT_V1, VL_FORMAT_V2, &x)) {
+				vc_err("--format: 1 or 2, not %s", optarg);
+				return VL_EXIT_USAGE;
+			}
+			cfg.format = (unsigned)x;
+			break;
 		default:
 			return vc_usage(init_usage);
 		}
@@ -302,8 +312,8 @@ static int cmd_init(int argc, char **argv)
 		ex = VL_EXIT_FAILURE;
 		goto out;
 	}
-	fprintf(stderr, "veilctl: created a vault in %s (block size %u, scrypt N = 2^%u)\n",
-		cipherdir, cfg.block_size, cfg.scrypt_log2_n);
+	fprintf(stderr, "veilctl: created a vault in %s (format %u, block size %u, scrypt N = 2^%u)\n",
+		cipherdir, cfg.format, cfg.block_size, cfg.scrypt_log2_n);
 	/* The only time the master key is shown. Two lines of 7 groups fit a terminal. */
 	printf("Recovery code (shown only now; write it down and keep it somewhere safe):\n\n"
 	       "    %.41s\n    %s\n\n"

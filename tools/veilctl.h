@@ -75,7 +75,7 @@ const char *vc_path_str(const struct vc_path *p);
 struct vc_res {
 	bool is_root;	      /* PATH was empty or "/" */
 	int parentfd;	      /* backing dir holding the entry (-1 for the root) */
-	uint8_t parent_id[VL_DIRID_LEN];
+	struct vl_dirinfo pdi; /* the parent directory's IDs and place (unset for the root) */
 	struct vl_ename e;    /* the entry's names (unset for the root) */
 	struct stat st;	      /* fstatat of the entry (the root dir itself for the root) */
 	struct vc_path cpath; /* ciphertext path relative to CIPHERDIR */
@@ -84,8 +84,14 @@ struct vc_res {
  * a reason in err (-ENOENT: VL_EXIT_NOTFOUND). Release with vc_res_free. */
 int vc_resolve(struct vl_vault *v, const char *path, struct vc_res *res, char *err, size_t errcap);
 void vc_res_free(struct vc_res *res);
-/* Opens the resolved directory and reads its ID. fd or -errno. */
-int vc_res_opendir(struct vl_vault *v, const struct vc_res *res, uint8_t id[static VL_DIRID_LEN]);
+/* Opens the resolved directory and reads its IDs (fs/dirinfo.h). fd or -errno. */
+int vc_res_opendir(struct vl_vault *v, const struct vc_res *res, struct vl_dirinfo *di);
+/* Opens subdirectory entry e of directory fd (info di) and reads its IDs. fd or -errno. */
+int vc_subdir_open(struct vl_vault *v, int fd, const struct vl_dirinfo *di, const struct vl_ename *e,
+		   struct vl_dirinfo *out);
+/* The names of a listed entry: de->names, else made under the directory's primary ID. */
+int vc_dirent_ename(struct vl_vault *v, const struct vl_dirinfo *di, const struct vl_dirent *de,
+		    struct vl_ename *out);
 
 int cmd_fsck(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
