@@ -399,6 +399,142 @@ out:
 	return r;
 }
 
+/* One side of an exchange: entry e (in di, open in dfd) takes the name o (in odi), whose ID
+ * is nid. Files get a moving header (then *c, the content used, and *fd stay open for the
+ * final one); directories get their ID files naming both places. *nb receives a file's new
+ * binding. */
+struct xside {
+	struct vl_content *own, *c;
+	int fd;
+	int cfd;
+	struct vl_dirinfo *ci;
+	struct vl_binding ob, nb;
+	struct vl_place np;
+	uint8_t optoken[VL_TOKEN_LEN], nptoken[VL_TOKEN_LEN];
+	bool prepared;
+};
+
+static int xside_prepare(const struct vl_vault *v, struct xside *s, int dfd, const struct vl_dirinfo *di,
+			 const struct vl_ename *e, const struct stat *st, const struct vl_dirinfo *odi,
+			 const struct vl_ename *o, struct vl_content *c)
+{
+	const uint8_t *id = vl_ename_id(e, di), *nid = vl_ename_id(o, odi);
+	int r;
+
+	s->fd = s->cfd = -1;
+	if (S_ISDIR(st->st_mode)) {
+		s->ci = malloc(sizeof(*s->ci));
+		if (!s->ci)
+			return -ENOMEM;
+		s->cfd = openat(dfd, e->disk, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (s->cfd < 0)
+			return -errno;
+		r = vl_dir_child_info(v, s->cfd, di, e, s->ci);
+		if (r == 0)
+			r = vl_dir_ptoken(v, di, id, s->optoken);
+		if (r == 0)
+			r = vl_dir_ptoken(v, odi, nid, s->nptoken);
+		if (r < 0)
+			return r;
+		memcpy(s->np.parent, nid, VL_DIRID_LEN);
+		memcpy(s->np.name, o->full, o->fulllen + 1);
+		s->np.namelen = o->fulllen;
+		r = vl_dir_pin_ids(v, s->cfd, s->ci, s->optoken);
+		if (r >= 0)
+			r = vl_dirinfo_relocate(v, s->cfd, id, e->disk, vl_ename_base_len(e), &s->np, true,
+						s->nptoken);
+		s->prepared = r >= 0;
+		return r < 0 ? r : 0;
+	}
+	r = vl_ename_binding(v, di, e, &s->ob);
+	if (r == 0)
+		r = vl_ename_binding(v, odi, o, &s->nb);
+	if (r < 0)
+		return r;
+	s->fd = openat(dfd, e->disk, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (s->fd < 0)
+		return -errno;
+	s->c = c;
+	if (!s->c) {
+		r = vl_content_new(&s->own, v, stream_of(e), &s->ob);
+		if (r < 0)
+			return r;
+		s->c = s->own;
+	}
+	r = vl_content_rebind(s->c, s->fd, &s->nb, true);
+	s->prepared = r == 0;
+	return r;
+}
+
+/* Finishes (done: the exchange happened) or undoes one side. */
+static void xside_end(const struct vl_vault *v, struct xside *s, bool done, const struct vl_ename *e,
+		      const struct vl_ename *o)
+{
+	int r = 0;
+
+	if (s->prepared && s->cfd >= 0) {
+		if (done)
+			r = vl_dirinfo_relocate(v, s->cfd, s->np.parent, o->disk, vl_ename_base_len(o),
+						&s->np, false, s->nptoken);
+		else
+			r = vl_dirinfo_relocate(v, s->cfd, s->np.parent, o->disk, vl_ename_base_len(o),
+						&s->ci->place, false, s->optoken);
+	} else if (s->prepared) {
+		r = vl_content_rebind(s->c, s->fd, done ? &s->nb : &s->ob, false);
+	}
+	(void)e;
+	if (r < 0)
+		vl_log(VL_LOG_WARN, "rename exchange: an entry keeps the record of both places (fsck "
+				    "--repair finishes it): %s", strerror(-r));
+	if (s->fd >= 0)
+		close(s->fd);
+	if (s->cfd >= 0)
+		close(s->cfd);
+	vl_content_free(s->own);
+	free(s->ci);
+	vl_wipe(&s->ob, sizeof(s->ob));
+}
+
+int vl_exchange(const struct vl_vault *v, struct vl_xchg *x)
+{
+	struct xside sa, sb;
+	bool same;
+	int r;
+
+	x->arebound = x->brebound = false;
+	same = !memcmp(vl_ename_id(x->a, x->ad), vl_ename_id(x->b, x->bd), VL_DIRID_LEN);
+	if (!is_v2(v) || same) {
+		/* Nothing names a place that changes: the ID is the same, and so is each name's
+		 * layout (one kind, and a name keeps its on-disk form). */
+		if (is_v2(v) && x->a->is_long != x->b->is_long)
+			return -EXDEV;
+		return renameat2(x->afd, x->a->disk, x->bfd, x->b->disk, RENAME_EXCHANGE) < 0 ? -errno : 0;
+	}
+	if (x->a->kind != x->b->kind || x->a->is_long || x->b->is_long)
+		return -EXDEV;
+	memset(&sa, 0, sizeof(sa));
+	memset(&sb, 0, sizeof(sb));
+	r = xside_prepare(v, &sa, x->afd, x->ad, x->a, &x->ast, x->bd, x->b, x->ac);
+	if (r == 0)
+		r = xside_prepare(v, &sb, x->bfd, x->bd, x->b, &x->bst, x->ad, x->a, x->bc);
+	if (r == 0 && renameat2(x->afd, x->a->disk, x->bfd, x->b->disk, RENAME_EXCHANGE) < 0)
+		r = -errno;
+	/* Done: a is named o = b now, and b is named a. */
+	xside_end(v, &sa, r == 0, x->a, x->b);
+	xside_end(v, &sb, r == 0, x->b, x->a);
+	if (r == 0 && !S_ISDIR(x->ast.st_mode)) {
+		x->anb = sa.nb;
+		x->arebound = true;
+	}
+	if (r == 0 && !S_ISDIR(x->bst.st_mode)) {
+		x->bnb = sb.nb;
+		x->brebound = true;
+	}
+	vl_wipe(&sa.nb, sizeof(sa.nb));
+	vl_wipe(&sb.nb, sizeof(sb.nb));
+	return r;
+}
+
 int vl_move(const struct vl_vault *v, struct vl_move *m)
 {
 	int r = vl_move_plan(v, m);

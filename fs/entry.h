@@ -51,6 +51,23 @@ int vl_move_plan(const struct vl_vault *v, struct vl_move *m) VL_MUST_CHECK;
  * with RENAME_NOREPLACE, -EXDEV for a copy that may not be made). */
 int vl_move(const struct vl_vault *v, struct vl_move *m) VL_MUST_CHECK;
 
+/* An exchange (RENAME_EXCHANGE) of entries a (in ad, open as afd) and b (in bd, open as bfd),
+ * of one kind: each takes the other's name. Format 2 rewrites what names a place around the
+ * backing exchange, as a move does (FORMAT.md §3.5, §5.2); -EXDEV for long names or two kinds
+ * (a format-2 exchange of those would need copies). For files, the caller may pass their
+ * content objects (under their locks) so that their bindings follow. */
+struct vl_xchg {
+	const struct vl_dirinfo *ad, *bd;
+	int afd, bfd;
+	const struct vl_ename *a, *b;
+	struct stat ast, bst;
+	struct vl_content *ac, *bc;
+	/* Results (format 2 files): the bindings after the exchange. */
+	struct vl_binding anb, bnb;
+	bool arebound, brebound;
+};
+int vl_exchange(const struct vl_vault *v, struct vl_xchg *x) VL_MUST_CHECK;
+
 /* Format 2: true when a hard link of the file entry e (in di) named ne (in ndi) is allowed:
  * same binding (one directory's one ID) and short names (FORMAT.md §6). Format 1: true. */
 bool vl_link_allowed(const struct vl_vault *v, const struct vl_dirinfo *di, const struct vl_ename *e,

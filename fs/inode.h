@@ -37,6 +37,10 @@ struct vl_inode {
 	 * vl_inode_dirid; fs/watch.c refreshes it. Protected by idlock (a leaf lock). */
 	pthread_mutex_t idlock;
 	struct vl_dirinfo *di;
+	/* Directories: ID-file writes of our own in progress (a rename rewrites the ID files of
+	 * the directory it moves): fs/watch.c leaves their events alone, and the renamer reads
+	 * the IDs again when it is done. */
+	atomic_int idwrites;
 	/* Regular and object files of a format-2 vault: where the file is bound (its header's
 	 * parent, token and long name; fs/fileio.h), NULL in format 1. Protected by lock. */
 	struct vl_binding *bind;

@@ -55,6 +55,7 @@ struct vl_fh {
 	struct vl_hlink link; /* first member */
 	int fd;	     /* backing fd, O_RDWR (or O_RDONLY: read-only opens, -o ro) */
 	bool append; /* O_APPEND without the writeback cache: we place the writes */
+	bool token_checked; /* format 2: the header's place token was checked (first write) */
 };
 
 /* One entry of a directory listing snapshot (taken at opendir). */
@@ -1216,6 +1217,25 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	reply_entry(req, r, &ep);
 }
 
+/* The directory inode of sst, if the kernel knows it, with its own ID-file writes announced
+ * (fs/watch.c leaves them alone); release_dir_idwrites ends that. */
+static struct vl_inode *hold_dir_idwrites(struct vl_fs *fs, const struct stat *sst)
+{
+	struct vl_inode *in = vl_itable_get(fs->table, sst->st_dev, sst->st_ino);
+
+	if (in)
+		atomic_fetch_add(&in->idwrites, 1);
+	return in;
+}
+
+static void release_dir_idwrites(struct vl_fs *fs, struct vl_inode *in)
+{
+	if (!in)
+		return;
+	atomic_fetch_sub(&in->idwrites, 1);
+	vl_itable_forget(fs->table, in, 1);
+}
+
 /* Removes the ID files of the plaintext-empty directory dfd (veilfs.dirid, and in format 2
  * the copies of it, which hold no data of their own: the names under their IDs would be in
  * the directory), keeping their contents in saved (for restore_dirid). -ENOTEMPTY if
@@ -1317,6 +1337,7 @@ static void restore_dirid(int pathfd, const struct vl_saved_dirid *s)
 
 static int do_rmdir(struct vl_fs *fs, struct vl_inode *parent, const char *name)
 {
+	struct vl_inode *in = NULL;
 	struct vl_saved_dirid saved;
 	struct vl_ename e;
 	struct stat st;
@@ -1334,6 +1355,7 @@ static int do_rmdir(struct vl_fs *fs, struct vl_inode *parent, const char *name)
 	dfd = openat(parent->fd, e.disk, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0)
 		return -errno;
+	in = hold_dir_idwrites(fs, &st); /* its ID files go: not news for fs/watch.c */
 	r = take_dirid(fs, dfd, &saved);
 	if (r < 0)
 		goto out;
@@ -1347,6 +1369,7 @@ static int do_rmdir(struct vl_fs *fs, struct vl_inode *parent, const char *name)
 	drop_sidecar(parent->fd, &e);
 	dir_changed(parent, false);
 out:
+	release_dir_idwrites(fs, in);
 	close(dfd);
 	return r;
 }
@@ -1557,11 +1580,96 @@ static void unlock_moved_file(struct vl_fs *fs, struct vl_inode *in, struct rn *
 	vl_itable_forget(fs->table, in, 1);
 }
 
+/* Format 2's RENAME_EXCHANGE (fs/entry.c vl_exchange): the file inodes of both entries are
+ * locked (in address order: the one place where a handler holds two inode locks) so that
+ * their contents follow the new bindings; a directory's place is read again. */
+static int do_exchange(struct vl_fs *fs, struct vl_inode *od, struct vl_inode *nd, struct rn *x,
+		       const struct stat *sst, const struct stat *dstst)
+{
+	struct vl_inode *ia = NULL, *ib = NULL, *first, *second, *dha = NULL, *dhb = NULL;
+	struct vl_xchg xc;
+	int afd = -1, bfd = -1, r;
+
+	memset(&xc, 0, sizeof(xc));
+	afd = vl_dir_open(od->fd, ".");
+	bfd = nd == od ? afd : vl_dir_open(nd->fd, ".");
+	if (afd < 0 || bfd < 0) {
+		r = afd < 0 ? afd : bfd;
+		goto out;
+	}
+	if (!S_ISDIR(sst->st_mode))
+		ia = vl_itable_get(fs->table, sst->st_dev, sst->st_ino);
+	if (!S_ISDIR(dstst->st_mode))
+		ib = vl_itable_get(fs->table, dstst->st_dev, dstst->st_ino);
+	first = ia && ib && (uintptr_t)ib < (uintptr_t)ia ? ib : ia;
+	second = first == ia ? ib : ia;
+	if (first)
+		pthread_rwlock_wrlock(&first->lock);
+	if (second && second != first)
+		pthread_rwlock_wrlock(&second->lock);
+	xc = (struct vl_xchg){ .ad = &x->odi, .bd = &x->ndi, .afd = afd, .bfd = bfd, .a = &x->src,
+			       .b = &x->dst, .ast = *sst, .bst = *dstst,
+			       .ac = ia ? ia->content : NULL, .bc = ib ? ib->content : NULL };
+	if (S_ISDIR(sst->st_mode))
+		dha = hold_dir_idwrites(fs, sst);
+	if (S_ISDIR(dstst->st_mode))
+		dhb = hold_dir_idwrites(fs, dstst);
+	vl_watch_expect(fs->watch, od, IN_MOVED_FROM, x->src.disk);
+	vl_watch_expect(fs->watch, nd, IN_MOVED_TO, x->dst.disk);
+	vl_watch_expect(fs->watch, nd, IN_MOVED_FROM, x->dst.disk);
+	vl_watch_expect(fs->watch, od, IN_MOVED_TO, x->src.disk);
+	r = vl_exchange(fs->vault, &xc);
+	if (r < 0) {
+		vl_watch_unexpect(fs->watch, od, IN_MOVED_FROM, x->src.disk);
+		vl_watch_unexpect(fs->watch, nd, IN_MOVED_TO, x->dst.disk);
+		vl_watch_unexpect(fs->watch, nd, IN_MOVED_FROM, x->dst.disk);
+		vl_watch_unexpect(fs->watch, od, IN_MOVED_TO, x->src.disk);
+	}
+	if (r == 0 && ia && xc.arebound && ia->bind) {
+		*ia->bind = xc.anb;
+		note_own(ia, ia->fd);
+	}
+	if (r == 0 && ib && xc.brebound && ib->bind) {
+		*ib->bind = xc.bnb;
+		note_own(ib, ib->fd);
+	}
+	if (second && second != first)
+		pthread_rwlock_unlock(&second->lock);
+	if (first)
+		pthread_rwlock_unlock(&first->lock);
+	if (r == 0 && (S_ISDIR(sst->st_mode) || S_ISDIR(dstst->st_mode))) {
+		/* Each directory is at the other's place now: read its IDs there. */
+		struct vl_inode *da = S_ISDIR(sst->st_mode) ? vl_itable_get(fs->table, sst->st_dev, sst->st_ino) : NULL;
+		struct vl_inode *db = S_ISDIR(dstst->st_mode) ? vl_itable_get(fs->table, dstst->st_dev, dstst->st_ino) : NULL;
+
+		if (da) {
+			note_parent(fs, nd, &x->dst, da);
+			vl_itable_forget(fs->table, da, 1);
+		}
+		if (db) {
+			note_parent(fs, od, &x->src, db);
+			vl_itable_forget(fs->table, db, 1);
+		}
+	}
+	if (ia)
+		vl_itable_forget(fs->table, ia, 1);
+	if (ib)
+		vl_itable_forget(fs->table, ib, 1);
+out:
+	release_dir_idwrites(fs, dha);
+	release_dir_idwrites(fs, dhb);
+	if (bfd >= 0 && bfd != afd)
+		close(bfd);
+	if (afd >= 0)
+		close(afd);
+	return r;
+}
+
 static int do_rename(struct vl_fs *fs, struct vl_inode *od, const char *oname, struct vl_inode *nd,
 		     const char *nname, unsigned int flags)
 {
 	struct rn *x = NULL;
-	struct vl_inode *fin = NULL;
+	struct vl_inode *fin = NULL, *din = NULL, *tin = NULL;
 	struct stat sst, dstst;
 	bool have_dst, same_kind, v2 = vl_vault_format(fs->vault) >= VL_FORMAT_V2;
 	size_t olen, nlen;
@@ -1600,17 +1708,15 @@ static int do_rename(struct vl_fs *fs, struct vl_inode *od, const char *oname, s
 			r = exchange_kinds(fs, od, &x->odi, oname, nd, &x->ndi, nname, &x->src, &x->dst);
 			goto out;
 		}
-		/* Format 2 exchanges in place only what no header or ID file names: two entries
-		 * of one kind under one ID of one directory, with short names or two directories
-		 * of one place (their on-disk names stay). Anything else would need the rewrites
-		 * of a move, twice, non-atomically: refused with EXDEV. */
-		r = -EXDEV;
-		if (v2 && (x->src.kind != x->dst.kind || od != nd ||
-			   memcmp(vl_ename_id(&x->src, &x->odi), vl_ename_id(&x->dst, &x->ndi),
-				  VL_DIRID_LEN) != 0 ||
-			   S_ISDIR(sst.st_mode) || S_ISDIR(dstst.st_mode) || x->src.is_long ||
-			   x->dst.is_long))
+		if (v2) {
+			r = do_exchange(fs, od, nd, x, &sst, &dstst);
+			if (r < 0)
+				goto out;
+			dir_changed(od, false);
+			if (nd != od)
+				dir_changed(nd, false);
 			goto out;
+		}
 		/* Same kind: the on-disk names stay, and so do their sidecars. */
 		r = own_rename(fs, od, x->src.disk, nd, x->dst.disk, RENAME_EXCHANGE);
 		if (r < 0)
@@ -1649,6 +1755,7 @@ static int do_rename(struct vl_fs *fs, struct vl_inode *od, const char *oname, s
 			r = -errno;
 			goto out;
 		}
+		tin = hold_dir_idwrites(fs, &dstst); /* its ID files go: not news for fs/watch.c */
 		r = take_dirid(fs, tfd, &x->saved);
 		if (r < 0)
 			goto out;
@@ -1670,6 +1777,8 @@ static int do_rename(struct vl_fs *fs, struct vl_inode *od, const char *oname, s
 		vl_watch_expect(fs->watch, od, IN_MOVED_FROM, x->src.disk);
 		vl_watch_expect(fs->watch, nd, IN_MOVED_TO, x->ndst.disk);
 	}
+	if (x->m.kind == VL_MOVE_DIR)
+		din = hold_dir_idwrites(fs, &sst);
 	r = vl_move(fs->vault, &x->m);
 	unlock_moved_file(fs, fin, x, r);
 	if (r < 0) {
@@ -1684,6 +1793,8 @@ static int do_rename(struct vl_fs *fs, struct vl_inode *od, const char *oname, s
 	}
 	if (v2 && x->m.kind != VL_MOVE_RENAME && x->m.kind != VL_MOVE_REBIND)
 		moved_inode(fs, x, &sst);
+	release_dir_idwrites(fs, din);
+	din = NULL;
 	if (have_dst && !same_kind) {
 		/* The old target has another on-disk name: remove it now. */
 		vl_watch_expect(fs->watch, nd, IN_DELETE, x->dst.disk);
@@ -1703,6 +1814,8 @@ fail:
 	if (tfd >= 0)
 		restore_dirid(tfd, &x->saved);
 out:
+	release_dir_idwrites(fs, din);
+	release_dir_idwrites(fs, tin);
 	if (tfd >= 0)
 		close(tfd);
 	if (dfd >= 0 && dfd != sfd)
@@ -1833,15 +1946,6 @@ static int open_inode(struct vl_fs *fs, struct vl_inode *in, int flags, int fd,
 	 * believes the size is 0: so do we. */
 	if (r == 0 && (flags & O_TRUNC)) {
 		r = vl_content_truncate(in->content, fd, 0);
-		note_own(in, fd);
-	} else if (r == 0 && acc != O_RDONLY && in->bind) {
-		/* Format 2: a header written before its directory moved gets the current place
-		 * token (FORMAT.md §5.3); a failure only costs that evidence. */
-		int e = vl_content_refresh_token(in->content, fd);
-
-		if (e < 0)
-			vl_log(VL_LOG_DEBUG, "could not refresh a header's place token: %s",
-			       strerror(-e));
 		note_own(in, fd);
 	}
 	if (r == 0)
@@ -1986,6 +2090,18 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	/* Page writeback (mmap) may come through an O_APPEND handle: its offsets are real. */
 	if (n == 0 && h->append && !fi->writepage)
 		n = vl_content_size(in->content, h->fd, &pos); /* append at the real end */
+	if (n == 0 && !h->token_checked && in->bind) {
+		/* Format 2, the first write through this handle: a header written before its
+		 * directory moved gets the current place token (FORMAT.md §5.3). Not at open:
+		 * that would read the file (its atime) for every open for writing. A failure
+		 * only costs that evidence. */
+		int e = vl_content_refresh_token(in->content, h->fd);
+
+		if (e < 0)
+			vl_log(VL_LOG_DEBUG, "could not refresh a header's place token: %s",
+			       strerror(-e));
+		h->token_checked = true;
+	}
 	if (n == 0) {
 		n = vl_content_write(in->content, h->fd, buf, size, pos);
 		note_own(in, h->fd);

@@ -453,6 +453,8 @@ static void dirid_event(struct vl_watch *w, struct vl_inode *dir)
 
 	struct vl_dirinfo *di;
 
+	if (atomic_load(&dir->idwrites) > 0)
+		return; /* our own rename rewrites them, and reads them again after */
 	if (vl_watch_refresh_dirid(w->fs, dir, &changed, old) < 0 || !changed)
 		return;
 	vl_log(VL_LOG_INFO, "a directory's veilfs.dirid changed under the mount: names re-read");
