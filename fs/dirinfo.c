@@ -219,8 +219,18 @@ static bool place_names(const struct vl_vault *v, const struct vl_place *p,
 	return len > 0 && (size_t)len == disklen && !memcmp(n, disk, disklen);
 }
 
-/* Reads ID file name in dfd strictly: 0 and *f, -ENOENT, or -EIO (logged as bad). */
+/* Reads ID file name in dfd strictly: 0 and *f, -ENOENT, or -EIO (logged as bad unless
+ * quiet). */
+static int read_idfile_q(const struct vl_vault *v, int dfd, const char *name, struct vl_idfile *f,
+			 bool quiet);
+
 static int read_idfile(const struct vl_vault *v, int dfd, const char *name, struct vl_idfile *f)
+{
+	return read_idfile_q(v, dfd, name, f, false);
+}
+
+static int read_idfile_q(const struct vl_vault *v, int dfd, const char *name, struct vl_idfile *f,
+			 bool quiet)
 {
 	uint8_t buf[VL_IDFILE_MAX];
 	ssize_t n;
@@ -231,7 +241,8 @@ static int read_idfile(const struct vl_vault *v, int dfd, const char *name, stru
 	if (n < 0 && n != -EFBIG && n != -EINVAL)
 		return (int)n;
 	if (n < 0 || vl_idfile_parse(vl_vault_keys(v), buf, (size_t)n, f) < 0) {
-		vl_log_bad_entry(dfd, name, "directory ID file that does not authenticate");
+		if (!quiet)
+			vl_log_bad_entry(dfd, name, "directory ID file that does not authenticate");
 		return -EIO;
 	}
 	return 0;
@@ -645,11 +656,30 @@ int vl_idfile_read_id(const struct vl_vault *v, int dfd, const char *name, const
 		*valid_here = r == 0;
 		return r;
 	}
-	r = read_idfile(v, dfd, name, &f);
+	r = read_idfile_q(v, dfd, name, &f, true);
 	if (r < 0)
 		return r;
 	memcpy(id, f.id, VL_DIRID_LEN);
 	*valid_here = place_of(v, &f, di->place.parent, di->disk, di->disklen) != NULL &&
 		      (!di->root || !memcmp(f.id, di->id, VL_DIRID_LEN));
 	return 0;
+}
+
+int vl_dirinfo_write_named(const struct vl_vault *v, int dfd, const char *name,
+			   const uint8_t id[static VL_DIRID_LEN], const struct vl_place *np,
+			   const uint8_t ptoken[static VL_TOKEN_LEN])
+{
+	uint8_t buf[VL_IDFILE_MAX];
+	struct vl_idfile f;
+	int len;
+
+	memset(&f, 0, sizeof(f));
+	memcpy(f.id, id, VL_DIRID_LEN);
+	memcpy(f.ptoken, ptoken, VL_TOKEN_LEN);
+	f.place[0] = *np;
+	f.nplaces = 1;
+	len = vl_idfile_build(vl_vault_keys(v), &f, buf, sizeof(buf));
+	if (len < 0)
+		return len;
+	return vl_write_atomic(dfd, name, buf, (size_t)len, VL_DIRID_MODE, false);
 }

@@ -103,6 +103,10 @@ int vl_dirinfo_relocate(const struct vl_vault *v, int dfd, const uint8_t oparent
  * one exists. 0 or -errno. */
 int vl_dirinfo_write_alt(const struct vl_vault *v, int dfd, const uint8_t id[static VL_DIRID_LEN],
 			 const struct vl_place *np, const uint8_t ptoken[static VL_TOKEN_LEN]) VL_MUST_CHECK;
+/* Format 2: writes (replacing) the ID file called name in dfd for ID id at place np. */
+int vl_dirinfo_write_named(const struct vl_vault *v, int dfd, const char *name,
+			   const uint8_t id[static VL_DIRID_LEN], const struct vl_place *np,
+			   const uint8_t ptoken[static VL_TOKEN_LEN]) VL_MUST_CHECK;
 
 /* The ID held by ID file (or copy) name in dfd, read strictly (format 2: MAC verified, its
  * places are not checked; *valid_here tells whether one names di's place). 0 or -errno

@@ -199,6 +199,31 @@ bool vl_itable_hold(struct vl_itable *t, struct vl_inode *in)
 	return r;
 }
 
+void vl_itable_rekey(struct vl_itable *t, struct vl_inode *in, dev_t dev, ino_t ino)
+{
+	pthread_mutex_lock(&t->mutex);
+	if (!in->retired) {
+		struct vl_inode **pp = &t->buckets[slot(t, in->dev, in->ino)];
+
+		while (*pp && *pp != in)
+			pp = &(*pp)->hnext;
+		if (*pp) {
+			size_t s;
+
+			*pp = in->hnext;
+			in->dev = dev;
+			in->ino = ino;
+			s = slot(t, dev, ino);
+			in->hnext = t->buckets[s];
+			t->buckets[s] = in;
+		}
+	} else {
+		in->dev = dev;
+		in->ino = ino;
+	}
+	pthread_mutex_unlock(&t->mutex);
+}
+
 void vl_itable_retire(struct vl_itable *t, struct vl_inode *in)
 {
 	pthread_mutex_lock(&t->mutex);

@@ -130,6 +130,21 @@ static void wrong_password(void)
 	vc_err("wrong password (or veilfs.conf was modified); try again, or use `veilctl passwd --recovery'");
 }
 
+int vc_read_config(const char *cipherdir, struct vl_config *cfg)
+{
+	return read_config(cipherdir, cfg);
+}
+
+int vc_password(const char *prompt, char **pw, size_t *len)
+{
+	return password_get(&vc.pw, prompt, false, pw, len);
+}
+
+void vc_wrong_password(void)
+{
+	wrong_password();
+}
+
 int vc_unlock(const char *cipherdir, struct vl_vault **v)
 {
 	struct vl_config cfg;
@@ -779,6 +794,7 @@ static const struct {
 	{ "encrypt-path", cmd_encrypt_path, "show the ciphertext path of a plaintext path" },
 	{ "decrypt-path", cmd_decrypt_path, "show the plaintext path of a ciphertext path" },
 	{ "conflicts", cmd_conflicts, "list sync conflict copies (--resolve-identical, --resolve-dirids)" },
+	{ "upgrade", cmd_upgrade, "convert a format-1 vault to format 2 in place (resumable)" },
 	{ "speed", cmd_speed, "measure encryption speed" },
 };
 
