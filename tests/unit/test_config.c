@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* veilfs.conf parser strictness (FORMAT.md §2): every deviation from the one canonical text
- * is refused with a message that names the line; the format version is checked first. */
+ * is refused with a message that names the line; the format version is checked first; formats
+ * 1 and 2 are read, and format 2's one feature flag. */
 #include <errno.h>
+#include <string.h>
 
 #include "crypto/config.h"
 #include "tests/unit/tap.h"
@@ -159,15 +161,46 @@ int main(void)
 	n = build(4, "block_size = 1048576");
 	ok(parse(n, err, sizeof(err)) == 0, "block_size 1 MiB is accepted");
 
-	/* Version and features */
+	/* Version and features. This veilfs reads formats 1 and 2 (FORMAT.md §2); 3 is the
+	 * first it does not know. */
 	n = build(2, "format = 2");
+	ok(vl_config_parse(text, n, &c, err, sizeof(err)) == 0 && c.format == 2 && !c.upgrading,
+	   "format 2 parses (%s)", err);
+	ok(vl_config_format(&c, out, sizeof(out)) == (int)n && strcmp(out, text) == 0,
+	   "format 2: format(parse(text)) == text");
+	n = build(2, "format = 2");
+	{
+		/* features = upgrading: format 2 only. */
+		char *f = strstr(text, "features =\n");
+		size_t before = (size_t)(f - text);
+		char tail[8192];
+
+		snprintf(tail, sizeof(tail), "%s", f + strlen("features =\n"));
+		n = before + (size_t)snprintf(text + before, sizeof(text) - before,
+					      "features = upgrading\n%s", tail);
+	}
+	ok(vl_config_parse(text, n, &c, err, sizeof(err)) == 0 && c.format == 2 && c.upgrading,
+	   "format 2 with features = upgrading parses (%s)", err);
+	ok(vl_config_format(&c, out, sizeof(out)) == (int)n && strcmp(out, text) == 0,
+	   "format 2 with upgrading: format(parse(text)) == text");
+	n = build(3, "features = upgrading");
+	refused(-EPROTONOSUPPORT, "unknown feature flag upgrading", n,
+		"format 1 with the upgrading flag (format 2's only)");
+	{
+		static const char *const dup = "features = upgrading,upgrading";
+
+		n = build(3, dup);
+		memcpy(strstr(text, "format = 1"), "format = 2", 10);
+		refused(-EINVAL, "line 3", n, "format 2 with upgrading given twice");
+	}
+	n = build(2, "format = 3");
 	refused(-EPROTONOSUPPORT,
-		"vault format 2 is not supported by this veilfs (it reads format 1); upgrade veilfs", n,
-		"format 2, with the exact upgrade message");
-	n = build(2, "format = 2");
+		"vault format 3 is not supported by this veilfs (it reads formats 1 and 2); upgrade veilfs",
+		n, "format 3, with the exact upgrade message");
+	n = build(2, "format = 3");
 	memcpy(text, "# a future comment line; changed", 32);
-	refused(-EPROTONOSUPPORT, "vault format 2 is not supported", n,
-		"format 2 is reported before a line 1 it does not know");
+	refused(-EPROTONOSUPPORT, "vault format 3 is not supported", n,
+		"format 3 is reported before a line 1 it does not know");
 	n = build(2, "format = 3");
 	n += (size_t)snprintf(text + n, sizeof(text) - n, "some_future_field = 1\n");
 	refused(-EPROTONOSUPPORT, "vault format 3", n, "format 3 with extra lines");

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* fs/fileio.c against an in-memory model, and tamper cases through the content layer. */
+/* fs/fileio.c against an in-memory model, and tamper cases through the content layer, on
+ * vaults of both formats (format 2's own behaviours: tests/unit/test_core_v2.c). */
 #include "config.h"
 
 #include "tap.h"
@@ -13,42 +14,30 @@
 #include "fs/fileio.h"
 #include "fs/log.h"
 
-static int new_file(struct vl_vault *v, const char *name)
-{
-	int fd = openat(vl_vault_rootfd(v), name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-
-	if (fd < 0) {
-		perror(name);
-		exit(99);
-	}
-	return fd;
-}
-
 static uint64_t csize_of(int fd)
 {
-	struct stat st;
-
-	return fstat(fd, &st) == 0 ? (uint64_t)st.st_size : UINT64_MAX;
+	return tc_csize(fd);
 }
 
 /* Random writes, truncates and reads against a model buffer. Returns the number of
  * mismatches (diagnosed). */
-static void model_run(uint32_t bs, uint64_t seed)
+static void model_run(unsigned fmt, uint32_t bs, uint64_t seed)
 {
 	const size_t cap = 6 * (size_t)bs + 123;
 	uint8_t *model = calloc(1, cap), *buf = malloc(cap), *data = malloc(cap);
 	char dir[PATH_MAX], name[64];
 	struct vl_content *c = NULL;
 	struct vl_vault *v;
+	struct vl_layout l;
+	struct vl_ename e;
 	uint64_t s = seed, size = 0, psize;
 	int fd, step, bad = 0;
 	const int steps = 160;
 
-	v = tc_vault(dir, bs, 220, NULL);
+	v = tc_vault(dir, fmt, bs, 220, NULL);
+	l = vl_vault_layout(v, false);
 	snprintf(name, sizeof(name), "model-%u-%llu", bs, (unsigned long long)seed);
-	fd = new_file(v, name);
-	if (vl_content_new(&c, v, VL_STREAM_CONTENT) < 0)
-		exit(99);
+	fd = tc_file(v, vl_vault_rootfd(v), vl_vault_root_info(v), name, VL_KIND_PLAIN, &e, &c);
 	for (step = 0; step < steps && !bad; step++) {
 		unsigned op = (unsigned)(tc_rand(&s) % 10);
 		uint64_t off, len;
@@ -105,31 +94,31 @@ static void model_run(uint32_t bs, uint64_t seed)
 		} else { /* forget the cached key: the header must be read back */
 			vl_content_reset(c);
 		}
-		if (vl_content_size(v, fd, &psize) < 0 || psize != size) {
+		if (vl_content_size(c, fd, &psize) < 0 || psize != size) {
 			diag("step %d: size %llu, want %llu", step, (unsigned long long)psize,
 			     (unsigned long long)size);
 			bad++;
 		}
-		if (csize_of(fd) != vl_cipher_size(size, bs) &&
-		    !(size == 0 && csize_of(fd) == VL_HEADER_LEN)) {
+		/* Format 1: an empty file is 0 bytes or its header alone; format 2: exactly the
+		 * header and one empty block. */
+		if (csize_of(fd) != vl_cipher_size(&l, size) &&
+		    !(fmt == VL_FORMAT_V1 && size == 0 && csize_of(fd) == VL_HEADER_V1_LEN)) {
 			diag("step %d: ciphertext size %llu for plaintext %llu", step,
 			     (unsigned long long)csize_of(fd), (unsigned long long)size);
 			bad++;
 		}
 	}
-	ok(!bad, "block %u seed %llu: %d random steps match the model", bs,
+	ok(!bad, "%s block %u seed %llu: %d random steps match the model", tc_fmt(v), bs,
 	   (unsigned long long)seed, step);
 
 	/* The whole file read back by a fresh content state (cold key). */
 	vl_content_free(c);
-	c = NULL;
-	if (vl_content_new(&c, v, VL_STREAM_CONTENT) < 0)
-		exit(99);
+	c = tc_content(v, vl_vault_root_info(v), &e);
 	memset(buf, 0xaa, cap);
 	ssize_t n = vl_content_read(c, fd, buf, cap, 0);
 	ok(n == (ssize_t)size && !memcmp(buf, model, size),
-	   "block %u seed %llu: whole file (%llu bytes) reads back", bs, (unsigned long long)seed,
-	   (unsigned long long)size);
+	   "%s block %u seed %llu: whole file (%llu bytes) reads back", tc_fmt(v), bs,
+	   (unsigned long long)seed, (unsigned long long)size);
 
 	vl_content_free(c);
 	close(fd);
@@ -173,7 +162,7 @@ static ssize_t read_block(struct vl_content *c, int fd, uint32_t B, uint64_t i, 
 	return n;
 }
 
-static void tamper_tests(void)
+static void tamper_tests(unsigned fmt)
 {
 	const uint32_t B = 4096;
 	const uint64_t S = B + VL_BLOCK_OVERHEAD;
@@ -184,85 +173,100 @@ static void tamper_tests(void)
 	struct vl_content *c = NULL, *c2 = NULL;
 	uint8_t id[VL_FILEID_LEN], id2[VL_FILEID_LEN];
 	struct vl_vault *v;
-	uint64_t psize, s = 42;
+	struct vl_layout l;
+	struct vl_ename ea, eb;
+	uint64_t psize, s = 42, H;
 	unsigned long sup;
+	const char *F;
 	bool same;
 	size_t i;
 	int fd, fd2, r;
 
 	for (i = 0; i < size; i++)
 		plain[i] = (uint8_t)tc_rand(&s);
-	v = tc_vault(dir, B, 220, NULL);
-	fd = new_file(v, "a");
-	fd2 = new_file(v, "b");
-	if (vl_content_new(&c, v, VL_STREAM_CONTENT) < 0 || vl_content_new(&c2, v, VL_STREAM_CONTENT) < 0)
-		exit(99);
+	v = tc_vault(dir, fmt, B, 220, NULL);
+	F = tc_fmt(v);
+	l = vl_vault_layout(v, false);
+	H = l.hdrlen;
+	fd = tc_file(v, vl_vault_rootfd(v), vl_vault_root_info(v), "a", VL_KIND_PLAIN, &ea, &c);
+	fd2 = tc_file(v, vl_vault_rootfd(v), vl_vault_root_info(v), "b", VL_KIND_PLAIN, &eb, &c2);
 
-	/* Header-only file: vl_content_file_id on an empty file. */
-	ok(vl_content_file_id(c, fd, id) == 0 && csize_of(fd) == VL_HEADER_LEN,
-	   "file_id of an empty file writes a 24-byte header");
-	ok(vl_content_size(v, fd, &psize) == 0 && psize == 0, "header-only file has size 0");
-	ok(vl_content_write(c, fd, plain, size, 0) == (ssize_t)size, "write 5 blocks + 100 bytes");
+	if (fmt == VL_FORMAT_V1) {
+		/* Header-only file: vl_content_file_id on an empty file. */
+		ok(csize_of(fd) == 0 && vl_content_file_id(c, fd, id) == 0 &&
+			   csize_of(fd) == VL_HEADER_V1_LEN,
+		   "%s: file_id of an empty file writes a 24-byte header", F);
+		ok(vl_content_size(c, fd, &psize) == 0 && psize == 0, "%s: header-only file has size 0", F);
+	} else {
+		/* A new file is its header and one empty block, so file_id has nothing to write. */
+		ok(csize_of(fd) == VL_HEADER_SHORT_LEN + VL_BLOCK_OVERHEAD &&
+			   vl_content_file_id(c, fd, id) == 0 &&
+			   csize_of(fd) == VL_HEADER_SHORT_LEN + VL_BLOCK_OVERHEAD,
+		   "%s: a new file is 72 + 28 bytes; file_id reads its ID", F);
+		ok(vl_content_size(c, fd, &psize) == 0 && psize == 0, "%s: the new file has size 0", F);
+	}
+	ok(vl_content_write(c, fd, plain, size, 0) == (ssize_t)size, "%s: write 5 blocks + 100 bytes", F);
 	vl_content_reset(c);
 	ok(vl_content_file_id(c, fd, id2) == 0 && !memcmp(id, id2, sizeof(id)),
-	   "file ID kept by the first write to a header-only file");
-	ok(vl_content_write(c2, fd2, plain, size, 0) == (ssize_t)size, "write the same to file b");
+	   "%s: file ID kept by the first write to an empty file", F);
+	ok(vl_content_write(c2, fd2, plain, size, 0) == (ssize_t)size, "%s: write the same to file b", F);
 
 	/* Flip one byte of block 2's ciphertext. */
-	flip(fd, vl_block_offset(2, B) + VL_NONCE_LEN + 7);
+	flip(fd, vl_block_offset(&l, 2) + VL_NONCE_LEN + 7);
 	vl_content_reset(c);
-	ok(read_block(c, fd, B, 2, plain, &same) == -EIO, "flipped byte in block 2: read EIO");
-	ok(read_block(c, fd, B, 1, plain, &same) == B && same, "block 1 still reads");
-	ok(read_block(c, fd, B, 3, plain, &same) == B && same, "block 3 still reads");
+	ok(read_block(c, fd, B, 2, plain, &same) == -EIO, "%s: flipped byte in block 2: read EIO", F);
+	ok(read_block(c, fd, B, 1, plain, &same) == B && same, "%s: block 1 still reads", F);
+	ok(read_block(c, fd, B, 3, plain, &same) == B && same, "%s: block 3 still reads", F);
 	ok(vl_content_read(c, fd, scratch, 10, 2 * B - 5) == -EIO,
-	   "a read straddling blocks 1 and 2 fails");
+	   "%s: a read straddling blocks 1 and 2 fails", F);
 	sup = vl_log_suppressed();
 	ok(read_block(c, fd, B, 2, plain, &same) == -EIO && vl_log_suppressed() == sup + 1,
-	   "second failure of block 2 counted, not logged again");
+	   "%s: second failure of block 2 counted, not logged again", F);
 	{
 		uint8_t x[10];
 		ok(vl_content_write(c, fd, x, sizeof(x), 2 * B + 10) == -EIO,
-		   "partial write into the corrupt block fails (no silent re-seal)");
+		   "%s: partial write into the corrupt block fails (no silent re-seal)", F);
 	}
-	flip(fd, vl_block_offset(2, B) + VL_NONCE_LEN + 7);
-	ok(read_block(c, fd, B, 2, plain, &same) == B && same, "flipped back: block 2 reads");
+	flip(fd, vl_block_offset(&l, 2) + VL_NONCE_LEN + 7);
+	ok(read_block(c, fd, B, 2, plain, &same) == B && same, "%s: flipped back: block 2 reads", F);
 
 	/* Flip the nonce and the tag. */
-	flip(fd, vl_block_offset(4, B));
-	ok(read_block(c, fd, B, 4, plain, &same) == -EIO, "flipped nonce: EIO");
-	flip(fd, vl_block_offset(4, B));
-	flip(fd, vl_block_offset(4, B) + S - 1);
-	ok(read_block(c, fd, B, 4, plain, &same) == -EIO, "flipped tag: EIO");
-	flip(fd, vl_block_offset(4, B) + S - 1);
+	flip(fd, vl_block_offset(&l, 4));
+	ok(read_block(c, fd, B, 4, plain, &same) == -EIO, "%s: flipped nonce: EIO", F);
+	flip(fd, vl_block_offset(&l, 4));
+	flip(fd, vl_block_offset(&l, 4) + S - 1);
+	ok(read_block(c, fd, B, 4, plain, &same) == -EIO, "%s: flipped tag: EIO", F);
+	flip(fd, vl_block_offset(&l, 4) + S - 1);
 
-	/* Header: wrong ID means every block fails; bad magic is EIO. */
+	/* Header: wrong ID means every block fails (format 2: the header's MAC first); bad
+	 * magic is EIO. */
 	flip(fd, 8);
 	vl_content_reset(c);
-	ok(read_block(c, fd, B, 0, plain, &same) == -EIO, "flipped file ID: EIO");
+	ok(read_block(c, fd, B, 0, plain, &same) == -EIO, "%s: flipped file ID: EIO", F);
 	flip(fd, 8);
 	flip(fd, 0);
 	vl_content_reset(c);
-	ok(read_block(c, fd, B, 0, plain, &same) == -EIO, "bad magic: EIO");
+	ok(read_block(c, fd, B, 0, plain, &same) == -EIO, "%s: bad magic: EIO", F);
 	flip(fd, 0);
 	vl_content_reset(c);
-	ok(read_block(c, fd, B, 0, plain, &same) == B && same, "header restored");
+	ok(read_block(c, fd, B, 0, plain, &same) == B && same, "%s: header restored", F);
 
 	/* Swap blocks 1 and 3 (same length). */
 	{
 		uint8_t *b1 = malloc(S), *b3 = malloc(S);
 
-		if (pread(fd, b1, S, vl_block_offset(1, B)) != (ssize_t)S ||
-		    pread(fd, b3, S, vl_block_offset(3, B)) != (ssize_t)S ||
-		    pwrite(fd, b3, S, vl_block_offset(1, B)) != (ssize_t)S ||
-		    pwrite(fd, b1, S, vl_block_offset(3, B)) != (ssize_t)S)
+		if (pread(fd, b1, S, vl_block_offset(&l, 1)) != (ssize_t)S ||
+		    pread(fd, b3, S, vl_block_offset(&l, 3)) != (ssize_t)S ||
+		    pwrite(fd, b3, S, vl_block_offset(&l, 1)) != (ssize_t)S ||
+		    pwrite(fd, b1, S, vl_block_offset(&l, 3)) != (ssize_t)S)
 			exit(99);
 		ok(read_block(c, fd, B, 1, plain, &same) == -EIO &&
 			   read_block(c, fd, B, 3, plain, &same) == -EIO,
-		   "swapped blocks 1 and 3: both EIO");
-		if (pwrite(fd, b1, S, vl_block_offset(1, B)) != (ssize_t)S ||
-		    pwrite(fd, b3, S, vl_block_offset(3, B)) != (ssize_t)S)
+		   "%s: swapped blocks 1 and 3: both EIO", F);
+		if (pwrite(fd, b1, S, vl_block_offset(&l, 1)) != (ssize_t)S ||
+		    pwrite(fd, b3, S, vl_block_offset(&l, 3)) != (ssize_t)S)
 			exit(99);
-		ok(read_block(c, fd, B, 1, plain, &same) == B && same, "swapped back");
+		ok(read_block(c, fd, B, 1, plain, &same) == B && same, "%s: swapped back", F);
 		free(b1);
 		free(b3);
 	}
@@ -271,11 +275,12 @@ static void tamper_tests(void)
 	{
 		uint8_t *save = malloc(S);
 
-		if (pread(fd, save, S, vl_block_offset(1, B)) != (ssize_t)S)
+		if (pread(fd, save, S, vl_block_offset(&l, 1)) != (ssize_t)S)
 			exit(99);
-		copy_range(fd2, vl_block_offset(1, B), fd, vl_block_offset(1, B), S);
-		ok(read_block(c, fd, B, 1, plain, &same) == -EIO, "block transplanted from another file: EIO");
-		if (pwrite(fd, save, S, vl_block_offset(1, B)) != (ssize_t)S)
+		copy_range(fd2, vl_block_offset(&l, 1), fd, vl_block_offset(&l, 1), S);
+		ok(read_block(c, fd, B, 1, plain, &same) == -EIO,
+		   "%s: block transplanted from another file: EIO", F);
+		if (pwrite(fd, save, S, vl_block_offset(&l, 1)) != (ssize_t)S)
 			exit(99);
 		free(save);
 	}
@@ -283,58 +288,72 @@ static void tamper_tests(void)
 	/* Append a copy of the final block after it: the old final block is no longer last. */
 	{
 		uint64_t cs = csize_of(fd);
-		copy_range(fd, vl_block_offset(4, B), fd, cs, S);
-		ok(vl_content_size(v, fd, &psize) == 0 && psize == 6 * B + 100 &&
+		copy_range(fd, vl_block_offset(&l, 4), fd, cs, S);
+		ok(vl_content_size(c, fd, &psize) == 0 && psize == 6 * B + 100 &&
 			   read_block(c, fd, B, 5, plain, &same) == -EIO &&
 			   read_block(c, fd, B, 6, plain, &same) == -EIO,
-		   "block appended after the end: old final and appended block EIO");
-		ok(read_block(c, fd, B, 4, plain, &same) == B && same, "block 4 still reads");
+		   "%s: block appended after the end: old final and appended block EIO", F);
+		ok(read_block(c, fd, B, 4, plain, &same) == B && same, "%s: block 4 still reads", F);
 		if (ftruncate(fd, (off_t)cs) < 0)
 			exit(99);
-		ok(read_block(c, fd, B, 5, plain, &same) == 100 && same, "appended block removed");
+		ok(read_block(c, fd, B, 5, plain, &same) == 100 && same, "%s: appended block removed", F);
 	}
 
 	/* Cut the ciphertext at a block boundary: the new last block has last = 0. */
-	if (ftruncate(fd, (off_t)vl_block_offset(3, B)) < 0)
+	if (ftruncate(fd, (off_t)vl_block_offset(&l, 3)) < 0)
 		exit(99);
-	ok(vl_content_size(v, fd, &psize) == 0 && psize == 3 * B, "cut file shows 3 blocks");
-	ok(read_block(c, fd, B, 2, plain, &same) == -EIO, "cut at a block boundary: last block EIO");
-	ok(read_block(c, fd, B, 1, plain, &same) == B && same, "earlier blocks still read");
+	ok(vl_content_size(c, fd, &psize) == 0 && psize == 3 * B, "%s: cut file shows 3 blocks", F);
+	ok(read_block(c, fd, B, 2, plain, &same) == -EIO, "%s: cut at a block boundary: last block EIO", F);
+	ok(read_block(c, fd, B, 1, plain, &same) == B && same, "%s: earlier blocks still read", F);
 
 	/* Torn last block and torn header. */
-	if (ftruncate(fd, (off_t)(vl_block_offset(2, B) + 10)) < 0)
+	if (ftruncate(fd, (off_t)(vl_block_offset(&l, 2) + 10)) < 0)
 		exit(99);
-	ok(vl_content_size(v, fd, &psize) == -EIO, "torn block (10 bytes): size EIO");
-	ok(vl_content_read(c, fd, scratch, 1, 0) == 1, "torn block: block 0 still reads");
-	ok(vl_content_read(c, fd, scratch, 1, 2 * (uint64_t)B) == -EIO, "torn block: its read EIO");
+	ok(vl_content_size(c, fd, &psize) == -EIO, "%s: torn block (10 bytes): size EIO", F);
+	ok(vl_content_read(c, fd, scratch, 1, 0) == 1, "%s: torn block: block 0 still reads", F);
+	ok(vl_content_read(c, fd, scratch, 1, 2 * (uint64_t)B) == -EIO, "%s: torn block: its read EIO", F);
 	if (ftruncate(fd, 10) < 0)
 		exit(99);
 	vl_content_reset(c);
-	ok(vl_content_size(v, fd, &psize) == -EIO, "torn header: size EIO");
-	ok(vl_content_read(c, fd, scratch, 1, 0) == -EIO, "torn header: read EIO");
-	ok(vl_content_write(c, fd, scratch, 1, 0) == -EIO, "torn header: write EIO");
+	ok(vl_content_size(c, fd, &psize) == -EIO, "%s: torn header: size EIO", F);
+	ok(vl_content_read(c, fd, scratch, 1, 0) == -EIO, "%s: torn header: read EIO", F);
+	ok(vl_content_write(c, fd, scratch, 1, 0) == -EIO, "%s: torn header: write EIO", F);
 
-	/* Truncate to 0 keeps the header and the file ID. */
 	r = vl_content_file_id(c2, fd2, id);
-	ok(r == 0 && vl_content_truncate(c2, fd2, 0) == 0 && csize_of(fd2) == VL_HEADER_LEN,
-	   "truncate to 0 keeps the header");
-	vl_content_reset(c2);
-	ok(vl_content_file_id(c2, fd2, id2) == 0 && !memcmp(id, id2, sizeof(id)),
-	   "file ID unchanged by truncate to 0");
+	if (fmt == VL_FORMAT_V1) {
+		/* Truncate to 0 keeps the header and the file ID. */
+		ok(r == 0 && vl_content_truncate(c2, fd2, 0) == 0 && csize_of(fd2) == VL_HEADER_V1_LEN,
+		   "%s: truncate to 0 keeps the header", F);
+		vl_content_reset(c2);
+		ok(vl_content_file_id(c2, fd2, id2) == 0 && !memcmp(id, id2, sizeof(id)),
+		   "%s: file ID unchanged by truncate to 0", F);
+	} else {
+		/* Truncate to 0 writes a new header (new file ID) and an empty block (§3.3). */
+		ok(r == 0 && vl_content_truncate(c2, fd2, 0) == 0 &&
+			   csize_of(fd2) == H + VL_BLOCK_OVERHEAD,
+		   "%s: truncate to 0 leaves the header and an empty block", F);
+		vl_content_reset(c2);
+		ok(vl_content_file_id(c2, fd2, id2) == 0 && memcmp(id, id2, sizeof(id)) != 0,
+		   "%s: truncate to 0 draws a new file ID", F);
+		ok(vl_content_read(c2, fd2, scratch, sizeof(scratch), 0) == 0,
+		   "%s: the emptied file reads as empty", F);
+	}
 	ok(vl_content_write(c2, fd2, plain, 3 * B, 0) == 3 * B && vl_content_truncate(c2, fd2, 2 * B) == 0 &&
 		   read_block(c2, fd2, B, 1, plain, &same) == B && same,
-	   "shrink to a block boundary re-seals the new last block");
+	   "%s: shrink to a block boundary re-seals the new last block", F);
 	ok(vl_content_truncate(c2, fd2, 5 * B) == 0 && read_block(c2, fd2, B, 4, plain, &same) == B,
-	   "grow writes zero blocks that authenticate");
+	   "%s: grow writes zero blocks that authenticate", F);
 
 	/* A regular file read with the object stream's keys fails (kind marker swap). */
 	{
 		struct vl_content *co = NULL;
-		uint8_t b[16];
+		struct vl_binding b;
+		uint8_t x[16];
 
-		if (vl_content_new(&co, v, VL_STREAM_OBJECT) < 0)
+		if (vl_ename_binding(v, vl_vault_root_info(v), &eb, &b) < 0 ||
+		    vl_content_new(&co, v, VL_STREAM_OBJECT, &b) < 0)
 			exit(99);
-		ok(vl_content_read(co, fd2, b, sizeof(b), 0) == -EIO, "content read as object: EIO");
+		ok(vl_content_read(co, fd2, x, sizeof(x), 0) == -EIO, "%s: content read as object: EIO", F);
 		vl_content_free(co);
 	}
 
@@ -348,7 +367,7 @@ static void tamper_tests(void)
 }
 
 /* A big write (larger than one batch) and a big grow, in one go. */
-static void big_tests(void)
+static void big_tests(unsigned fmt)
 {
 	const uint32_t B = 4096;
 	const size_t size = (5u << 20) + 77;
@@ -362,17 +381,16 @@ static void big_tests(void)
 
 	for (i = 0; i < size; i++)
 		a[i] = (uint8_t)tc_rand(&s);
-	v = tc_vault(dir, B, 220, NULL);
-	fd = new_file(v, "big");
-	if (vl_content_new(&c, v, VL_STREAM_CONTENT) < 0)
-		exit(99);
-	ok(vl_content_write(c, fd, a, size, 3) == (ssize_t)size, "5 MiB write at offset 3");
-	ok(vl_content_read(c, fd, b, size, 3) == (ssize_t)size && !memcmp(a, b, size), "reads back");
+	v = tc_vault(dir, fmt, B, 220, NULL);
+	fd = tc_root_file(v, "big", &c);
+	ok(vl_content_write(c, fd, a, size, 3) == (ssize_t)size, "%s: 5 MiB write at offset 3", tc_fmt(v));
+	ok(vl_content_read(c, fd, b, size, 3) == (ssize_t)size && !memcmp(a, b, size), "%s: reads back",
+	   tc_fmt(v));
 	ok(vl_content_truncate(c, fd, 11u << 20) == 0 &&
 		   vl_content_read(c, fd, b, 1u << 20, 10u << 20) == (1 << 20),
-	   "grow by 6 MiB reads back");
+	   "%s: grow by 6 MiB reads back", tc_fmt(v));
 	memset(a, 0, 1u << 20);
-	ok(!memcmp(a, b, 1u << 20), "grown part is zeros");
+	ok(!memcmp(a, b, 1u << 20), "%s: grown part is zeros", tc_fmt(v));
 	vl_content_free(c);
 	close(fd);
 	vl_vault_free(v);
@@ -411,7 +429,7 @@ static void *preader_run(void *arg)
 	return NULL;
 }
 
-static void parallel_reads(void)
+static void parallel_reads(unsigned fmt)
 {
 	const size_t size = 20 * 4096 + 5;
 	uint8_t *plain = malloc(size);
@@ -425,9 +443,9 @@ static void parallel_reads(void)
 
 	for (size_t j = 0; j < size; j++)
 		plain[j] = (uint8_t)tc_rand(&s);
-	v = tc_vault(dir, 4096, 220, NULL);
-	fd = new_file(v, "par");
-	if (vl_content_new(&c, v, VL_STREAM_CONTENT) < 0 || vl_content_write(c, fd, plain, size, 0) != (ssize_t)size)
+	v = tc_vault(dir, fmt, 4096, 220, NULL);
+	fd = tc_root_file(v, "par", &c);
+	if (vl_content_write(c, fd, plain, size, 0) != (ssize_t)size)
 		exit(99);
 	vl_content_reset(c); /* every thread races to load the key */
 	for (i = 0; i < 4; i++) {
@@ -439,7 +457,8 @@ static void parallel_reads(void)
 		pthread_join(th[i], NULL);
 		bad += pr[i].bad;
 	}
-	ok(started == 4 && bad == 0, "4 threads x 300 parallel reads on a cold key: all correct (%d bad)", bad);
+	ok(started == 4 && bad == 0, "%s: 4 threads x 300 parallel reads on a cold key: all correct (%d bad)",
+	   tc_fmt(v), bad);
 	vl_content_free(c);
 	close(fd);
 	vl_vault_free(v);
@@ -451,7 +470,7 @@ static void parallel_reads(void)
 /* ENOSPC on a small tmpfs: the file written so far stays whole and readable (space is
  * reserved before blocks are rewritten). Needs CAP_SYS_ADMIN for the mount; skipped
  * otherwise (reported as a TAP skip, never as a pass). */
-static void enospc_test(void)
+static void enospc_test(unsigned fmt)
 {
 	const size_t chunk = 3000, cap = 1u << 20;
 	uint8_t *model = malloc(cap), *back = malloc(cap);
@@ -468,21 +487,20 @@ static void enospc_test(void)
 	tc_tmpdir(mnt);
 	if (mount("veilfs-test", mnt, "tmpfs", 0, "size=256k") < 0) {
 		tap_run++;
-		printf("ok %d # SKIP ENOSPC test: cannot mount a tmpfs (%s)\n", tap_run, strerror(errno));
+		printf("ok %d # SKIP ENOSPC test (format %u): cannot mount a tmpfs (%s)\n", tap_run, fmt,
+		       strerror(errno));
 		rmdir(mnt);
 		free(model);
 		free(back);
 		return;
 	}
 	snprintf(dir, sizeof(dir), "%s/v", mnt);
-	tc_cfg(&cfg, 4096, 220);
+	tc_cfg(&cfg, fmt, 4096, 220);
 	if (mkdir(dir, 0700) < 0 ||
 	    vl_vault_create(dir, NULL, &cfg, TC_PASSWORD, strlen(TC_PASSWORD), m, err, sizeof(err)) < 0 ||
 	    vl_vault_open(&v, dir, NULL, TC_PASSWORD, strlen(TC_PASSWORD), err, sizeof(err)) < 0)
 		exit(99);
-	fd = new_file(v, "fill");
-	if (vl_content_new(&c, v, VL_STREAM_CONTENT) < 0)
-		exit(99);
+	fd = tc_root_file(v, "fill", &c);
 	while (size + chunk <= cap) {
 		for (size_t i = 0; i < chunk; i++)
 			model[size + i] = (uint8_t)tc_rand(&s);
@@ -491,12 +509,13 @@ static void enospc_test(void)
 			break;
 		size += chunk;
 	}
-	ok(n == -ENOSPC, "writing until the tmpfs is full ends in ENOSPC (%zd after %llu bytes)", n,
-	   (unsigned long long)size);
-	ok(vl_content_size(v, fd, &psize) == 0 && psize == size, "size after ENOSPC is the last good size");
+	ok(n == -ENOSPC, "%s: writing until the tmpfs is full ends in ENOSPC (%zd after %llu bytes)",
+	   tc_fmt(v), n, (unsigned long long)size);
+	ok(vl_content_size(c, fd, &psize) == 0 && psize == size,
+	   "%s: size after ENOSPC is the last good size", tc_fmt(v));
 	vl_content_reset(c);
 	ok(vl_content_read(c, fd, back, cap, 0) == (ssize_t)size && !memcmp(back, model, size),
-	   "after ENOSPC the whole file reads back (no torn block)");
+	   "%s: after ENOSPC the whole file reads back (no torn block)", tc_fmt(v));
 	vl_content_free(c);
 	close(fd);
 	vl_vault_free(v);
@@ -517,12 +536,14 @@ int main(void)
 	if (!seeds[2])
 		seeds[2] = 1;
 	diag("random seed %llu (replay with VL_TEST_SEED)", (unsigned long long)seeds[2]);
-	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
-		for (j = 0; j < 3; j++)
-			model_run(sizes[i], seeds[j]);
-	tamper_tests();
-	big_tests();
-	parallel_reads();
-	enospc_test();
+	for (unsigned fmt = VL_FORMAT_V1; fmt <= VL_FORMAT_V2; fmt++) {
+		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+			for (j = 0; j < 3; j++)
+				model_run(fmt, sizes[i], seeds[j]);
+		tamper_tests(fmt);
+		big_tests(fmt);
+		parallel_reads(fmt);
+		enospc_test(fmt);
+	}
 	return done_testing();
 }

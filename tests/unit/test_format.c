@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The format itself (docs/FORMAT.md): golden vectors that pin every byte, round trips over
- * every block size and name length, a tamper case for every field, the size arithmetic,
- * base32 and name classification strictness.
+/* The format itself (docs/FORMAT-v1.md): golden vectors that pin every byte, round trips over
+ * every block size and name length, a tamper case for every field, the size arithmetic (of
+ * both formats: format 2's is docs/FORMAT.md §3.2, with its empty final block), base32 and
+ * name classification strictness. Format 2's vectors: tests/unit/test_format_v2.c.
  *
- * The golden values were computed by an independent implementation of FORMAT.md in Python
+ * The golden values were computed by an independent implementation of FORMAT-v1.md in Python
  * ("cryptography" package: AESGCM, AESSIV; hashlib), kept in tests/unit/format_vectors.py,
  * and agree with this C implementation. If one of them changes, the format changed. */
 #include <errno.h>
@@ -23,6 +24,28 @@
 
 static struct vl_keys *K;
 static uint8_t master[32], fid[16], nonce[12], root[16];
+
+/* Format 1's size arithmetic (FORMAT-v1.md §3), through the layout API that both formats use. */
+static int psize1(uint64_t csize, uint32_t b, uint64_t *p)
+{
+	struct vl_layout l = vl_layout_of(VL_FORMAT_V1, b, false);
+
+	return vl_plain_size(&l, csize, p);
+}
+
+static uint64_t csize1(uint64_t psize, uint32_t b)
+{
+	struct vl_layout l = vl_layout_of(VL_FORMAT_V1, b, false);
+
+	return vl_cipher_size(&l, psize);
+}
+
+static uint64_t boff1(uint64_t index, uint32_t b)
+{
+	struct vl_layout l = vl_layout_of(VL_FORMAT_V1, b, false);
+
+	return vl_block_offset(&l, index);
+}
 
 /* ------------------------------------------------------------------ golden vectors */
 
@@ -116,11 +139,11 @@ static void test_golden(void)
 	vl_header_build(buf, fid);
 	ok(vl_filekey_new(&fk, K, VL_STREAM_CONTENT, fid) == 0, "content file key derives");
 	n = vl_block_seal_nonce(fk, 0, true, nonce, (const uint8_t *)"veilfs golden block", 19,
-				buf + VL_HEADER_LEN, sizeof(buf) - VL_HEADER_LEN);
+				buf + VL_HEADER_V1_LEN, sizeof(buf) - VL_HEADER_V1_LEN);
 	ok(n == 0, "golden content block seals");
-	ok_hex(buf, VL_HEADER_LEN + 19 + VL_BLOCK_OVERHEAD, G_CONTENT_BLOCK,
+	ok_hex(buf, VL_HEADER_V1_LEN + 19 + VL_BLOCK_OVERHEAD, G_CONTENT_BLOCK,
 	       "golden: header || block 0 (last) of a regular file");
-	n = vl_block_open(fk, 0, true, buf + VL_HEADER_LEN, 19 + VL_BLOCK_OVERHEAD, pt, sizeof(pt));
+	n = vl_block_open(fk, 0, true, buf + VL_HEADER_V1_LEN, 19 + VL_BLOCK_OVERHEAD, pt, sizeof(pt));
 	ok(n == 19 && memcmp(pt, "veilfs golden block", 19) == 0, "golden content block opens");
 	vl_filekey_free(fk);
 	fk = NULL;
@@ -128,9 +151,9 @@ static void test_golden(void)
 	/* Block 1 (not last) of an object file: pins K_object's use */
 	ok(vl_filekey_new(&fk, K, VL_STREAM_OBJECT, fid) == 0, "object file key derives");
 	n = vl_block_seal_nonce(fk, 1, false, nonce, (const uint8_t *)"l/tmp/target", 12,
-				buf + VL_HEADER_LEN, sizeof(buf) - VL_HEADER_LEN);
+				buf + VL_HEADER_V1_LEN, sizeof(buf) - VL_HEADER_V1_LEN);
 	ok(n == 0, "golden object block seals");
-	ok_hex(buf, VL_HEADER_LEN + 12 + VL_BLOCK_OVERHEAD, G_OBJECT_BLOCK,
+	ok_hex(buf, VL_HEADER_V1_LEN + 12 + VL_BLOCK_OVERHEAD, G_OBJECT_BLOCK,
 	       "golden: header || block 1 (not last) of an object file");
 	vl_filekey_free(fk);
 
@@ -180,23 +203,49 @@ static void test_block_roundtrip(void)
 			    memcmp(pt, back, l) != 0)
 				fails++;
 		}
-		/* size arithmetic: plain -> cipher -> plain is the identity */
+		/* size arithmetic: plain -> cipher -> plain is the identity, for format 1 and
+		 * for format 2's short and long headers */
 		uint64_t ps[] = { 0, 1, b - 1, b, b + 1, 2ull * b, 7ull * b + 3, (1ull << 40) + 5 };
-		for (size_t j = 0; j < sizeof(ps) / sizeof(ps[0]); j++) {
-			uint64_t c = vl_cipher_size(ps[j], b), back_ps = ~0ull;
+		struct vl_layout lay[] = { vl_layout_of(VL_FORMAT_V1, b, false),
+					   vl_layout_of(VL_FORMAT_V2, b, false),
+					   vl_layout_of(VL_FORMAT_V2, b, true) };
+		for (size_t k = 0; k < sizeof(lay) / sizeof(lay[0]); k++)
+			for (size_t j = 0; j < sizeof(ps) / sizeof(ps[0]); j++) {
+				uint64_t c = vl_cipher_size(&lay[k], ps[j]), back_ps = ~0ull;
 
-			if (vl_plain_size(c, b, &back_ps) != 0 || back_ps != ps[j])
-				sizefails++;
-		}
+				if (vl_plain_size(&lay[k], c, &back_ps) != 0 || back_ps != ps[j])
+					sizefails++;
+			}
 	}
 	ok(fails == 0, "blocks of 1, 15, B/2, B-1 and B bytes round-trip for B = 4K..1M (%d failed)",
 	   fails);
-	ok(sizefails == 0, "vl_plain_size(vl_cipher_size(x)) == x for every block size (%d failed)",
+	ok(sizefails == 0,
+	   "vl_plain_size(vl_cipher_size(x)) == x for every block size, both formats (%d failed)",
 	   sizefails);
-	ok(vl_block_seal(fk, 0, true, pt, 0, ct, max) == -EIO &&
-		   vl_block_seal(fk, 0, true, pt, VL_BLOCK_MAX + 1, ct, max + 1) == -EIO &&
-		   vl_block_seal(fk, 0, true, pt, 100, ct, 100 + VL_BLOCK_OVERHEAD - 1) == -EIO,
-	   "seal refuses an empty block, an oversized block and a short output buffer");
+	ok(vl_block_seal(fk, 0, true, pt, VL_BLOCK_MAX + 1, ct, max + 1) == -EIO &&
+		   vl_block_seal(fk, 0, true, pt, 100, ct, 100 + VL_BLOCK_OVERHEAD - 1) == -EIO &&
+		   vl_block_seal(fk, 0, true, pt, 0, ct, VL_BLOCK_OVERHEAD - 1) == -EIO,
+	   "seal refuses an oversized block and a short output buffer");
+	/* Format 2's empty final block (FORMAT.md §3.2): 0 bytes seal into nonce || tag, bound to
+	 * the file ID, the index and the last flag like any block. */
+	ok(vl_block_seal(fk, 0, true, pt, 0, ct, VL_BLOCK_OVERHEAD) == 0 &&
+		   vl_block_open(fk, 0, true, ct, VL_BLOCK_OVERHEAD, back, VL_BLOCK_MIN) == 0,
+	   "an empty block seals into 28 bytes and opens as 0 bytes");
+	ok(vl_block_open(fk, 0, false, ct, VL_BLOCK_OVERHEAD, back, VL_BLOCK_MIN) == -EIO &&
+		   vl_block_open(fk, 1, true, ct, VL_BLOCK_OVERHEAD, back, VL_BLOCK_MIN) == -EIO,
+	   "the empty block fails as a non-final block or at another index");
+	{
+		struct vl_filekey *fk2 = NULL;
+		uint8_t id2[16];
+
+		memcpy(id2, fid, 16);
+		id2[15] ^= 1;
+		if (vl_filekey_new(&fk2, K, VL_STREAM_CONTENT, id2) != 0)
+			abort();
+		ok(vl_block_open(fk2, 0, true, ct, VL_BLOCK_OVERHEAD, back, VL_BLOCK_MIN) == -EIO,
+		   "the empty block fails under another file ID");
+		vl_filekey_free(fk2);
+	}
 
 	/* Blocks sealed with random nonces differ even for the same plaintext. */
 	uint8_t c1[64], c2[64];
@@ -398,7 +447,7 @@ static void test_block_tamper(void)
 	   "open refuses a plaintext buffer that is too small");
 
 	/* header */
-	uint8_t h[VL_HEADER_LEN], id[16];
+	uint8_t h[VL_HEADER_V1_LEN], id[16];
 	vl_header_build(h, fid);
 	ok(vl_header_parse(h, sizeof(h), id) == 0 && memcmp(id, fid, 16) == 0, "header parses");
 	fails = 0;
@@ -425,36 +474,86 @@ static void test_block_tamper(void)
 
 /* ------------------------------------------------------------------ sizes */
 
-static void test_sizes(void)
+static void test_sizes(void) /* format 1 */
 {
 	uint64_t p = 12345;
 	int fails = 0;
 
-	ok(vl_plain_size(0, 4096, &p) == 0 && p == 0, "size: 0 bytes -> 0");
+	ok(psize1(0, 4096, &p) == 0 && p == 0, "size: 0 bytes -> 0");
 	for (uint64_t c = 1; c < 24; c++)
-		if (vl_plain_size(c, 4096, &p) != -EIO)
+		if (psize1(c, 4096, &p) != -EIO)
 			fails++;
 	ok(fails == 0, "size: 1..23 bytes (torn header) -> -EIO");
-	ok(vl_plain_size(24, 4096, &p) == 0 && p == 0, "size: header only -> 0");
+	ok(psize1(24, 4096, &p) == 0 && p == 0, "size: header only -> 0");
 	fails = 0;
 	for (uint64_t c = 25; c <= 24 + 28; c++)
-		if (vl_plain_size(c, 4096, &p) != -EIO)
+		if (psize1(c, 4096, &p) != -EIO)
 			fails++;
 	ok(fails == 0, "size: header + 1..28 bytes (torn block) -> -EIO");
-	ok(vl_plain_size(24 + 29, 4096, &p) == 0 && p == 1, "size: header + 29 -> 1");
-	ok(vl_plain_size(24 + 4124, 4096, &p) == 0 && p == 4096, "size: one full block -> 4096");
-	ok(vl_plain_size(24 + 4124 + 28, 4096, &p) == -EIO, "size: full block + 28 -> -EIO");
-	ok(vl_plain_size(24 + 4124 + 29, 4096, &p) == 0 && p == 4097, "size: full block + 29 -> 4097");
-	ok(vl_plain_size(24 + 3 * 65564 + 100, 65536, &p) == 0 && p == 3 * 65536 + 72,
+	ok(psize1(24 + 29, 4096, &p) == 0 && p == 1, "size: header + 29 -> 1");
+	ok(psize1(24 + 4124, 4096, &p) == 0 && p == 4096, "size: one full block -> 4096");
+	ok(psize1(24 + 4124 + 28, 4096, &p) == -EIO, "size: full block + 28 -> -EIO");
+	ok(psize1(24 + 4124 + 29, 4096, &p) == 0 && p == 4097, "size: full block + 29 -> 4097");
+	ok(psize1(24 + 3 * 65564 + 100, 65536, &p) == 0 && p == 3 * 65536 + 72,
 	   "size: B = 64K, 3 blocks + 100 -> 196680");
-	ok(vl_plain_size(100, 4095, &p) == -EINVAL && vl_plain_size(100, 2048, &p) == -EINVAL &&
-		   vl_plain_size(100, 2u << 20, &p) == -EINVAL,
+	ok(psize1(100, 4095, &p) == -EINVAL && psize1(100, 2048, &p) == -EINVAL &&
+		   psize1(100, 2u << 20, &p) == -EINVAL,
 	   "size: invalid block sizes refused");
-	ok(vl_cipher_size(0, 4096) == 0 && vl_cipher_size(1, 4096) == 53 &&
-		   vl_cipher_size(4096, 4096) == 4148 && vl_cipher_size(4097, 4096) == 4177,
+	ok(csize1(0, 4096) == 0 && csize1(1, 4096) == 53 &&
+		   csize1(4096, 4096) == 4148 && csize1(4097, 4096) == 4177,
 	   "cipher size: 0 -> 0, 1 -> 53, 4096 -> 4148, 4097 -> 4177");
-	ok(vl_block_offset(0, 4096) == 24 && vl_block_offset(3, 4096) == 24 + 3 * 4124,
+	ok(boff1(0, 4096) == 24 && boff1(3, 4096) == 24 + 3 * 4124,
 	   "block offsets");
+}
+
+/* Format 2 (FORMAT.md §3.2): at least the header and one block; an empty file is the header
+ * and an empty final block, so 0 bytes and the header alone are invalid. */
+static void test_sizes_v2(void)
+{
+	const struct vl_layout s = vl_layout_of(VL_FORMAT_V2, 4096, false);
+	const struct vl_layout l = vl_layout_of(VL_FORMAT_V2, 4096, true);
+	const struct vl_layout b64 = vl_layout_of(VL_FORMAT_V2, 65536, false);
+	uint64_t p = 12345;
+	int fails = 0;
+
+	ok(s.hdrlen == 72 && l.hdrlen == 346 && s.empty_block && l.empty_block && s.block_size == 4096,
+	   "v2 size: layouts of short (72) and long (346) headers, with the empty block");
+	for (uint64_t c = 0; c < 72 + 28; c++)
+		if (vl_plain_size(&s, c, &p) != -EIO)
+			fails++;
+	ok(fails == 0, "v2 size: 0..99 bytes (nothing, torn header, header alone, torn empty block) -> -EIO");
+	ok(vl_plain_size(&s, 100, &p) == 0 && p == 0, "v2 size: header + 28 (the empty block) -> 0");
+	ok(vl_plain_size(&s, 72 + 29, &p) == 0 && p == 1, "v2 size: header + 29 -> 1");
+	ok(vl_plain_size(&s, 72 + 4124, &p) == 0 && p == 4096, "v2 size: one full block -> 4096");
+	fails = 0;
+	for (uint64_t c = 72 + 4124 + 1; c <= 72 + 4124 + 28; c++)
+		if (vl_plain_size(&s, c, &p) != -EIO)
+			fails++;
+	ok(fails == 0, "v2 size: full block + 1..28 (a torn block, not an empty one) -> -EIO");
+	ok(vl_plain_size(&s, 72 + 4124 + 29, &p) == 0 && p == 4097, "v2 size: full block + 29 -> 4097");
+	fails = 0;
+	for (uint64_t c = 0; c < 346 + 28; c++)
+		if (vl_plain_size(&l, c, &p) != -EIO)
+			fails++;
+	ok(fails == 0 && vl_plain_size(&l, 374, &p) == 0 && p == 0 &&
+		   vl_plain_size(&l, 346 + 3 * 4124 + 100, &p) == 0 && p == 3 * 4096 + 72,
+	   "v2 size, long header: below 374 -> -EIO, 374 -> 0, 3 blocks + 100 -> 12360");
+	ok(vl_plain_size(&b64, 72 + 3 * 65564 + 100, &p) == 0 && p == 3 * 65536 + 72,
+	   "v2 size: B = 64K, 3 blocks + 100 -> 196680");
+	ok(vl_cipher_size(&s, 0) == 100 && vl_cipher_size(&s, 1) == 101 &&
+		   vl_cipher_size(&s, 4096) == 4196 && vl_cipher_size(&s, 4097) == 4225 &&
+		   vl_cipher_size(&l, 0) == 374 && vl_cipher_size(&l, 1) == 375,
+	   "v2 cipher size: 0 -> 100 (long: 374), 1 -> 101 (375), 4096 -> 4196, 4097 -> 4225");
+	ok(vl_block_offset(&s, 0) == 72 && vl_block_offset(&s, 3) == 72 + 3 * 4124 &&
+		   vl_block_offset(&l, 1) == 346 + 4124,
+	   "v2 block offsets");
+	{
+		struct vl_layout bad = s;
+
+		bad.hdrlen = 73;
+		ok(vl_plain_size(&bad, 200, &p) == -EINVAL && vl_cipher_size(&bad, 1) == 0,
+		   "a layout with an unknown header length is refused");
+	}
 }
 
 /* ------------------------------------------------------------------ base32, classify */
@@ -735,6 +834,7 @@ int main(void)
 	test_name_tamper();
 	test_block_tamper();
 	test_sizes();
+	test_sizes_v2();
 	test_base32_strict();
 	test_classify();
 	test_xattr_dirid();
