@@ -261,6 +261,17 @@ hdr_obj = header(fid, ID_root, T_root, F_OBJECT)
 out("file_symlink (header flags 4, parent = ID_root, token = T_root, block 'l/tmp/target' under K_object)",
     hdr_obj + blocks(fid, b"l/tmp/target", [n0], obj=True))
 
+# §3.1 a long object: a symlink with a 200-byte name in the root (flags LONG | OBJECT = 5);
+# F = "1" || b32(V || C): the marker comes from the OBJECT flag, not from the SIV output.
+oname = b"S" * 200
+sv_obj = siv_name(oname, ID_root)
+F_lobj = "1" + b32(sv_obj)
+N_lobj = ondisk(F_lobj)
+print(f"# long symlink name: 'S' * 200; len(F) = {len(F_lobj)}")
+out("N_lobj (on-disk name of the long symlink: 8 || b32(SHA-256('1' || b32(V || C))))", N_lobj)
+hdr_lobj = header(fid, ID_root, T_root, F_LONG | F_OBJECT, sv_obj)
+out("header_long_object (flags 5, parent = ID_root, token = T_root, n = %d)" % len(sv_obj), hdr_lobj)
+
 # §2 config
 print("\n# §2 config (salt 11*32, wrap_nonce 22*12, password 'golden', N = 2^16)")
 salt, wn = b"\x11" * 32, b"\x22" * 12
