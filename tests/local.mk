@@ -96,3 +96,11 @@ TESTS += tests/t70-engines-mounted.sh
 EXTRA_DIST += tests/t70-engines-mounted.sh
 TESTS += tests/t71-random-two-device.sh
 EXTRA_DIST += tests/t71-random-two-device.sh tests/sync-random.py tests/soak-sync.sh
+
+# ---- format 2 pinned by an independent implementation of FORMAT.md (owner: v2vec) ----
+# Linked with libveilcore too: it also reads a vault made of the reference's bytes.
+check_PROGRAMS += tests/unit/test_format_v2
+tests_unit_test_format_v2_SOURCES = tests/unit/test_format_v2.c tests/unit/tap.h tests/unit/core_util.h
+tests_unit_test_format_v2_LDADD = $(VL_CORE_LIBS)
+TESTS += tests/unit/test_format_v2
+EXTRA_DIST += tests/unit/format_vectors_v2.py
