@@ -97,6 +97,13 @@ EXTRA_DIST += tests/t70-engines-mounted.sh
 TESTS += tests/t71-random-two-device.sh
 EXTRA_DIST += tests/t71-random-two-device.sh tests/sync-random.py tests/soak-sync.sh
 
+# ---- format 2 (issue 10): the core mount tests again on format-1 vaults, which stay
+# readable and writable (owner: lead) ----
+VL_V1_TESTS = tests/t20-basic-v1.sh tests/t21-attrs-v1.sh tests/t22-rename-v1.sh \
+	tests/t23-links-v1.sh tests/t24-xattr-v1.sh tests/t25-misc-v1.sh tests/t30-tamper-v1.sh
+TESTS += $(VL_V1_TESTS)
+EXTRA_DIST += $(VL_V1_TESTS)
+
 # ---- format 2 pinned by an independent implementation of FORMAT.md (owner: v2vec) ----
 # Linked with libveilcore too: it also reads a vault made of the reference's bytes.
 check_PROGRAMS += tests/unit/test_format_v2
