@@ -100,7 +100,8 @@ EXTRA_DIST += tests/t71-random-two-device.sh tests/sync-random.py tests/soak-syn
 # ---- format 2 (issue 10): the core mount tests again on format-1 vaults, which stay
 # readable and writable (owner: lead) ----
 VL_V1_TESTS = tests/t20-basic-v1.sh tests/t21-attrs-v1.sh tests/t22-rename-v1.sh \
-	tests/t23-links-v1.sh tests/t24-xattr-v1.sh tests/t25-misc-v1.sh tests/t30-tamper-v1.sh
+	tests/t23-links-v1.sh tests/t24-xattr-v1.sh tests/t25-misc-v1.sh tests/t30-tamper-v1.sh \
+	tests/t61-devices-partial-v1.sh
 TESTS += $(VL_V1_TESTS)
 EXTRA_DIST += $(VL_V1_TESTS)
 
