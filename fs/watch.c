@@ -45,10 +45,10 @@
 #include "vault.h"
 #include "watch.h"
 
-#define VL_WATCH_MASK                                                                        \
-	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_MODIFY | IN_CLOSE_WRITE |   \
+#define VL_WATCH_MASK                                                                              \
+	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_MODIFY | IN_CLOSE_WRITE |        \
 	 IN_ATTRIB | IN_EXCL_UNLINK | IN_ONLYDIR)
-#define VL_NAME_EVENTS (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO)
+#define VL_NAME_EVENTS	  (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO)
 #define VL_CONTENT_EVENTS (IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB)
 /* Expected own name events kept at most (more: the events count as someone else's, which
  * costs an invalidation, never coherence). */
@@ -169,7 +169,8 @@ void vl_watch_dir(struct vl_watch *w, struct vl_inode *dir)
 	wd = inotify_add_watch(w->ifd, p, VL_WATCH_MASK);
 	if (wd < 0) {
 		if (errno == ENOSPC)
-			degrade(w->fs, "out of inotify watches (raise fs.inotify.max_user_watches)");
+			degrade(w->fs,
+				"out of inotify watches (raise fs.inotify.max_user_watches)");
 		else if (errno != ENOENT)
 			degrade(w->fs, "inotify_add_watch failed");
 		goto out;
@@ -375,8 +376,7 @@ static fuse_ino_t nodeid(const struct vl_watch *w, const struct vl_inode *in)
 	return in == w->fs->root ? FUSE_ROOT_ID : (fuse_ino_t)(uintptr_t)in;
 }
 
-static void inval_name(struct vl_watch *w, const struct vl_inode *dir, const char *name,
-		       size_t len)
+static void inval_name(struct vl_watch *w, const struct vl_inode *dir, const char *name, size_t len)
 {
 	/* -ENOENT: the kernel holds no such dentry; nothing to do. */
 	(void)fuse_lowlevel_notify_inval_entry(w->se, nodeid(w, dir), name, len);
@@ -451,7 +451,7 @@ static int inval_cb(void *ctx, const struct vl_dirent *de)
 static void dirid_event(struct vl_watch *w, struct vl_inode *dir)
 {
 	uint8_t old[VL_DIRID_LEN];
-	struct inval_all a = { w, dir };
+	struct inval_all a = {w, dir};
 	bool changed;
 	int dfd;
 
@@ -551,8 +551,8 @@ static void *watch_main(void *arg)
 	_Alignas(struct inotify_event) char buf[65536];
 
 	for (;;) {
-		struct pollfd p[2] = { { .fd = w->ifd, .events = POLLIN },
-				       { .fd = w->efd, .events = POLLIN } };
+		struct pollfd p[2] = {{.fd = w->ifd, .events = POLLIN},
+				      {.fd = w->efd, .events = POLLIN}};
 		ssize_t n;
 
 		if (poll(p, 2, -1) < 0) {
