@@ -86,11 +86,6 @@ void vl_itable_retire(struct vl_itable *t, struct vl_inode *in);
 /* fn(ctx, in) runs before every inode of the table is freed, outside the table mutex. */
 void vl_itable_on_release(struct vl_itable *t, void (*fn)(void *ctx, struct vl_inode *in),
 			  void *ctx);
-/* Calls fn(ctx, in) for every directory inode in the table, under the table mutex (fn must
- * not block nor take the table mutex). */
-void vl_itable_each_dir(struct vl_itable *t, void (*fn)(void *ctx, struct vl_inode *in),
-			void *ctx);
-
 /* Copies a directory inode's current ID into id (under idlock). */
 void vl_inode_dirid(struct vl_inode *in, uint8_t id[static VL_DIRID_LEN]);
 
