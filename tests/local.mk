@@ -96,3 +96,5 @@ TESTS += tests/t70-engines-mounted.sh
 EXTRA_DIST += tests/t70-engines-mounted.sh
 TESTS += tests/t71-random-two-device.sh
 EXTRA_DIST += tests/t71-random-two-device.sh tests/sync-random.py tests/soak-sync.sh
+TESTS += tests/t72-watch-fallback.sh
+EXTRA_DIST += tests/t72-watch-fallback.sh
