@@ -39,6 +39,11 @@ struct vl_inode {
 	uint8_t pdirid[VL_DIRID_LEN];
 	char *penc;
 	size_t penclen;
+	/* The veilfs.dirid file the ID was last read from: (inode, mtime), or missing, when
+	 * idfknown. A listing compares them with one fstatat and re-reads on a change. */
+	bool idfknown, idfhave;
+	ino_t idfino;
+	struct timespec idfmtim;
 	int wd; /* inotify watch of a directory, -1 when none; protected by the watch mutex */
 	/* Contents lock: reads shared; writes, truncates, header creation exclusive. */
 	pthread_rwlock_t lock;

@@ -1929,6 +1929,7 @@ static int snap_fill(struct vl_fs *fs, struct vl_inode *in, struct vl_dh *d)
 	int dfd = -1, r;
 
 	dh_clear(d);
+	vl_watch_check_dirid(fs, in);
 	vl_inode_dirid(in, d->id);
 	dfd = vl_dir_open(in->fd, ".");
 	if (dfd < 0) {

@@ -369,6 +369,40 @@ int vl_watch_refresh_dirid(struct vl_fs *fs, struct vl_inode *dir, bool *changed
 	return 0;
 }
 
+static bool idfile_same(const struct vl_inode *dir, bool have, const struct stat *st)
+{
+	return dir->idfknown && dir->idfhave == have &&
+	       (!have || (dir->idfino == st->st_ino && dir->idfmtim.tv_sec == st->st_mtim.tv_sec &&
+			  dir->idfmtim.tv_nsec == st->st_mtim.tv_nsec));
+}
+
+void vl_watch_check_dirid(struct vl_fs *fs, struct vl_inode *dir)
+{
+	uint8_t old[VL_DIRID_LEN];
+	struct stat st;
+	bool have, same, first, changed;
+
+	have = fstatat(dir->fd, VL_DIRID_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	pthread_mutex_lock(&dir->idlock);
+	same = idfile_same(dir, have, &st);
+	first = !dir->idfknown;
+	pthread_mutex_unlock(&dir->idlock);
+	if (same)
+		return;
+	/* The first time, the ID read when the inode was made stands for this file (a change
+	 * in between is the watch thread's to see); later, re-read. */
+	if (!first && vl_watch_refresh_dirid(fs, dir, &changed, old) < 0)
+		return;
+	pthread_mutex_lock(&dir->idlock);
+	dir->idfknown = true;
+	dir->idfhave = have;
+	if (have) {
+		dir->idfino = st.st_ino;
+		dir->idfmtim = st.st_mtim;
+	}
+	pthread_mutex_unlock(&dir->idlock);
+}
+
 /* ---- telling the kernel ---- */
 
 static fuse_ino_t nodeid(const struct vl_watch *w, const struct vl_inode *in)
