@@ -50,6 +50,12 @@ struct vl_inode {
 	struct vl_binding *bind;
 	atomic_bool is_long; /* the on-disk name is long (format 2's long header); set under lock */
 	void *handles;	     /* fs/ops.c's open handles of this file; protected by lock */
+	/* Directories: the veilfs.dirid file the IDs were last read from: (inode, mtime), or
+	 * missing, when idfknown. A listing compares them with one fstatat and re-reads on a
+	 * change (fs/watch.c). Protected by idlock. */
+	bool idfknown, idfhave;
+	ino_t idfino;
+	struct timespec idfmtim;
 	int wd; /* inotify watch of a directory, -1 when none; protected by the watch mutex */
 	/* Contents lock: reads shared; writes, truncates, header creation exclusive. */
 	pthread_rwlock_t lock;

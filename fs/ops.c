@@ -2360,6 +2360,7 @@ static int snap_fill(struct vl_fs *fs, struct vl_inode *in, struct vl_dh *d)
 	int dfd = -1, r;
 
 	dh_clear(d);
+	vl_watch_check_dirid(fs, in);
 	vl_inode_dirinfo(in, &d->di);
 	dfd = vl_dir_open(in->fd, ".");
 	if (dfd < 0) {

@@ -96,6 +96,8 @@ TESTS += tests/t70-engines-mounted.sh
 EXTRA_DIST += tests/t70-engines-mounted.sh
 TESTS += tests/t71-random-two-device.sh
 EXTRA_DIST += tests/t71-random-two-device.sh tests/sync-random.py tests/soak-sync.sh
+TESTS += tests/t72-watch-fallback.sh
+EXTRA_DIST += tests/t72-watch-fallback.sh
 
 # ---- format 2 (issue 10): the core mount tests again on format-1 vaults, which stay
 # readable and writable (owner: lead) ----

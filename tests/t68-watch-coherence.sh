@@ -159,7 +159,10 @@ cp "$B/$pd/$(enc "$B" d/h | sed 's|.*/||')" "$CIPHER/$pd/"
 is "replaced veilfs.dirid: a name under the new ID reads at once" 'under the new ID' "$(cat "$MNT/d/h")"
 same_as_fresh "replaced veilfs.dirid"
 rm -f "$CIPHER/$pd/veilfs.dirid"
-ls "$MNT/d" >/dev/null
+live=$(ls "$MNT/d" 2>&1) # right after the change: no wait for the watch thread
+vl_mount_at "$CIPHER" "$FRESH" || bail "fresh mount"
+is "deleted veilfs.dirid: a listing right after lists what a fresh mount lists" "$(ls "$FRESH/d" 2>&1)" "$live"
+cd / && vl_umount_dir "$FRESH"
 same_as_fresh "deleted veilfs.dirid"
 
 # --- the coherence delay: an outside change, then stat through the mount until it shows ---
