@@ -341,15 +341,25 @@ def fnv1a64(b):
 cc = F_hello + " (conflicted copy 2025-02-10)"
 out("fnv1a64(F_hello || ' (conflicted copy 2025-02-10)')", f"{fnv1a64(cc.encode()):016x}")
 
-# Notes on docs/FORMAT.md found while writing this file from it alone (reported to the lead):
+# Notes on docs/FORMAT.md found while writing this file from it alone (reported to the lead;
+# after the comparison with the C code, tests/unit/test_format_v2.c):
 # 1. §5.1/§5.2: a TWO_PLACES ID file written for a move across parents has one `ptoken`; the
 #    text does not say whether it is the token of place 1's parent (destination) or place 2's
-#    (origin). This file assumes the destination (idfile_docs_moving).
+#    (origin). This file takes the destination's (idfile_docs_moving); so does fs/entry.c.
 # 2. §2 recovery code: "c = (i + 1) + g*x0 + ..." right after "`+` is XOR": is (i + 1) the
-#    integer i + 1 taken as a GF(32) element, or i XOR 1? This file takes the integer i + 1.
-#    Also the check symbol's position in its group (fifth, i.e. last) is only implied.
-# 3. §5.1: "N(F)" is used but not defined; it is F when len(F) <= name_max, else
-#    8 || b32(SHA-256(F)) (with the config's name_max).
-# 4. §1/§3.1/§5.1/§5.3: the HMAC prefixes ("veilfs/v2/header" ...) are taken as their ASCII
-#    bytes without NUL or length prefix (as the HKDF labels are); the text implies it.
+#    integer i + 1 taken as a GF(32) element, or i XOR 1? This file takes the integer i + 1
+#    (the C code agrees). The check symbol's place (after x3) and the reading of a symbol as
+#    a polynomial (bit k = coefficient of t^k) are only implied.
+# 3. §5.1: "N(F)" is used but not defined: F when len(F) <= name_max, else 8 || b32(SHA-256(F)).
+# 4. §1/§3.1/§5.1/§5.3: the HMAC prefixes ("veilfs/v2/header" ...) are their ASCII bytes, no NUL
+#    and no length (as for the HKDF labels); the text implies it. The C code agrees.
 # 5. §8 says the vectors are checked by tests/unit/test_format.c; they are in test_format_v2.c.
+# 6. §5.1: places hold "1 to 437 ASCII bytes"; the C parser accepts only 0x21..0x7e.
+# 7. §3.3 says emptying writes a header with the "same ... token"; §5.3 says writers refresh
+#    the token whenever they write a header, emptying included. The C code refreshes.
+# 8. §5.1: "m ... 0 outside the root": a parser cannot know it is reading the root's file; the
+#    rule the C code applies is "m = 0 only with a zero parent ID (the root place)".
+# 9. §3.5: the moving header's `token` is "the origin directory's ID"; with several IDs (§5.4)
+#    it is the one the entry's name was encrypted under there (its old `parent`).
+# 10. §5.1: the root's `ptoken` is "zeros", but the rules for the root's ID file do not say
+#    whether a nonzero one makes it invalid.

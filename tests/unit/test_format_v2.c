@@ -985,16 +985,12 @@ static void test_library(void)
 	put_bytes(root, "veilfs.conf", G_CONFIG, strlen(G_CONFIG));
 	put(root, "veilfs.dirid", G_IDFILE_ROOT, 0);
 	put(root, G_F_LINK, G_FILE_SYMLINK, 0);
-	put(root, G_N_LOBJ, G_HEADER_LONG_OBJECT G_EMPTY_BLOCK, 0);
 	{
-		/* the long symlink's file: its header and the symlink's block */
-		int fd = openat(root, G_N_LOBJ, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+		/* the long symlink: its long header and the symlink's block (hex from offset 72) */
 		size_t hl = H(G_HEADER_LONG_OBJECT, fi, sizeof(fi));
 
-		hl += H(G_FILE_SYMLINK + 144, fi + hl, sizeof(fi) - hl);
-		if (fd < 0 || write(fd, fi, hl) != (ssize_t)hl)
-			exit(99);
-		close(fd);
+		hl += H(G_FILE_SYMLINK + 2 * 72, fi + hl, sizeof(fi) - hl);
+		put_bytes(root, G_N_LOBJ, fi, hl);
 	}
 	docsfd = mkdir_open(root, G_F_DOCS);
 	put(docsfd, "veilfs.dirid", G_IDFILE_DOCS, 0);
@@ -1187,7 +1183,7 @@ static void test_library(void)
 
 	/* a moving header is accepted in both directories and nowhere else (§3.1, §3.5) */
 	n = (ssize_t)H(G_HEADER_MOVING, fi, sizeof(fi));
-	n += (ssize_t)H(G_FILE_ONE_BLOCK + 144, fi + n, sizeof(fi) - (size_t)n);
+	n += (ssize_t)H(G_FILE_ONE_BLOCK + 2 * 72, fi + n, sizeof(fi) - (size_t)n);
 	put_bytes(docsfd, "moving", fi, (size_t)n);
 	bind(&b, id_root, t_root);
 	ok(read_bound(v, docsfd, "moving", VL_STREAM_CONTENT, &b, buf, sizeof(buf)) == 19,
@@ -1398,6 +1394,162 @@ out:
 	tc_rmrf(dir);
 }
 
+/* ok() for a point where the C code disagrees with FORMAT.md and the lead has not decided
+ * yet: TAP "# TODO" (automake counts XFAIL; when fixed, XPASS fails the run as a reminder to
+ * drop the TODO). The reason names the report. */
+static void todo_ok(bool pass, const char *reason, const char *what)
+{
+	tap_run++;
+	printf("%sok %d - %s # TODO %s\n", pass ? "" : "not ", tap_run, what, reason);
+	fflush(stdout);
+}
+
+/* An ID file for directory id at place (parent, full) with ptoken, written as name in dfd. */
+static void put_idfile(int dfd, const char *name, const uint8_t id[16], const uint8_t ptoken[16],
+		       const uint8_t parent[16], const char *full)
+{
+	uint8_t buf[VL_IDFILE_MAX];
+	struct vl_idfile f;
+	int n;
+
+	memset(&f, 0, sizeof(f));
+	memcpy(f.id, id, 16);
+	memcpy(f.ptoken, ptoken, 16);
+	f.nplaces = 1;
+	set_place(&f.place[0], parent, full);
+	n = vl_idfile_build(K, &f, buf, sizeof(buf));
+	if (n < 0)
+		exit(99);
+	put_bytes(dfd, name, buf, (size_t)n);
+}
+
+/* A file named name (encrypted under x) in dfd, with a header bound to x at place (P, N). */
+static void put_child_file(int dfd, const uint8_t x[16], const uint8_t P[16], const char *N,
+			   const char *name)
+{
+	char enc[VL_ENCNAME_MAX + 1];
+	struct vl_header h;
+
+	memset(&h, 0, sizeof(h));
+	memset(h.id, name[0], 16);
+	memcpy(h.parent, x, 16);
+	if (vl_place_token(K, x, P, N, strlen(N), h.token) != 0 ||
+	    vl_name_encrypt(K, x, name, strlen(name), VL_KIND_PLAIN, enc, sizeof(enc)) <= 0)
+		exit(99);
+	put_header_file(dfd, enc, &h, VL_STREAM_CONTENT);
+}
+
+/* §5.4 and §5.5: which IDs a directory has when its ID file is lost or copied. Each case is a
+ * directory of the root made by hand from FORMAT.md's rules. */
+static void test_resolver(void)
+{
+	char dir[PATH_MAX], err[256] = "", F[VL_ENCNAME_MAX + 1], Fs[VL_ENCNAME_MAX + 1];
+	uint8_t X1[16], X2[16], tok[16];
+	struct vl_vault *v = NULL;
+	struct vl_dirinfo di;
+	struct listing L;
+	int root, d, r;
+
+	memset(X1, 0xe1, 16); /* X1 > X2 bytewise: order by count or by name, never by value */
+	memset(X2, 0x21, 16);
+	tc_tmpdir(dir);
+	root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		exit(99);
+	put_bytes(root, "veilfs.conf", G_CONFIG, strlen(G_CONFIG));
+	put(root, "veilfs.dirid", G_IDFILE_ROOT, 0);
+	r = vl_vault_open(&v, dir, NULL, "golden", 6, err, sizeof(err));
+	ok(r == 0, "resolver: vault opens (%s)", err);
+	if (r != 0)
+		goto out;
+
+	/* 1. No ID file: two children prove X1, one proves X2; the majority is primary. */
+	if (vl_name_encrypt(K, id_root, "majority", 8, VL_KIND_PLAIN, F, sizeof(F)) != 52)
+		exit(99);
+	d = mkdir_open(root, F);
+	put_child_file(d, X1, id_root, F, "a1");
+	put_child_file(d, X1, id_root, F, "a2");
+	put_child_file(d, X2, id_root, F, "b1");
+	r = vl_dirinfo_read(v, d, vl_vault_root_info(v), id_root, F, 52, F, 52, &di);
+	ok(r == 0 && (di.flags & VL_DI_RECOVERED) && memcmp(di.id, X1, 16) == 0 && di.nalt == 1 &&
+		   memcmp(di.alt[0], X2, 16) == 0,
+	   "§5.4: the recovered ID most children carry is primary, the other is kept");
+	memset(&L, 0, sizeof(L));
+	ok(r == 0 && vl_dir_list(v, d, &di, list_cb, &L) == 0 && L.n == 3 && listed(&L, "a1") &&
+		   listed(&L, "a2") && listed(&L, "b1"),
+	   "§5.4: names under both recovered IDs are listed (%d)", L.n);
+	close(d);
+
+	/* 2. A tie: the smallest ID bytewise is primary. */
+	if (vl_name_encrypt(K, id_root, "tie", 3, VL_KIND_PLAIN, F, sizeof(F)) != 52)
+		exit(99);
+	d = mkdir_open(root, F);
+	put_child_file(d, X1, id_root, F, "a1");
+	put_child_file(d, X2, id_root, F, "b1");
+	r = vl_dirinfo_read(v, d, vl_vault_root_info(v), id_root, F, 52, F, 52, &di);
+	ok(r == 0 && memcmp(di.id, X2, 16) == 0,
+	   "§5.4: on a tie the smallest recovered ID is primary");
+	close(d);
+
+	/* 3. A child that was moved in carries the token of another place: no evidence. */
+	if (vl_name_encrypt(K, id_root, "movedin", 7, VL_KIND_PLAIN, F, sizeof(F)) != 52)
+		exit(99);
+	d = mkdir_open(root, F);
+	put_child_file(d, X1, id_root, G_F_DOCS, "a1");
+	r = vl_dirinfo_read(v, d, vl_vault_root_info(v), id_root, F, 52, F, 52, &di);
+	ok(r == 0 && memcmp(di.id, X1, 16) != 0 && (di.flags & VL_DI_DERIVED),
+	   "§5.5: a child whose token names another place proves nothing (derived ID)");
+	close(d);
+
+	/* 4. Copies of veilfs.dirid: the first valid one in bytewise name order is primary. */
+	if (vl_name_encrypt(K, id_root, "copies", 6, VL_KIND_PLAIN, F, sizeof(F)) != 52)
+		exit(99);
+	d = mkdir_open(root, F);
+	/* "veilfs (" < "veilfs.d" bytewise: X1 first although X1 > X2 */
+	put_idfile(d, "veilfs.dirid.sync-conflict-20250210-101010-ABCDEFG", X2, t_root, id_root, F);
+	put_idfile(d, "veilfs (conflicted copy 2025-02-10).dirid", X1, t_root, id_root, F);
+	r = vl_dirinfo_read(v, d, vl_vault_root_info(v), id_root, F, 52, F, 52, &di);
+	ok(r == 0 && memcmp(di.id, X1, 16) == 0 && di.nalt == 1 && memcmp(di.alt[0], X2, 16) == 0,
+	   "§5.4: without veilfs.dirid, the copies are read in bytewise name order");
+	put_idfile(d, "veilfs.dirid", X2, t_root, id_root, F);
+	r = vl_dirinfo_read(v, d, vl_vault_root_info(v), id_root, F, 52, F, 52, &di);
+	ok(r == 0 && memcmp(di.id, X2, 16) == 0 && di.nalt == 1 && memcmp(di.alt[0], X1, 16) == 0,
+	   "§5.4: veilfs.dirid first, then the copies (duplicates once)");
+	close(d);
+
+	/* 5. Evidence from a subdirectory's ID file, and from a sync client's copy of it. */
+	for (int copy = 0; copy < 2; copy++) {
+		int sd;
+
+		if (vl_name_encrypt(K, id_root, copy ? "evcopy" : "evfile", 6, VL_KIND_PLAIN, F,
+				    sizeof(F)) != 52 ||
+		    vl_name_encrypt(K, X1, "sub", 3, VL_KIND_PLAIN, Fs, sizeof(Fs)) != 52 ||
+		    vl_place_token(K, X1, id_root, F, 52, tok) != 0)
+			exit(99);
+		d = mkdir_open(root, F);
+		sd = mkdir_open(d, Fs);
+		put_idfile(sd, copy ? "veilfs (conflicted copy 2025-02-10).dirid" : "veilfs.dirid",
+			   X2, tok, X1, Fs);
+		r = vl_dirinfo_read(v, d, vl_vault_root_info(v), id_root, F, 52, F, 52, &di);
+		if (!copy)
+			ok(r == 0 && memcmp(di.id, X1, 16) == 0 && (di.flags & VL_DI_RECOVERED),
+			   "§5.5: a subdirectory's ID file (place parent X, ptoken T(X, P, N)) "
+			   "proves X");
+		else
+			todo_ok(r == 0 && memcmp(di.id, X1, 16) == 0 &&
+					(di.flags & VL_DI_RECOVERED),
+				"v2vec report: dirinfo.c reads only veilfs.dirid for evidence",
+				"§5.5: a sync client's copy of a subdirectory's ID file proves X "
+				"too");
+		close(sd);
+		close(d);
+	}
+out:
+	vl_vault_free(v);
+	close(root);
+	tc_rmrf(dir);
+}
+
 int main(void)
 {
 	for (int i = 0; i < 32; i++)
@@ -1422,6 +1574,7 @@ int main(void)
 	test_header_tamper();
 	test_idfile_tamper();
 	test_library();
+	test_resolver();
 	vl_keys_free(K);
 	vl_crypto_thread_cleanup();
 	return done_testing();
