@@ -341,7 +341,8 @@ def fnv1a64(b):
 cc = F_hello + " (conflicted copy 2025-02-10)"
 out("fnv1a64(F_hello || ' (conflicted copy 2025-02-10)')", f"{fnv1a64(cc.encode()):016x}")
 
-# Notes on docs/FORMAT.md found while writing this file from it alone (reported to the lead;
+# Notes on docs/FORMAT.md found while writing this file from it alone (all ten answered in
+# FORMAT.md since, as this file assumed; reported to the lead;
 # after the comparison with the C code, tests/unit/test_format_v2.c):
 # 1. §5.1/§5.2: a TWO_PLACES ID file written for a move across parents has one `ptoken`; the
 #    text does not say whether it is the token of place 1's parent (destination) or place 2's

@@ -1394,16 +1394,6 @@ out:
 	tc_rmrf(dir);
 }
 
-/* ok() for a point where the C code disagrees with FORMAT.md and the lead has not decided
- * yet: TAP "# TODO" (automake counts XFAIL; when fixed, XPASS fails the run as a reminder to
- * drop the TODO). The reason names the report. */
-static void todo_ok(bool pass, const char *reason, const char *what)
-{
-	tap_run++;
-	printf("%sok %d - %s # TODO %s\n", pass ? "" : "not ", tap_run, what, reason);
-	fflush(stdout);
-}
-
 /* An ID file for directory id at place (parent, full) with ptoken, written as name in dfd. */
 static void put_idfile(int dfd, const char *name, const uint8_t id[16], const uint8_t ptoken[16],
 		       const uint8_t parent[16], const char *full)
@@ -1536,11 +1526,8 @@ static void test_resolver(void)
 			   "§5.5: a subdirectory's ID file (place parent X, ptoken T(X, P, N)) "
 			   "proves X");
 		else
-			todo_ok(r == 0 && memcmp(di.id, X1, 16) == 0 &&
-					(di.flags & VL_DI_RECOVERED),
-				"v2vec report: dirinfo.c reads only veilfs.dirid for evidence",
-				"§5.5: a sync client's copy of a subdirectory's ID file proves X "
-				"too");
+			ok(r == 0 && memcmp(di.id, X1, 16) == 0 && (di.flags & VL_DI_RECOVERED),
+			   "§5.5: a sync client's copy of a subdirectory's ID file proves X too");
 		close(sd);
 		close(d);
 	}
