@@ -79,6 +79,13 @@ def files(root):
     return out
 
 
+def has_files(d):
+    for dp, dns, fns in os.walk(d):
+        if fns:
+            return True
+    return False
+
+
 def tree(root):
     lines = []
     for rel, data in sorted(files(root).items()):
@@ -89,8 +96,10 @@ def tree(root):
             # rclone bisync 1.60 carries files only, and was seen to leave a new
             # directory whose one ciphertext file is its veilfs.dirid uncopied over many
             # runs (the same with plain directories, no veilfs involved): an empty
-            # plaintext directory is not compared under bisync.
-            if o.engine == "bisync" and not os.listdir(os.path.join(dp, d)):
+            # plaintext directory is not compared under bisync, nor one that holds only
+            # such directories (a directory renamed on the other device leaves its
+            # subdirectories' ciphertext directories behind, their files deleted).
+            if o.engine == "bisync" and not has_files(os.path.join(dp, d)):
                 continue
             dirs.append(os.path.relpath(os.path.join(dp, d), root) + "/")
     return "\n".join(sorted(dirs) + lines)
