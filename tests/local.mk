@@ -96,3 +96,10 @@ TESTS += tests/t70-engines-mounted.sh
 EXTRA_DIST += tests/t70-engines-mounted.sh
 TESTS += tests/t71-random-two-device.sh
 EXTRA_DIST += tests/t71-random-two-device.sh tests/sync-random.py tests/soak-sync.sh
+
+# ---- libveilcore unit tests of format 2 (owner: v2unit) ----
+check_PROGRAMS += tests/unit/test_core_v2
+tests_unit_test_core_v2_SOURCES = tests/unit/test_core_v2.c $(VL_CORE_TEST_HDRS)
+tests_unit_test_core_v2_LDADD = $(VL_CORE_LIBS)
+TESTS += tests/unit/test_core_v2
+EXTRA_DIST += tests/unit/test_core_v2.c
