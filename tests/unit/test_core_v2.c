@@ -927,6 +927,52 @@ static void entries(void)
 			close(fd);
 	}
 
+	/* A directory whose IDs were recovered (its ID file lost) keeps them when it moves: its
+	 * children's tokens name the old place, so the move writes its ID files first. */
+	{
+		struct tdir R;
+		struct vl_ename rn, c1;
+
+		mkd(A.fd, &A.di, "recov", &R);
+		mkf(R.fd, &R.di, "kid", VL_KIND_PLAIN, &c1, dy, sizeof(dy));
+		ok(unlinkat(R.fd, VL_DIRID_FILE, 0) == 0 && info_at(R.fd, &A.di, &R.e, &di) == 0 &&
+			   (di.flags & VL_DI_RECOVERED) && !memcmp(di.id, R.di.id, VL_DIRID_LEN),
+		   "recov without its ID file: ID recovered from its child");
+		r = move(&A, &A.di, &R.e, &Bd, &Bd.di, "recov2", &rn, true, &kind);
+		ok(r == 0 && kind == VL_MOVE_DIR && info_at(R.fd, &Bd.di, &rn, &di) == 0 &&
+			   !memcmp(di.id, R.di.id, VL_DIRID_LEN) && (di.flags & VL_DI_FILE) &&
+			   !(di.flags & (VL_DI_RECOVERED | VL_DI_DERIVED | VL_DI_TWO_PLACES)),
+		   "moved to B/recov2: an ID file for its new place, same ID (%d)", r);
+		ok(lookup(R.fd, &di, "kid", &c1, &st) == 0 && reads_as(R.fd, &di, &c1, dy, sizeof(dy)),
+		   "its child lists and reads there");
+		close(R.fd);
+	}
+	/* Renaming a long-named directory whose name is lost gives it a name again (§5.4). */
+	{
+		struct tdir Lt, rootd;
+		struct vl_ename le, ne, c1;
+		char disp[VL_CONFLICT_NAME_MAX + 1];
+		int n;
+
+		memset(&rootd, 0, sizeof(rootd));
+		rootd.fd = rootfd;
+		mkd(rootfd, root, longname(ln, 'N', 200), &Lt);
+		mkf(Lt.fd, &Lt.di, "kept", VL_KIND_PLAIN, &c1, dz, sizeof(dz));
+		n = vl_conflict_fallback_plain("(name lost)", 11, Lt.e.disk, strlen(Lt.e.disk), disp, sizeof(disp));
+		ok(unlinkat(Lt.fd, VL_DIRID_FILE, 0) == 0 && n > 0 && lookup(rootfd, root, disp, &le, &st) == 0 &&
+			   le.name_lost,
+		   "a long-named directory loses its ID file: found as \"(name lost) {...}\"");
+		r = move(&rootd, root, &le, &rootd, root, "named-again", &ne, true, &kind);
+		ok(r == 0 && kind == VL_MOVE_DIR && info_at(Lt.fd, root, &ne, &di) == 0 &&
+			   !memcmp(di.id, Lt.di.id, VL_DIRID_LEN) && (di.flags & VL_DI_FILE) &&
+			   !(di.flags & VL_DI_NAME_LOST),
+		   "renamed to named-again: an ID file for it, the recovered ID kept (%d)", r);
+		ok(lookup(Lt.fd, &di, "kept", &c1, &st) == 0 && reads_as(Lt.fd, &di, &c1, dz, sizeof(dz)) &&
+			   lookup(rootfd, root, "named-again", &ne, &st) == 0 && S_ISDIR(st.st_mode),
+		   "its child reads, and the root finds it under its new name");
+		close(Lt.fd);
+	}
+
 	/* short -> long -> short: copies with the same data and file ID. */
 	mkf(Bd.fd, &Bd.di, "short", VL_KIND_PLAIN, &e, dx, sizeof(dx));
 	{
