@@ -598,6 +598,17 @@ static void dirinfo(void)
 		   di.nalt == 0,
 	   "a valid ID file: its ID, read from the file");
 
+	/* A place is the parent's ID and the on-disk name: the same name read as found under
+	 * another parent ID (a directory moved with its on-disk name) does not match. */
+	{
+		uint8_t other[VL_DIRID_LEN];
+
+		memset(other, 0x99, sizeof(other));
+		ok(vl_dirinfo_read(v, D.fd, root, other, D.e.disk, strlen(D.e.disk), D.e.full, D.e.fulllen, &di) == 0 &&
+			   !(di.flags & VL_DI_FILE) && (di.flags & VL_DI_BAD_FILES) && !vl_dirinfo_has(&di, D.di.id),
+		   "dee's ID file read as if dee were under another parent ID: not valid there");
+	}
+
 	/* An ID file copied from another directory is refused; the children recover the ID. */
 	mkd(rootfd, root, "eee", &E);
 	for (int i = 0; i < 3; i++) {
