@@ -43,6 +43,22 @@ out:
 	return r;
 }
 
+int vl_keys_dup(struct vl_keys **out, const struct vl_keys *k)
+{
+	struct vl_keys *n;
+
+	*out = NULL;
+	n = vl_secure_alloc(sizeof(*n));
+	if (n == NULL)
+		return -ENOMEM;
+	memcpy(n, k, sizeof(*n));
+	n->names_gen = vl_key_generation();
+	n->xattr_names_gen = vl_key_generation();
+	n->xattr_values_gen = vl_key_generation();
+	*out = n;
+	return 0;
+}
+
 void vl_keys_free(struct vl_keys *k)
 {
 	vl_secure_free(k, sizeof(*k));

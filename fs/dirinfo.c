@@ -219,8 +219,18 @@ static bool place_names(const struct vl_vault *v, const struct vl_place *p,
 	return len > 0 && (size_t)len == disklen && !memcmp(n, disk, disklen);
 }
 
-/* Reads ID file name in dfd strictly: 0 and *f, -ENOENT, or -EIO (logged as bad). */
+/* Reads ID file name in dfd strictly: 0 and *f, -ENOENT, or -EIO (logged as bad unless
+ * quiet). */
+static int read_idfile_q(const struct vl_vault *v, int dfd, const char *name, struct vl_idfile *f,
+			 bool quiet);
+
 static int read_idfile(const struct vl_vault *v, int dfd, const char *name, struct vl_idfile *f)
+{
+	return read_idfile_q(v, dfd, name, f, false);
+}
+
+static int read_idfile_q(const struct vl_vault *v, int dfd, const char *name, struct vl_idfile *f,
+			 bool quiet)
 {
 	uint8_t buf[VL_IDFILE_MAX];
 	ssize_t n;
@@ -231,7 +241,8 @@ static int read_idfile(const struct vl_vault *v, int dfd, const char *name, stru
 	if (n < 0 && n != -EFBIG && n != -EINVAL)
 		return (int)n;
 	if (n < 0 || vl_idfile_parse(vl_vault_keys(v), buf, (size_t)n, f) < 0) {
-		vl_log_bad_entry(dfd, name, "directory ID file that does not authenticate");
+		if (!quiet)
+			vl_log_bad_entry(dfd, name, "directory ID file that does not authenticate");
 		return -EIO;
 	}
 	return 0;
@@ -281,7 +292,7 @@ int vl_dir_long_name(const struct vl_vault *v, int dfd, const char *base,
 
 int vl_dir_child_evidence(const struct vl_vault *v, int dirfd, const char *name,
 			  const uint8_t parent_id[static VL_DIRID_LEN], const char *disk, size_t disklen,
-			  uint8_t ids[2][VL_DIRID_LEN], unsigned *n)
+			  uint8_t ids[VL_EVIDENCE_MAX][VL_DIRID_LEN], unsigned *n)
 {
 	const struct vl_keys *k = vl_vault_keys(v);
 	uint8_t hdr[VL_HEADER_LONG_LEN], tok[VL_TOKEN_LEN];
@@ -313,19 +324,33 @@ int vl_dir_child_evidence(const struct vl_vault *v, int dirfd, const char *name,
 			r = 0;
 		}
 	} else if (S_ISDIR(st.st_mode)) {
-		/* Its veilfs.dirid only: the ptoken of the subdirectory's own ID file. */
-		if (read_idfile(v, fd, VL_DIRID_FILE, &f) < 0)
-			goto out;
-		for (unsigned i = 0; i < f.nplaces && *n < 2; i++) {
-			if (f.place[i].namelen == 0)
+		/* The ptoken of the subdirectory's ID file, and of a sync client's copies of it
+		 * (bisync renames both sides of a conflict: then only copies are left). */
+		char *names[VL_IDCOPY_MAX];
+		int nn = copy_names(fd, names);
+
+		if (nn < 0)
+			nn = 0;
+		for (int c = -1; c < nn && *n < VL_EVIDENCE_MAX; c++) {
+			if (read_idfile(v, fd, c < 0 ? VL_DIRID_FILE : names[c], &f) < 0)
 				continue;
-			if (vl_place_token(k, f.place[i].parent, parent_id, disk, disklen, tok) == 0 &&
-			    vl_ct_equal(tok, f.ptoken, VL_TOKEN_LEN) &&
-			    !(*n == 1 && !memcmp(ids[0], f.place[i].parent, VL_DIRID_LEN))) {
-				memcpy(ids[(*n)++], f.place[i].parent, VL_DIRID_LEN);
-				r = 0;
+			for (unsigned i = 0; i < f.nplaces && *n < VL_EVIDENCE_MAX; i++) {
+				bool dup = false;
+
+				if (f.place[i].namelen == 0)
+					continue;
+				if (vl_place_token(k, f.place[i].parent, parent_id, disk, disklen, tok) < 0 ||
+				    !vl_ct_equal(tok, f.ptoken, VL_TOKEN_LEN))
+					continue;
+				for (unsigned j = 0; j < *n && !dup; j++)
+					dup = !memcmp(ids[j], f.place[i].parent, VL_DIRID_LEN);
+				if (!dup) {
+					memcpy(ids[(*n)++], f.place[i].parent, VL_DIRID_LEN);
+					r = 0;
+				}
 			}
 		}
+		free_names(names, nn);
 	}
 out:
 	close(fd);
@@ -351,7 +376,7 @@ static int recover(const struct vl_vault *v, int dfd, struct vl_dirinfo *di, boo
 	if (r < 0)
 		return r;
 	for (;;) {
-		uint8_t ids[2][VL_DIRID_LEN];
+		uint8_t ids[VL_EVIDENCE_MAX][VL_DIRID_LEN];
 		unsigned n;
 		enum vl_ondisk k;
 
@@ -645,11 +670,30 @@ int vl_idfile_read_id(const struct vl_vault *v, int dfd, const char *name, const
 		*valid_here = r == 0;
 		return r;
 	}
-	r = read_idfile(v, dfd, name, &f);
+	r = read_idfile_q(v, dfd, name, &f, true);
 	if (r < 0)
 		return r;
 	memcpy(id, f.id, VL_DIRID_LEN);
 	*valid_here = place_of(v, &f, di->place.parent, di->disk, di->disklen) != NULL &&
 		      (!di->root || !memcmp(f.id, di->id, VL_DIRID_LEN));
 	return 0;
+}
+
+int vl_dirinfo_write_named(const struct vl_vault *v, int dfd, const char *name,
+			   const uint8_t id[static VL_DIRID_LEN], const struct vl_place *np,
+			   const uint8_t ptoken[static VL_TOKEN_LEN])
+{
+	uint8_t buf[VL_IDFILE_MAX];
+	struct vl_idfile f;
+	int len;
+
+	memset(&f, 0, sizeof(f));
+	memcpy(f.id, id, VL_DIRID_LEN);
+	memcpy(f.ptoken, ptoken, VL_TOKEN_LEN);
+	f.place[0] = *np;
+	f.nplaces = 1;
+	len = vl_idfile_build(vl_vault_keys(v), &f, buf, sizeof(buf));
+	if (len < 0)
+		return len;
+	return vl_write_atomic(dfd, name, buf, (size_t)len, VL_DIRID_MODE, false);
 }

@@ -17,6 +17,8 @@ struct vl_vault;
 
 /* Most IDs of one directory that are used (the primary included). */
 #define VL_DIRID_ALT_MAX 8
+/* At most this many IDs proven by one child (its ID file's places and copies). */
+#define VL_EVIDENCE_MAX 4
 
 /* How a directory's IDs were found (vl_dirinfo.flags). */
 #define VL_DI_FILE 0x01u	   /* veilfs.dirid is valid */
@@ -77,11 +79,11 @@ int vl_dir_long_name(const struct vl_vault *v, int dfd, const char *base,
 		     char full[static VL_ENCNAME_MAX + 1]) VL_MUST_CHECK;
 
 /* Evidence (FORMAT.md §5.5) that the directory at place (parent_id, disk) has an ID, from the
- * child called name in dirfd: a regular file's header, or a subdirectory's ID files. Sets
- * *n IDs in ids (at most 2). 0 or -errno (-ENOENT: no evidence). */
+ * child called name in dirfd: a regular file's header, or a subdirectory's ID file and its
+ * conflict copies. Sets *n distinct IDs in ids. 0 or -errno (-ENOENT: no evidence). */
 int vl_dir_child_evidence(const struct vl_vault *v, int dirfd, const char *name,
 			  const uint8_t parent_id[static VL_DIRID_LEN], const char *disk, size_t disklen,
-			  uint8_t ids[2][VL_DIRID_LEN], unsigned *n) VL_MUST_CHECK;
+			  uint8_t ids[VL_EVIDENCE_MAX][VL_DIRID_LEN], unsigned *n) VL_MUST_CHECK;
 
 /* Writes the ID file of directory dfd (info di: its primary ID and place) with ptoken, the
  * token of its parent, and, when from is not NULL, a second place (a rename in progress,
@@ -103,6 +105,10 @@ int vl_dirinfo_relocate(const struct vl_vault *v, int dfd, const uint8_t oparent
  * one exists. 0 or -errno. */
 int vl_dirinfo_write_alt(const struct vl_vault *v, int dfd, const uint8_t id[static VL_DIRID_LEN],
 			 const struct vl_place *np, const uint8_t ptoken[static VL_TOKEN_LEN]) VL_MUST_CHECK;
+/* Format 2: writes (replacing) the ID file called name in dfd for ID id at place np. */
+int vl_dirinfo_write_named(const struct vl_vault *v, int dfd, const char *name,
+			   const uint8_t id[static VL_DIRID_LEN], const struct vl_place *np,
+			   const uint8_t ptoken[static VL_TOKEN_LEN]) VL_MUST_CHECK;
 
 /* The ID held by ID file (or copy) name in dfd, read strictly (format 2: MAC verified, its
  * places are not checked; *valid_here tells whether one names di's place). 0 or -errno

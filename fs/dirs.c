@@ -952,7 +952,7 @@ static int list_retries(const struct vl_vault *v, int fd, struct vl_dirinfo *di,
 		for (unsigned i = 0; i < di->nalt && !shown; i++)
 			shown = retry_under(v, fd, di, i, t, dname, pd, np, cap, e, cb, ctx, &stop);
 		if (!shown && is_v2(v)) {
-			uint8_t ids[2][VL_DIRID_LEN];
+			uint8_t ids[VL_EVIDENCE_MAX][VL_DIRID_LEN];
 			unsigned n = 0;
 
 			/* Evidence of the name's own: IDs it proves for this place. */

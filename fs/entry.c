@@ -512,6 +512,10 @@ int vl_exchange(const struct vl_vault *v, struct vl_xchg *x)
 	}
 	if (x->a->kind != x->b->kind || x->a->is_long || x->b->is_long)
 		return -EXDEV;
+	/* A file with other links stays bound to its place (as in vl_move). */
+	if ((S_ISREG(x->ast.st_mode) && x->ast.st_nlink > 1) ||
+	    (S_ISREG(x->bst.st_mode) && x->bst.st_nlink > 1))
+		return -EXDEV;
 	memset(&sa, 0, sizeof(sa));
 	memset(&sb, 0, sizeof(sb));
 	r = xside_prepare(v, &sa, x->afd, x->ad, x->a, &x->ast, x->bd, x->b, x->ac);
@@ -543,6 +547,9 @@ int vl_move(const struct vl_vault *v, struct vl_move *m)
 		return r;
 	switch (m->kind) {
 	case VL_MOVE_REBIND:
+		/* Another link stays bound to the old place: a new header would break it. */
+		if (S_ISREG(m->st.st_mode) && m->st.st_nlink > 1)
+			return -EXDEV;
 		return move_rebind(v, m);
 	case VL_MOVE_COPY:
 		return move_copy(v, m);

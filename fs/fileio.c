@@ -1040,3 +1040,75 @@ int vl_content_header(struct vl_content *c, int fd, struct vl_header *h)
 		r = -EIO;
 	return r;
 }
+
+enum vl_file_state vl_file_state(const struct vl_vault *v2, int fd, const struct vl_layout *l2,
+				 uint8_t id[static VL_FILEID_LEN])
+{
+	uint8_t hdr[VL_HEADER_LONG_LEN];
+	struct vl_header h;
+	struct stat st;
+	ssize_t n;
+
+	if (fstat(fd, &st) < 0)
+		return VL_FILE_DAMAGED;
+	if (st.st_size == 0)
+		return VL_FILE_V1_EMPTY;
+	n = vl_pread_full(fd, hdr, l2->hdrlen, 0);
+	if (n == (ssize_t)l2->hdrlen && vl_header2_parse(vl_vault_keys(v2), hdr, (size_t)n, &h) == 0)
+		return VL_FILE_V2;
+	if (n >= VL_HEADER_V1_LEN && vl_header_parse(hdr, VL_HEADER_V1_LEN, id) == 0)
+		return st.st_size == VL_HEADER_V1_LEN ? VL_FILE_V1_EMPTY : VL_FILE_V1;
+	return VL_FILE_DAMAGED;
+}
+
+int vl_content_upgrade(const struct vl_vault *v2, enum vl_stream s, const struct vl_binding *b,
+		       int src, int dst)
+{
+	struct vl_content *c = NULL;
+	const struct vl_layout l1 = vl_layout_of(VL_FORMAT_V1, vl_vault_block_size(v2), false);
+	uint8_t id[VL_FILEID_LEN], buf[VL_HEADER_LONG_LEN + VL_BLOCK_OVERHEAD];
+	struct vl_filekey *fk = NULL;
+	enum vl_file_state st;
+	struct stat sst;
+	int len, r;
+
+	r = vl_content_new(&c, v2, s, b);
+	if (r < 0)
+		return r;
+	st = vl_file_state(v2, src, &c->l, id);
+	if (st == VL_FILE_V2 || st == VL_FILE_DAMAGED) {
+		r = st == VL_FILE_V2 ? -EEXIST : -EIO;
+		goto out;
+	}
+	if (fstat(src, &sst) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (sst.st_size == 0)
+		r = vl_random(id, sizeof(id)); /* never written: it had no ID */
+	if (r == 0)
+		r = vl_filekey_new(&fk, vl_vault_keys(v2), s, id);
+	if (r < 0)
+		goto out;
+	len = build_header(c, b, id, NULL, buf);
+	if (len < 0) {
+		r = len;
+		goto out;
+	}
+	if (sst.st_size <= VL_HEADER_V1_LEN) {
+		/* An empty file: header and the empty final block. */
+		r = vl_block_seal(fk, 0, true, NULL, 0, buf + len, VL_BLOCK_OVERHEAD);
+		if (r == 0)
+			r = vl_pwrite_full(dst, buf, (size_t)len + VL_BLOCK_OVERHEAD, 0);
+		goto out;
+	}
+	/* The same blocks after the new header: the block format did not change. */
+	r = vl_pwrite_full(dst, buf, (size_t)len, 0);
+	if (r == 0)
+		r = copy_range(src, l1.hdrlen, dst, (uint64_t)len, (uint64_t)sst.st_size - l1.hdrlen);
+out:
+	vl_filekey_free(fk);
+	vl_content_free(c);
+	vl_wipe(id, sizeof(id));
+	return r;
+}

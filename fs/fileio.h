@@ -77,6 +77,19 @@ int vl_content_rebind(struct vl_content *c, int fd, const struct vl_binding *nb,
  * bound to nb (which may have another header layout): new header with the same file ID, the
  * same blocks. 0 or -errno. */
 int vl_content_copy_rebound(struct vl_content *c, int src, int dst, const struct vl_binding *nb) VL_MUST_CHECK;
+/* The state of a file open as fd in the hands of veilctl upgrade (FORMAT.md §10): its format-1
+ * file ID (a header of its own, or none: an empty file never written), or already format 2. */
+enum vl_file_state { VL_FILE_V1, VL_FILE_V1_EMPTY, VL_FILE_V2, VL_FILE_DAMAGED };
+/* Tells which (layout l2 is the file's format-2 layout; the format-2 vault v2 checks the MAC).
+ * id receives a format-1 header's file ID. */
+enum vl_file_state vl_file_state(const struct vl_vault *v2, int fd, const struct vl_layout *l2,
+				 uint8_t id[static VL_FILEID_LEN]);
+/* veilctl upgrade: writes into the empty file dst the format-2 version of the format-1 file src
+ * (stream s): a header bound by b with the same file ID (a new one for an empty file never
+ * written), then the same blocks (an empty file: its empty final block). v2 is the format-2
+ * view of the vault. 0 or -errno. */
+int vl_content_upgrade(const struct vl_vault *v2, enum vl_stream s, const struct vl_binding *b,
+		       int src, int dst) VL_MUST_CHECK;
 /* Format 2: the header of the file open as fd, checked against the binding. 0 or -EIO. */
 int vl_content_header(struct vl_content *c, int fd, struct vl_header *h) VL_MUST_CHECK;
 

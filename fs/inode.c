@@ -167,8 +167,9 @@ void vl_itable_forget(struct vl_itable *t, struct vl_inode *in, uint64_t n)
 		n = in->nlookup; /* never underflow, whatever the kernel sends */
 	in->nlookup -= n;
 	if (in->nlookup == 0) {
-		struct vl_inode **pp = in->retired ? &t->retired :
-						     &t->buckets[slot(t, in->dev, in->ino)];
+		struct vl_inode **pp;
+
+		pp = in->retired ? &t->retired : &t->buckets[slot(t, in->dev, in->ino)];
 
 		while (*pp && *pp != in)
 			pp = &(*pp)->hnext;
@@ -199,6 +200,31 @@ bool vl_itable_hold(struct vl_itable *t, struct vl_inode *in)
 	return r;
 }
 
+void vl_itable_rekey(struct vl_itable *t, struct vl_inode *in, dev_t dev, ino_t ino)
+{
+	pthread_mutex_lock(&t->mutex);
+	if (!in->retired) {
+		struct vl_inode **pp = &t->buckets[slot(t, in->dev, in->ino)];
+
+		while (*pp && *pp != in)
+			pp = &(*pp)->hnext;
+		if (*pp) {
+			size_t s;
+
+			*pp = in->hnext;
+			in->dev = dev;
+			in->ino = ino;
+			s = slot(t, dev, ino);
+			in->hnext = t->buckets[s];
+			t->buckets[s] = in;
+		}
+	} else {
+		in->dev = dev;
+		in->ino = ino;
+	}
+	pthread_mutex_unlock(&t->mutex);
+}
+
 void vl_itable_retire(struct vl_itable *t, struct vl_inode *in)
 {
 	pthread_mutex_lock(&t->mutex);
@@ -223,17 +249,6 @@ void vl_itable_on_release(struct vl_itable *t, void (*fn)(void *ctx, struct vl_i
 {
 	t->release = fn;
 	t->release_ctx = ctx;
-}
-
-void vl_itable_each_dir(struct vl_itable *t, void (*fn)(void *ctx, struct vl_inode *in),
-			void *ctx)
-{
-	pthread_mutex_lock(&t->mutex);
-	for (size_t i = 0; i < t->nbuckets; i++)
-		for (struct vl_inode *in = t->buckets[i]; in; in = in->hnext)
-			if (in->type == S_IFDIR)
-				fn(ctx, in);
-	pthread_mutex_unlock(&t->mutex);
 }
 
 void vl_inode_dirid(struct vl_inode *in, uint8_t id[static VL_DIRID_LEN])

@@ -25,9 +25,13 @@ struct vl_inode {
 	 * inode (a new nodeid, so a fresh kernel inode with the true size). Protected by the
 	 * table mutex; never cleared. */
 	bool retired;
-	dev_t dev;		/* backing st_dev: the key, with ino; immutable */
+	/* backing st_dev: the key, with ino. Changed only by vl_itable_rekey (under the table
+	 * mutex), when a rename copied the backing file (format 2, fs/entry.c). */
+	dev_t dev;
 	ino_t ino;
-	int fd;			/* O_PATH|O_NOFOLLOW fd of the backing inode; immutable */
+	/* O_PATH|O_NOFOLLOW fd of the backing inode. The number never changes; a rename that
+	 * copies the file points it to the copy with dup3 (atomic for any concurrent user). */
+	int fd;
 	mode_t type;		/* plaintext S_IFMT type; immutable */
 	bool is_object;		/* backing regular file holding a symlink or special file */
 	dev_t rdev;		/* devices: from the object; immutable */
@@ -44,7 +48,14 @@ struct vl_inode {
 	/* Regular and object files of a format-2 vault: where the file is bound (its header's
 	 * parent, token and long name; fs/fileio.h), NULL in format 1. Protected by lock. */
 	struct vl_binding *bind;
-	bool is_long; /* the on-disk name is long (format 2's long header); immutable */
+	atomic_bool is_long; /* the on-disk name is long (format 2's long header); set under lock */
+	void *handles;	     /* fs/ops.c's open handles of this file; protected by lock */
+	/* Directories: the veilfs.dirid file the IDs were last read from: (inode, mtime), or
+	 * missing, when idfknown. A listing compares them with one fstatat and re-reads on a
+	 * change (fs/watch.c). Protected by idlock. */
+	bool idfknown, idfhave;
+	ino_t idfino;
+	struct timespec idfmtim;
 	int wd; /* inotify watch of a directory, -1 when none; protected by the watch mutex */
 	/* Contents lock: reads shared; writes, truncates, header creation exclusive. */
 	pthread_rwlock_t lock;
@@ -87,6 +98,8 @@ void vl_itable_forget(struct vl_itable *t, struct vl_inode *in, uint64_t n);
  * not a kernel request (fs/watch.c). False when dying. The caller guarantees that in is not
  * yet freed (the release hook below runs before every free). */
 bool vl_itable_hold(struct vl_itable *t, struct vl_inode *in);
+/* The backing file of in is now (dev, ino) (a rename that copied it): moves it in the table. */
+void vl_itable_rekey(struct vl_itable *t, struct vl_inode *in, dev_t dev, ino_t ino);
 /* Takes in out of the table (see vl_inode.retired); its lookups stay. */
 void vl_itable_retire(struct vl_itable *t, struct vl_inode *in);
 /* fn(ctx, in) runs before every inode of the table is freed, outside the table mutex. */

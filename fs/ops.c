@@ -53,7 +53,11 @@ _Static_assert(sizeof(fuse_ino_t) >= sizeof(uintptr_t), "fuse_ino_t must hold a 
 /* An open regular file. */
 struct vl_fh {
 	struct vl_hlink link; /* first member */
-	int fd;	     /* backing fd, O_RDWR (or O_RDONLY: read-only opens, -o ro) */
+	struct vl_fh *inext;  /* the inode's other handles (vl_inode.handles); its lock */
+	int acc;	      /* O_RDWR or O_RDONLY: how fd was opened */
+	/* backing fd, O_RDWR (or O_RDONLY: read-only opens, -o ro). Closed, and replaced by a
+	 * rename that copies the file (dup3), only under the inode's lock. */
+	int fd;
 	bool append; /* O_APPEND without the writeback cache: we place the writes */
 	bool token_checked; /* format 2: the header's place token was checked (first write) */
 };
@@ -1525,9 +1529,7 @@ static void moved_inode(struct vl_fs *fs, struct rn *x, const struct stat *sst)
 		return;
 	switch (x->m.kind) {
 	case VL_MOVE_COPY:
-		/* The old backing file is gone: an open of the kernel's inode of it answers
-		 * ESTALE (open_stale) and the next lookup makes a new inode. */
-		vl_itable_retire(fs->table, in);
+		/* swap_backing moved the inode to the copy (found here under its new key). */
 		break;
 	case VL_MOVE_DIR:
 		ci = malloc(sizeof(*ci));
@@ -1557,8 +1559,53 @@ static struct vl_inode *lock_moved_file(struct vl_fs *fs, struct rn *x, const st
 		return NULL;
 	pthread_rwlock_wrlock(&in->lock);
 	x->m.content = in->content;
-	x->m.may_copy = in->nopen == 0 && sst->st_nlink == 1;
+	/* A copy breaks hard links: those get EXDEV (mv copies them itself). Open handles
+	 * follow the copy (swap_backing). */
+	x->m.may_copy = sst->st_nlink == 1;
 	return in;
+}
+
+/* After a rename copied in's backing file to the name x->ndst in x->m.dfd (format 2, the
+ * inode locked exclusively): the inode's O_PATH fd, its open handles' fds (dup3 onto the same
+ * numbers, atomic for concurrent users), its table key, its binding and layout follow the
+ * copy. The kernel's inode and page cache stay valid: the plaintext is the same. Failures are
+ * logged: the handles then keep the old (unlinked) file. */
+static void swap_backing(struct vl_fs *fs, struct vl_inode *in, struct rn *x)
+{
+	struct stat st;
+	char p[32];
+	int pfd, fd, r = 0;
+
+	pfd = openat(x->m.dfd, x->ndst.disk, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (pfd < 0 || fstat(pfd, &st) < 0 || dup3(pfd, in->fd, O_CLOEXEC) < 0) {
+		r = -errno;
+		goto out;
+	}
+	for (struct vl_fh *h = in->handles; h; h = h->inext) {
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", in->fd);
+		fd = open(p, h->acc | O_CLOEXEC);
+		if (fd < 0 || dup3(fd, h->fd, O_CLOEXEC) < 0) {
+			r = -errno;
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		close(fd);
+	}
+	vl_itable_rekey(fs->table, in, st.st_dev, st.st_ino);
+	atomic_store(&in->is_long, x->ndst.is_long);
+	if (in->bind) {
+		*in->bind = x->m.nb;
+		if (in->content)
+			vl_content_set_binding(in->content, in->bind);
+	}
+	note_own(in, in->fd);
+out:
+	if (pfd >= 0)
+		close(pfd);
+	if (r < 0)
+		vl_log(VL_LOG_ERR, "rename: a copied file's open handles could not follow the copy: %s",
+		       strerror(-r));
 }
 
 static void unlock_moved_file(struct vl_fs *fs, struct vl_inode *in, struct rn *x, int r)
@@ -1567,6 +1614,8 @@ static void unlock_moved_file(struct vl_fs *fs, struct vl_inode *in, struct rn *
 
 	if (!in)
 		return;
+	if (r == 0 && x->m.kind == VL_MOVE_COPY)
+		swap_backing(fs, in, x);
 	if (r == 0 && x->m.kind == VL_MOVE_REBIND && in->bind) {
 		b = in->bind;
 		*b = x->m.nb;
@@ -1948,9 +1997,12 @@ static int open_inode(struct vl_fs *fs, struct vl_inode *in, int flags, int fd,
 		r = vl_content_truncate(in->content, fd, 0);
 		note_own(in, fd);
 	}
-	if (r == 0)
+	if (r == 0) {
 		in->nopen++;
-	else if (in->nopen == 0) {
+		h->acc = fcntl(fd, F_GETFL) & O_ACCMODE;
+		h->inext = in->handles;
+		in->handles = h;
+	} else if (in->nopen == 0) {
 		vl_content_free(in->content);
 		in->content = NULL;
 	}
@@ -1967,8 +2019,14 @@ static int open_inode(struct vl_fs *fs, struct vl_inode *in, int flags, int fd,
 
 static void close_handle(struct vl_fs *fs, struct vl_inode *in, struct vl_fh *h)
 {
-	close(h->fd);
 	pthread_rwlock_wrlock(&in->lock);
+	for (struct vl_fh **pp = (struct vl_fh **)&in->handles; *pp; pp = &(*pp)->inext) {
+		if (*pp == h) {
+			*pp = h->inext;
+			break;
+		}
+	}
+	close(h->fd); /* under the lock: a copying rename may dup3 onto this number */
 	if (in->nopen > 0 && --in->nopen == 0) {
 		/* The next open reads the header again: the backing file may be replaced or
 		 * rewritten in place by a sync client meanwhile. */
@@ -2302,6 +2360,7 @@ static int snap_fill(struct vl_fs *fs, struct vl_inode *in, struct vl_dh *d)
 	int dfd = -1, r;
 
 	dh_clear(d);
+	vl_watch_check_dirid(fs, in);
 	vl_inode_dirinfo(in, &d->di);
 	dfd = vl_dir_open(in->fd, ".");
 	if (dfd < 0) {

@@ -457,6 +457,37 @@ out:
 	return r;
 }
 
+int vl_vault_view(const struct vl_vault *v, unsigned format, struct vl_vault **out)
+{
+	struct vl_vault *n;
+	int r;
+
+	*out = NULL;
+	if (format != VL_FORMAT_V1 && format != VL_FORMAT_V2)
+		return -EINVAL;
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	n->cfg = v->cfg;
+	n->cfg.format = format;
+	n->cfg.upgrading = false;
+	n->root = v->root;
+	n->root.format = format;
+	n->rootfd = fcntl(v->rootfd, F_DUPFD_CLOEXEC, 0);
+	if (n->rootfd < 0) {
+		r = -errno;
+		free(n);
+		return r;
+	}
+	r = vl_keys_dup(&n->keys, v->keys);
+	if (r < 0) {
+		vl_vault_free(n);
+		return r;
+	}
+	*out = n;
+	return 0;
+}
+
 void vl_vault_free(struct vl_vault *v)
 {
 	if (!v)

@@ -45,6 +45,10 @@ int vl_vault_create(const char *cipherdir, const char *config_path, const struct
 int vl_vault_rewrap(const char *cipherdir, const char *config_path, const struct vl_config *cfg,
 		    const uint8_t master[static VL_MASTER_KEY_LEN], const char *newpw,
 		    size_t newpwlen, char *err, size_t errcap) VL_MUST_CHECK;
+/* A second view of vault v that reads and writes as format `format` (its own copy of the keys
+ * and of the root fd): veilctl upgrade reads format-1 items and writes format-2 ones. 0 or
+ * -errno. */
+int vl_vault_view(const struct vl_vault *v, unsigned format, struct vl_vault **out) VL_MUST_CHECK;
 /* Closes the root fd, wipes and frees the keys; NULL is a no-op. */
 void vl_vault_free(struct vl_vault *v);
 

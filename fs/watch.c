@@ -46,10 +46,10 @@
 #include "vault.h"
 #include "watch.h"
 
-#define VL_WATCH_MASK                                                                        \
-	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_MODIFY | IN_CLOSE_WRITE |   \
+#define VL_WATCH_MASK                                                                              \
+	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_MODIFY | IN_CLOSE_WRITE |        \
 	 IN_ATTRIB | IN_EXCL_UNLINK | IN_ONLYDIR)
-#define VL_NAME_EVENTS (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO)
+#define VL_NAME_EVENTS	  (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO)
 #define VL_CONTENT_EVENTS (IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB)
 /* Expected own name events kept at most (more: the events count as someone else's, which
  * costs an invalidation, never coherence). */
@@ -170,7 +170,8 @@ void vl_watch_dir(struct vl_watch *w, struct vl_inode *dir)
 	wd = inotify_add_watch(w->ifd, p, VL_WATCH_MASK);
 	if (wd < 0) {
 		if (errno == ENOSPC)
-			degrade(w->fs, "out of inotify watches (raise fs.inotify.max_user_watches)");
+			degrade(w->fs,
+				"out of inotify watches (raise fs.inotify.max_user_watches)");
 		else if (errno != ENOENT)
 			degrade(w->fs, "inotify_add_watch failed");
 		goto out;
@@ -364,6 +365,43 @@ out:
 	return r;
 }
 
+static bool idfile_same(const struct vl_inode *dir, bool have, const struct stat *st)
+{
+	return dir->idfknown && dir->idfhave == have &&
+	       (!have || (dir->idfino == st->st_ino && dir->idfmtim.tv_sec == st->st_mtim.tv_sec &&
+			  dir->idfmtim.tv_nsec == st->st_mtim.tv_nsec));
+}
+
+void vl_watch_check_dirid(struct vl_fs *fs, struct vl_inode *dir)
+{
+	uint8_t old[VL_DIRID_LEN];
+	struct stat st;
+	bool have, same, first, changed;
+
+	/* Our own rename is rewriting the ID files: the renamer reads them again after. */
+	if (atomic_load(&dir->idwrites) > 0)
+		return;
+	have = fstatat(dir->fd, VL_DIRID_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	pthread_mutex_lock(&dir->idlock);
+	same = idfile_same(dir, have, &st);
+	first = !dir->idfknown;
+	pthread_mutex_unlock(&dir->idlock);
+	if (same)
+		return;
+	/* The first time, the ID read when the inode was made stands for this file (a change
+	 * in between is the watch thread's to see); later, re-read. */
+	if (!first && vl_watch_refresh_dirid(fs, dir, &changed, old) < 0)
+		return;
+	pthread_mutex_lock(&dir->idlock);
+	dir->idfknown = true;
+	dir->idfhave = have;
+	if (have) {
+		dir->idfino = st.st_ino;
+		dir->idfmtim = st.st_mtim;
+	}
+	pthread_mutex_unlock(&dir->idlock);
+}
+
 /* ---- telling the kernel ---- */
 
 static fuse_ino_t nodeid(const struct vl_watch *w, const struct vl_inode *in)
@@ -371,8 +409,7 @@ static fuse_ino_t nodeid(const struct vl_watch *w, const struct vl_inode *in)
 	return in == w->fs->root ? FUSE_ROOT_ID : (fuse_ino_t)(uintptr_t)in;
 }
 
-static void inval_name(struct vl_watch *w, const struct vl_inode *dir, const char *name,
-		       size_t len)
+static void inval_name(struct vl_watch *w, const struct vl_inode *dir, const char *name, size_t len)
 {
 	/* -ENOENT: the kernel holds no such dentry; nothing to do. */
 	(void)fuse_lowlevel_notify_inval_entry(w->se, nodeid(w, dir), name, len);
@@ -447,7 +484,7 @@ static int inval_cb(void *ctx, const struct vl_dirent *de)
 static void dirid_event(struct vl_watch *w, struct vl_inode *dir)
 {
 	uint8_t old[VL_DIRID_LEN];
-	struct inval_all a = { w, dir };
+	struct inval_all a = {w, dir};
 	bool changed;
 	int dfd;
 
@@ -556,8 +593,8 @@ static void *watch_main(void *arg)
 	_Alignas(struct inotify_event) char buf[65536];
 
 	for (;;) {
-		struct pollfd p[2] = { { .fd = w->ifd, .events = POLLIN },
-				       { .fd = w->efd, .events = POLLIN } };
+		struct pollfd p[2] = {{.fd = w->ifd, .events = POLLIN},
+				      {.fd = w->efd, .events = POLLIN}};
 		ssize_t n;
 
 		if (poll(p, 2, -1) < 0) {

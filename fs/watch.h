@@ -55,4 +55,9 @@ bool vl_state_stale(struct vl_inode *in, const struct stat *st);
 int vl_watch_refresh_dirid(struct vl_fs *fs, struct vl_inode *dir, bool *changed,
 			   uint8_t old[static VL_DIRID_LEN]) VL_MUST_CHECK;
 
+/* For a listing of dir: re-reads its ID when its veilfs.dirid is not the file it was last
+ * read from (one fstatat), so that a listing right after a sync client replaced or
+ * deleted it does not wait for the watch thread. */
+void vl_watch_check_dirid(struct vl_fs *fs, struct vl_inode *dir);
+
 #endif

@@ -67,6 +67,9 @@ static unsigned opt_check = 50;
 static bool opt_verbose;
 static bool opt_nommap;
 static bool opt_nolinks;
+/* -2: format 2's rules (FORMAT.md §3.5): hard links only within one directory between short
+ * names, and a file with several links keeps its directory and short name when renamed. */
+static bool opt_v2links;
 static char root[NSIDES][PATH_MAX]; /* DIR/fsx-SEED on each side */
 static time_t t_start;
 
@@ -145,9 +148,9 @@ static void fail(struct ctx *c, const char *fmt, ...)
 	for (; i < c->nlog; i++)
 		fprintf(stderr, "  %s\n", c->log[i % LOGN]);
 	fprintf(stderr, "fsx: replay with: -s %" PRIu64 " -n %" PRIu64 " -t %u -N %u -m %" PRIu64
-			" -b %" PRIu64 "%s%s (on empty directories)\n",
+			" -b %" PRIu64 "%s%s%s (on empty directories)\n",
 		opt_seed, opt_ops, opt_threads, opt_slots, opt_maxsize, opt_bs,
-		opt_nommap ? " -M" : "", opt_nolinks ? " -L" : "");
+		opt_nommap ? " -M" : "", opt_nolinks ? " -L" : "", opt_v2links ? " -2" : "");
 	fflush(stderr);
 	_exit(1);
 }
@@ -402,9 +405,8 @@ static void compare_all(struct ctx *c, const char *why)
 }
 
 /* A fresh name: short, long (long-name path of the mount), or with UTF-8 and spaces. */
-static void make_name(struct ctx *c, unsigned i, char *out)
+static void make_name_kind(struct ctx *c, unsigned i, char *out, uint64_t kind)
 {
-	uint64_t kind = rndn(c, 8);
 	int n;
 
 	c->namegen++;
@@ -424,6 +426,22 @@ static void make_name(struct ctx *c, unsigned i, char *out)
 		n = snprintf(out, 256, "f%u.%" PRIu64, i, c->namegen);
 	}
 	(void)n;
+}
+
+static void make_name(struct ctx *c, unsigned i, char *out)
+{
+	make_name_kind(c, i, out, rndn(c, 8));
+}
+
+/* A name that is short on disk in every format (under 100 bytes). */
+static void make_short_name(struct ctx *c, unsigned i, char *out)
+{
+	make_name_kind(c, i, out, rndn(c, 2) ? 0 : 3);
+}
+
+static bool short_name(const char *name)
+{
+	return strlen(name) < 100;
 }
 
 static void close_slot(struct ctx *c, struct slot *sl)
@@ -707,6 +725,16 @@ static void op_mmap(struct ctx *c, unsigned i, bool wr)
 }
 
 /* Finds another named slot (not i), or -1. */
+/* The link count of a named slot's file on the reference side (0 if it cannot be seen). */
+static nlink_t slot_nlink(struct ctx *c, struct slot *sl)
+{
+	struct stat st;
+
+	if (fstatat(c->dfd[1][sl->dir], sl->name, &st, AT_SYMLINK_NOFOLLOW))
+		return 0;
+	return st.st_nlink;
+}
+
 static int other_named(struct ctx *c, unsigned i)
 {
 	unsigned k, j = (unsigned)rndn(c, opt_slots);
@@ -748,7 +776,16 @@ static void op_rename(struct ctx *c, unsigned i)
 	}
 	if (rndn(c, 5) < 2)
 		j = other_named(c, i);
-	if (j >= 0) {
+	if (opt_v2links && slot_nlink(c, sl) > 1) {
+		/* Format 2 refuses to move a file with several links (EXDEV, see t45). */
+		if (j >= 0 && (c->slot[j].dir != sl->dir || !short_name(c->slot[j].name)))
+			j = -1;
+		ndir = sl->dir;
+		if (j >= 0)
+			memcpy(nname, c->slot[j].name, sizeof(nname));
+		else
+			make_short_name(c, i, nname);
+	} else if (j >= 0) {
 		ndir = c->slot[j].dir;
 		memcpy(nname, c->slot[j].name, sizeof(nname));
 	} else {
@@ -784,13 +821,18 @@ static void op_link(struct ctx *c, unsigned i)
 	struct slot *t;
 
 	j = opt_nolinks ? -1 : empty_slot(c);
-	if (!sl->named || j < 0) {
+	if (!sl->named || j < 0 || (opt_v2links && !short_name(sl->name))) {
 		op_write(c, i);
 		return;
 	}
 	t = &c->slot[j];
-	t->dir = (int)rndn(c, 2);
-	make_name(c, (unsigned)j, t->name);
+	if (opt_v2links) {
+		t->dir = sl->dir;
+		make_short_name(c, (unsigned)j, t->name);
+	} else {
+		t->dir = (int)rndn(c, 2);
+		make_name(c, (unsigned)j, t->name);
+	}
 	logop(c, "link slot %u '%s' -> slot %d '%s' (dir %d)", i, sl->name, j, t->name, t->dir);
 	for (s = 0; s < NSIDES; s++) {
 		errno = 0;
@@ -1091,9 +1133,11 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: fsx [-s SEED] [-n OPS] [-t THREADS] [-S SECONDS] [-N SLOTS] [-m MAXSIZE]\n"
-		"           [-b BLOCKSIZE] [-c CHECKEVERY] [-M] [-L] [-v] DIR_ON_MOUNT REF_DIR_PLAIN\n"
+		"           [-b BLOCKSIZE] [-c CHECKEVERY] [-M] [-L] [-2] [-v] DIR_ON_MOUNT REF_DIR_PLAIN\n"
 		"  -n 0 runs until the time limit -S (0: none) or until killed (soak).\n"
-		"  -M: no mmap operations. -L: no hard links (veilfs --sharedstorage refuses them).\n");
+		"  -M: no mmap operations. -L: no hard links (veilfs --sharedstorage refuses them).\n"
+		"  -2: format 2's link rules: links within one directory between short names only,\n"
+		"      and a file with several links is renamed within its directory only.\n");
 	exit(2);
 }
 
@@ -1119,7 +1163,7 @@ int main(int argc, char **argv)
 	char base[NSIDES][PATH_MAX];
 	uint64_t total = 0;
 
-	while ((o = getopt(argc, argv, "s:n:t:S:N:m:b:c:MLv")) != -1) {
+	while ((o = getopt(argc, argv, "s:n:t:S:N:m:b:c:ML2v")) != -1) {
 		switch (o) {
 		case 's': opt_seed = num(optarg); have_seed = true; break;
 		case 'n': opt_ops = num(optarg); break;
@@ -1131,6 +1175,7 @@ int main(int argc, char **argv)
 		case 'c': opt_check = (unsigned)num(optarg); break;
 		case 'M': opt_nommap = true; break;
 		case 'L': opt_nolinks = true; break;
+		case '2': opt_v2links = true; break;
 		case 'v': opt_verbose = true; break;
 		default: usage();
 		}
@@ -1154,9 +1199,9 @@ int main(int argc, char **argv)
 			die("mkdir %s: %s (use empty directories or another seed)", root[s], strerror(errno));
 	}
 	printf("fsx: seed %" PRIu64 " ops %" PRIu64 " threads %u slots %u maxsize %" PRIu64
-	       " blocksize %" PRIu64 "%s%s\n",
+	       " blocksize %" PRIu64 "%s%s%s\n",
 	       opt_seed, opt_ops, opt_threads, opt_slots, opt_maxsize, opt_bs,
-	       opt_nommap ? " nommap" : "", opt_nolinks ? " nolinks" : "");
+	       opt_nommap ? " nommap" : "", opt_nolinks ? " nolinks" : "", opt_v2links ? " v2links" : "");
 	fflush(stdout);
 	t_start = time(NULL);
 

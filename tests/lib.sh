@@ -98,8 +98,11 @@ vl_setup() {
 
 # vl_init [ARGS...] [DIR]: creates a vault in $CIPHER (or the last argument if it is a
 # directory path given explicitly via VL_INIT_DIR) with the minimum scrypt cost for speed.
+# VL_INIT_FORMAT=1 makes format-1 vaults (the tests named *-v1.sh run their base test so).
 vl_init() {
-	"$VEILCTL" init --passfile "$PASSFILE" --scrypt-log2n 16 "$@" "${VL_INIT_DIR:-$CIPHER}" \
+	local fmt=()
+	[ -n "${VL_INIT_FORMAT:-}" ] && fmt=(--format "$VL_INIT_FORMAT")
+	"$VEILCTL" init --passfile "$PASSFILE" --scrypt-log2n 16 "${fmt[@]}" "$@" "${VL_INIT_DIR:-$CIPHER}" \
 		</dev/null >"$VL_TMP/init.out" 2>&1
 }
 
@@ -175,4 +178,21 @@ vl_umount_fg() {
 	[ -n "$VL_FGPID" ] && wait "$VL_FGPID" 2>/dev/null
 	VL_FGPID=
 	return 0
+}
+
+# --- format-aware sizes (format 2, docs/FORMAT.md §3; format 1, docs/FORMAT-v1.md §3) ---
+# vl_format [CIPHERDIR]: the vault's format number.
+vl_format() { sed -n 's/^format = //p' "${1:-$CIPHER}/veilfs.conf"; }
+# vl_hdr [CIPHERDIR]: the header length of a file with a short on-disk name.
+vl_hdr() { if [ "$(vl_format "${1:-$CIPHER}")" = 1 ]; then echo 24; else echo 72; fi; }
+# vl_csize PSIZE [CIPHERDIR]: the ciphertext size of a file of PSIZE bytes with a short name.
+vl_csize() {
+	local p=$1 c=${2:-$CIPHER} b h
+	b=$(vl_block_size "$c")
+	h=$(vl_hdr "$c")
+	if [ "$p" -eq 0 ]; then
+		if [ "$(vl_format "$c")" = 1 ]; then echo 0; else echo $((h + 28)); fi
+		return
+	fi
+	echo $((h + (p / b) * (b + 28) + (p % b > 0 ? p % b + 28 : 0)))
 }

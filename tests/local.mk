@@ -96,6 +96,24 @@ TESTS += tests/t70-engines-mounted.sh
 EXTRA_DIST += tests/t70-engines-mounted.sh
 TESTS += tests/t71-random-two-device.sh
 EXTRA_DIST += tests/t71-random-two-device.sh tests/sync-random.py tests/soak-sync.sh
+TESTS += tests/t72-watch-fallback.sh
+EXTRA_DIST += tests/t72-watch-fallback.sh
+
+# ---- format 2 (issue 10): the core mount tests again on format-1 vaults, which stay
+# readable and writable (owner: lead) ----
+VL_V1_TESTS = tests/t20-basic-v1.sh tests/t21-attrs-v1.sh tests/t22-rename-v1.sh \
+	tests/t23-links-v1.sh tests/t24-xattr-v1.sh tests/t25-misc-v1.sh tests/t30-tamper-v1.sh \
+	tests/t61-devices-partial-v1.sh
+TESTS += $(VL_V1_TESTS)
+EXTRA_DIST += $(VL_V1_TESTS)
+
+# ---- format 2 pinned by an independent implementation of FORMAT.md (owner: v2vec) ----
+# Linked with libveilcore too: it also reads a vault made of the reference's bytes.
+check_PROGRAMS += tests/unit/test_format_v2
+tests_unit_test_format_v2_SOURCES = tests/unit/test_format_v2.c tests/unit/tap.h tests/unit/core_util.h
+tests_unit_test_format_v2_LDADD = $(VL_CORE_LIBS)
+TESTS += tests/unit/test_format_v2
+EXTRA_DIST += tests/unit/format_vectors_v2.py
 
 # ---- libveilcore unit tests of format 2 (owner: v2unit) ----
 check_PROGRAMS += tests/unit/test_core_v2

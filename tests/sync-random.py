@@ -17,6 +17,7 @@ import argparse
 import hashlib
 import os
 import random
+import re
 import subprocess
 import sys
 import time
@@ -52,10 +53,10 @@ def tap(good, desc, diag=None):
 def engine():
     log = open(os.path.join(o.work, "engine-%s.log" % o.engine), "a")
     if o.engine == "bisync":
+        # --force: a renamed top directory is most of the vault deleted and created again,
+        # which bisync's safety check stops (as unison's -confirmbigdel=false below).
         cmd = ["rclone", "bisync", o.ca, o.cb, "--workdir", os.path.join(o.work, "bisync"),
-               "--config", "/dev/null", "-q"]
-        if not os.path.isdir(os.path.join(o.work, "bisync")):
-            cmd.append("--resync")
+               "--config", "/dev/null", "-q", "--force"]
     else:
         cmd = ["unison", o.ca, o.cb, "-batch", "-auto", "-silent", "-times", "-prefer", "newer",
                "-copyonconflict", "-confirmbigdel=false"]
@@ -80,6 +81,13 @@ def files(root):
     return out
 
 
+def has_files(d):
+    for dp, dns, fns in os.walk(d):
+        if fns:
+            return True
+    return False
+
+
 def tree(root):
     lines = []
     for rel, data in sorted(files(root).items()):
@@ -90,8 +98,10 @@ def tree(root):
             # rclone bisync 1.60 carries files only, and was seen to leave a new
             # directory whose one ciphertext file is its veilfs.dirid uncopied over many
             # runs (the same with plain directories, no veilfs involved): an empty
-            # plaintext directory is not compared under bisync.
-            if o.engine == "bisync" and not os.listdir(os.path.join(dp, d)):
+            # plaintext directory is not compared under bisync, nor one that holds only
+            # such directories (a directory renamed on the other device leaves its
+            # subdirectories' ciphertext directories behind, their files deleted).
+            if o.engine == "bisync" and not has_files(os.path.join(dp, d)):
                 continue
             dirs.append(os.path.relpath(os.path.join(dp, d), root) + "/")
     return "\n".join(sorted(dirs) + lines)
@@ -135,20 +145,54 @@ def act(dev, mnt, rnd, last, deleted):
                 last.pop(p)
 
 
+# What the engines append to a copy's name (SYNC.md): unison's " (conflict...)", rclone
+# bisync's "..path1"/"..path2", Syncthing's ".sync-conflict-...".
+COPY = re.compile(r"^( \(conflict|\.\.path[12]|\.sync-conflict-)")
+
+
+def dirs_like(mnt, rel):
+    """The directories that stand for rel: rel itself and, component by component, the
+    conflict copies an engine made of it (unison keeps a directory deleted on one side and
+    changed on the other as such a copy)."""
+    out = [mnt]
+    for comp in [c for c in rel.split("/") if c]:
+        nxt = []
+        for d in out:
+            try:
+                names = os.listdir(d)
+            except OSError:
+                continue
+            for f in names:
+                if (f == comp or (f.startswith(comp) and COPY.match(f[len(comp):]))) and \
+                        os.path.isdir(os.path.join(d, f)):
+                    nxt.append(os.path.join(d, f))
+        out = nxt
+    return out
+
+
 def visible(mnt, p, data):
-    """True when data is the content of p or of a file beside it (a conflict copy)."""
-    d = os.path.join(mnt, os.path.dirname(p))
-    try:
-        for f in os.listdir(d):
-            q = os.path.join(d, f)
-            if os.path.isfile(q) and open(q, "rb").read() == data:
-                return True
-    except OSError:
-        pass
+    """True when data is the content of p or of a file beside it (a conflict copy), in p's
+    directory or in a conflict copy of it."""
+    for d in dirs_like(mnt, os.path.dirname(p)):
+        try:
+            for f in os.listdir(d):
+                q = os.path.join(d, f)
+                if os.path.isfile(q) and open(q, "rb").read() == data:
+                    return True
+        except OSError:
+            pass
     return False
 
 
 print("# seed %d, engine %s, %d rounds%s" % (o.seed, o.engine, o.rounds, ", full" if o.full else ""))
+if o.engine == "bisync" and not os.path.isdir(os.path.join(o.work, "bisync")):
+    # The first bisync run must be --resync, which lets path1 win every file that differs:
+    # as a user sets bisync up, it runs once on the two fresh vaults, before any change.
+    with open(os.path.join(o.work, "engine-bisync.log"), "a") as log:
+        if subprocess.call(["rclone", "bisync", o.ca, o.cb, "--workdir",
+                            os.path.join(o.work, "bisync"), "--config", "/dev/null", "-q",
+                            "--resync"], stdout=log, stderr=log) != 0:
+            sys.exit("sync-random.py: the first rclone bisync --resync failed")
 for rnd in range(1, o.rounds + 1):
     lastA, lastB, delA, delB = {}, {}, set(), set()
     act("A", o.a, rnd, lastA, delA)

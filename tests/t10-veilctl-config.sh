@@ -22,7 +22,7 @@ CODE=$(grep -E '^    [0-9A-Z]{5}(-[0-9A-Z]{5}){6}$' "$VL_TMP/init.out" | tr -d '
 ok "init wrote veilfs.conf and the root veilfs.dirid" test -f "$CIPHER/veilfs.conf" -a -f "$CIPHER/veilfs.dirid"
 run "$VEILCTL" info "$CIPHER"
 is "info exits 0 without a password" 0 "$rc"
-ok "info shows the format" has "format: 1"
+ok "info shows the format" has "format: 2"
 ok "info shows the block size" has "block_size: 4096"
 ok "info shows the scrypt cost" has "scrypt_log2_n: 16"
 ok "info shows name_max" has "name_max: 220"
@@ -84,10 +84,10 @@ run "$VEILCTL" ls "${P[@]}" "$VL_TMP/trunc"
 is "a truncated config exits 4" 4 "$rc"
 run "$VEILCTL" info "$VL_TMP/trunc"
 is "info on a truncated config exits 4" 4 "$rc"
-conf_variant v2 's/^format = 1$/format = 2/'
+conf_variant v2 's/^format = 2$/format = 3/'
 run "$VEILCTL" ls "${P[@]}" "$VL_TMP/v2"
-is "format = 2 exits 4" 4 "$rc"
-ok "and the message names version 2" has "format 2"
+is "format = 3 exits 4" 4 "$rc"
+ok "and the message names version 3" has "format 3"
 conf_variant feat 's/^features =$/features = sparkles/'
 run "$VEILCTL" ls "${P[@]}" "$VL_TMP/feat"
 is "an unknown feature exits 4" 4 "$rc"

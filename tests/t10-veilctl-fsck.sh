@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# t10-veilctl-fsck: veilctl fsck on a clean vault and after each kind of planted damage:
+# t10-veilctl-fsck: veilctl fsck on a clean format-1 vault and after each kind of planted damage:
 # the exit status (0 clean, 7 problems remain, 8 all repaired), the finding naming the
 # ciphertext path, and --repair fixing only the safe cases. Trees are built with veilctl
 # import (no mount).
 . "$(dirname "$0")/lib.sh"
 vl_setup
-vl_init || bail "veilctl init failed: $(cat "$VL_TMP/init.out")"
+# Format 1's findings (sidecars, 24-byte headers, torn headers); format 2's: t15-fsck-v2.sh.
+VL_INIT_FORMAT=1 vl_init || bail "veilctl init failed: $(cat "$VL_TMP/init.out")"
 P=(--passfile "$PASSFILE")
 B=4096
 S=$((B + 28))

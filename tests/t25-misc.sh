@@ -184,8 +184,7 @@ ok "sync -f on the mount" sync -f "$MNT/sy"
 head -c $((20 * 1024 * 1024)) /dev/urandom >"$VL_TMP/big"
 ok "copy 20 MiB into the mount" cp "$VL_TMP/big" big
 ok "20 MiB reads back equal" cmp "$VL_TMP/big" big
-nblk=$(((20 * 1024 * 1024 + B - 1) / B))
-want=$((24 + nblk * (B + 28)))
+want=$(vl_csize $((20 * 1024 * 1024)))
 is "the ciphertext of 20 MiB has exactly the size of the format" 1 \
 	"$(find "$CIPHER" -type f -size "${want}c" | wc -l)"
 cd / || true

@@ -34,7 +34,8 @@ fa.seek(oa); fa.write(y); fb.seek(ob); fb.write(x)' "$@"; }
 # cat_eio FILE: reading the whole file fails with EIO.
 cat_eio() { ! cat "$MNT/dir/$1" >/dev/null 2>"$VL_TMP/cat.err" && grep -q 'Input/output error' "$VL_TMP/cat.err"; }
 quiet() { "$@" >/dev/null 2>&1; }
-off() { echo $((24 + $1 * S)); } # ciphertext offset of block N
+H=$(vl_hdr)                        # header length (24 in format 1, 72 in format 2)
+off() { echo $((H + $1 * S)); } # ciphertext offset of block N
 
 # --- make the plaintext
 mkdir -p "$VL_TMP/plain"
@@ -52,17 +53,17 @@ for f in flip cut swapa swapb within extend hdr torn partial; do
 done
 ok "encrypt-path finds the ciphertext of every file" test -f "$C_flip" -a -f "$C_cut" -a -f "$C_swapa" \
 	-a -f "$C_swapb" -a -f "$C_within" -a -f "$C_extend" -a -f "$C_hdr" -a -f "$C_torn" -a -f "$C_partial"
-is "a 3-block ciphertext has the format's size" $((24 + 3 * S)) "$(stat -c %s "$C_flip")"
+is "a 3-block ciphertext has the format's size" $((H + 3 * S)) "$(stat -c %s "$C_flip")"
 
 # --- tamper (unmounted)
 flip "$C_flip" $(($(off 1) + 12 + 100))                # block 1's ciphertext
-truncate -s $((24 + 2 * S)) "$C_cut"                   # cut at a block boundary
+truncate -s $((H + 2 * S)) "$C_cut"                    # cut at a block boundary
 swap "$C_swapa" "$(off 1)" "$C_swapb" "$(off 1)" "$S"  # block 1 of two files exchanged
 swap "$C_within" "$(off 0)" "$C_within" "$(off 1)" "$S" # blocks 0 and 1 exchanged
 dd if="$C_extend" bs=1 skip="$(off 2)" count="$S" status=none >>"$C_extend" # last block repeated
 flip "$C_hdr" 10                                       # file ID in the header
 truncate -s 10 "$C_torn"                               # torn header
-truncate -s $((24 + 2 * S + 10)) "$C_partial"          # torn last block (10 bytes of 128)
+truncate -s $((H + 2 * S + 10)) "$C_partial"           # torn last block (10 bytes of 128)
 # foreign and undecryptable entries in the ciphertext directory
 D=$(dirname "$C_flip")
 printf 'junk' >"$D/.DS_Store"

@@ -112,8 +112,10 @@ is "a write through a handle opened before an in-place change is refused" refuse
 ok "the engine's version is intact in CIPHERDIR" cmp "$B/$(enc "$B" f)" "$ef"
 is "and reads back whole through the mount" 'B rewrote it while A held it open for appending' "$(cat "$MNT/f")"
 
-# --- truncated (to an empty placeholder) and deleted ---
-: >"$ef"
+# --- truncated (B emptied the file) and deleted ---
+# Format 1's empty file is zero bytes; format 2's is a header and an empty final block.
+onB writeB f ''
+deliver_inplace f
 is "truncated: read at once as empty" "" "$(cat "$MNT/f")"
 ok "truncated: stat shows size 0 (polled)" until_ok size_is "$MNT/f" 0
 rm -f "$ef"
@@ -157,7 +159,10 @@ cp "$B/$pd/$(enc "$B" d/h | sed 's|.*/||')" "$CIPHER/$pd/"
 is "replaced veilfs.dirid: a name under the new ID reads at once" 'under the new ID' "$(cat "$MNT/d/h")"
 same_as_fresh "replaced veilfs.dirid"
 rm -f "$CIPHER/$pd/veilfs.dirid"
-ls "$MNT/d" >/dev/null
+live=$(ls "$MNT/d" 2>&1) # right after the change: no wait for the watch thread
+vl_mount_at "$CIPHER" "$FRESH" || bail "fresh mount"
+is "deleted veilfs.dirid: a listing right after lists what a fresh mount lists" "$(ls "$FRESH/d" 2>&1)" "$live"
+cd / && vl_umount_dir "$FRESH"
 same_as_fresh "deleted veilfs.dirid"
 
 # --- the coherence delay: an outside change, then stat through the mount until it shows ---

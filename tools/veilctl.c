@@ -130,6 +130,21 @@ static void wrong_password(void)
 	vc_err("wrong password (or veilfs.conf was modified); try again, or use `veilctl passwd --recovery'");
 }
 
+int vc_read_config(const char *cipherdir, struct vl_config *cfg)
+{
+	return read_config(cipherdir, cfg);
+}
+
+int vc_password(const char *prompt, char **pw, size_t *len)
+{
+	return password_get(&vc.pw, prompt, false, pw, len);
+}
+
+void vc_wrong_password(void)
+{
+	wrong_password();
+}
+
 int vc_unlock(const char *cipherdir, struct vl_vault **v)
 {
 	struct vl_config cfg;
@@ -387,7 +402,7 @@ out:
  * must decrypt. 0, -EACCES (not this vault's key) or -errno. */
 static int check_master(const char *cipherdir, const uint8_t master[static VL_MASTER_KEY_LEN])
 {
-	uint8_t want[VL_DIRID_LEN], have[VL_DIRID_LEN], file[64];
+	uint8_t want[VL_DIRID_LEN], have[VL_DIRID_LEN], file[VL_IDFILE_MAX];
 	struct vl_keys *keys = NULL;
 	struct dirent *de;
 	DIR *d = NULL;
@@ -407,9 +422,16 @@ static int check_master(const char *cipherdir, const uint8_t master[static VL_MA
 	}
 	n = vl_read_small(rootfd, VL_DIRID_FILE, file, sizeof(file));
 	if (n >= 0) {
-		r = vl_dirid_file_parse(file, (size_t)n, have);
-		if (r == 0)
+		struct vl_idfile f;
+
+		/* Format 2: the root's ID file authenticates only under the vault's own K_meta;
+		 * format 1: it holds ID_root, which only the vault's key derives. */
+		if (vl_idfile_parse(keys, file, (size_t)n, &f) == 0)
+			r = vl_ct_equal(want, f.id, sizeof(want)) ? 0 : -EACCES;
+		else if (vl_dirid_file_parse(file, (size_t)n, have) == 0)
 			r = vl_ct_equal(want, have, sizeof(want)) ? 0 : -EACCES;
+		else
+			r = -EACCES;
 		goto out;
 	}
 	d = fdopendir(rootfd);
@@ -772,6 +794,7 @@ static const struct {
 	{ "encrypt-path", cmd_encrypt_path, "show the ciphertext path of a plaintext path" },
 	{ "decrypt-path", cmd_decrypt_path, "show the plaintext path of a ciphertext path" },
 	{ "conflicts", cmd_conflicts, "list sync conflict copies (--resolve-identical, --resolve-dirids)" },
+	{ "upgrade", cmd_upgrade, "convert a format-1 vault to format 2 in place (resumable)" },
 	{ "speed", cmd_speed, "measure encryption speed" },
 };
 

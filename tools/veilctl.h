@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "../crypto/common.h"
+#include "../crypto/config.h"
 #include "../crypto/names.h"
 #include "../fs/dirs.h"
 #include "../fs/exitcodes.h"
@@ -57,6 +58,12 @@ void vc_getopt_reset(void);
 /* Reads the config (exit 4 on a bad one), gets the password and unlocks CIPHERDIR.
  * Returns VL_EXIT_OK and *v, or the exit status after printing why. */
 int vc_unlock(const char *cipherdir, struct vl_vault **v);
+/* Reads CIPHERDIR's config (exit 4 on a bad one, with the message printed). */
+int vc_read_config(const char *cipherdir, struct vl_config *cfg);
+/* Gets the password from the common sources (exit 5 when there is none). */
+int vc_password(const char *prompt, char **pw, size_t *len);
+/* Says "wrong password" the way every command does. */
+void vc_wrong_password(void);
 /* Maps a -errno to an exit status for errors that are not about the password. */
 int vc_exit_for(int r);
 
@@ -101,5 +108,6 @@ int cmd_import(int argc, char **argv);
 int cmd_encrypt_path(int argc, char **argv);
 int cmd_decrypt_path(int argc, char **argv);
 int cmd_conflicts(int argc, char **argv);
+int cmd_upgrade(int argc, char **argv);
 
 #endif

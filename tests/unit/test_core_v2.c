@@ -462,7 +462,7 @@ static void fileio(void)
 	{
 		struct vl_binding bc;
 		struct vl_ename ec;
-		uint8_t ids[2][VL_DIRID_LEN];
+		uint8_t ids[VL_EVIDENCE_MAX][VL_DIRID_LEN];
 		unsigned n = 9;
 
 		ok(vl_ename_make(v, &C.di, "f", 1, VL_KIND_PLAIN, &ec) == 0 &&
@@ -919,7 +919,7 @@ static void entries(void)
 	   "its child still reads (no child rewritten)");
 	/* The child's token names the old place until its header is written again. */
 	{
-		uint8_t ids[2][VL_DIRID_LEN];
+		uint8_t ids[VL_EVIDENCE_MAX][VL_DIRID_LEN];
 		unsigned n;
 		struct vl_content *c;
 		int fd;
