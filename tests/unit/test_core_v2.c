@@ -662,6 +662,29 @@ static void dirinfo(void)
 		   "one child each for two IDs: the smaller ID is primary, whatever readdir's order");
 	}
 
+	/* A subdirectory proves its parent's ID with its ID file, and with a sync client's copies
+	 * of it (bisync renames both sides of a conflict: then only the copies are left). */
+	{
+		struct tdir par, kid;
+
+		mkd(rootfd, root, "par", &par);
+		mkd(par.fd, &par.di, "kid", &kid);
+		ok(unlinkat(par.fd, VL_DIRID_FILE, 0) == 0 && info_at(par.fd, root, &par.e, &di) == 0 &&
+			   (di.flags & VL_DI_RECOVERED) && !memcmp(di.id, par.di.id, VL_DIRID_LEN),
+		   "par without its ID file: its subdirectory's ID file proves its ID");
+		ok(renameat(kid.fd, VL_DIRID_FILE, kid.fd, "veilfs.dirid..path1") == 0, "kid's ID file -> ..path1");
+		copy_file(kid.fd, "veilfs.dirid..path1", kid.fd, "veilfs.dirid..path2");
+		ok(info_at(par.fd, root, &par.e, &di) == 0 && (di.flags & VL_DI_RECOVERED) &&
+			   !memcmp(di.id, par.di.id, VL_DIRID_LEN) && di.nalt == 0,
+		   "kid with only bisync's copies of its ID file: they prove par's ID (once)");
+		ok(unlinkat(kid.fd, "veilfs.dirid..path1", 0) == 0 && unlinkat(kid.fd, "veilfs.dirid..path2", 0) == 0 &&
+			   info_at(par.fd, root, &par.e, &di) == 0 && (di.flags & VL_DI_DERIVED) &&
+			   !(di.flags & VL_DI_RECOVERED),
+		   "kid without any ID file: nothing proves par's ID (derived)");
+		close(kid.fd);
+		close(par.fd);
+	}
+
 	/* Children moved in from another directory prove nothing. */
 	mkd(rootfd, root, "em", &M);
 	mkf(E.fd, &E.di, "moved", VL_KIND_PLAIN, &e, data, sizeof(data));
@@ -1104,6 +1127,23 @@ static void entries(void)
 		"an exchange of a file and an object of one directory: each readable as its new kind, or "
 		"EXDEV and nothing changed (%d)", r);
 
+	/* A file with another link stays bound to its place: no rebind (EXDEV). */
+	{
+		struct vl_ename l1, l2, o;
+
+		mkf(A.fd, &A.di, "linked", VL_KIND_PLAIN, &l1, dx, sizeof(dx));
+		ok(vl_ename_make(v, &A.di, "linked2", 7, VL_KIND_PLAIN, &l2) == 0 &&
+			   linkat(A.fd, l1.disk, A.fd, l2.disk, 0) == 0,
+		   "a second link in the same directory");
+		r = move(&A, &A.di, &l1, &Bd, &Bd.di, "linked", &o, true, &kind);
+		ok(r == -EXDEV && fstatat(Bd.fd, o.disk, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
+			   reads_as(A.fd, &A.di, &l1, dx, sizeof(dx)) && reads_as(A.fd, &A.di, &l2, dx, sizeof(dx)),
+		   "moving one link into another directory: EXDEV, both links still read in A (%d)", r);
+		mkf(Bd.fd, &Bd.di, "partner", VL_KIND_PLAIN, &o, dy, sizeof(dy));
+		r = xchg(A.fd, &A.di, &l1, Bd.fd, &Bd.di, &o);
+		ok(r == -EXDEV && reads_as(A.fd, &A.di, &l2, dx, sizeof(dx)) && reads_as(Bd.fd, &Bd.di, &o, dy, sizeof(dy)),
+		   "exchanging it with a file of another directory: EXDEV, nothing changed (%d)", r);
+	}
 	/* Hard links: one directory's one ID, short names (FORMAT.md §6). */
 	{
 		struct vl_ename s1, s2, l1, o1, alt1;
