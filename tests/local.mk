@@ -114,3 +114,10 @@ tests_unit_test_format_v2_SOURCES = tests/unit/test_format_v2.c tests/unit/tap.h
 tests_unit_test_format_v2_LDADD = $(VL_CORE_LIBS)
 TESTS += tests/unit/test_format_v2
 EXTRA_DIST += tests/unit/format_vectors_v2.py
+
+# ---- libveilcore unit tests of format 2 (owner: v2unit) ----
+check_PROGRAMS += tests/unit/test_core_v2
+tests_unit_test_core_v2_SOURCES = tests/unit/test_core_v2.c $(VL_CORE_TEST_HDRS)
+tests_unit_test_core_v2_LDADD = $(VL_CORE_LIBS)
+TESTS += tests/unit/test_core_v2
+EXTRA_DIST += tests/unit/test_core_v2.c
