@@ -407,6 +407,7 @@ int vl_dir_make(const struct vl_vault *v, int parentfd, const struct vl_dirinfo 
 	memcpy(ni.disk, e->disk, strlen(e->disk) + 1);
 	ni.disklen = strlen(e->disk);
 	ni.flags = VL_DI_FILE;
+	ni.filed = 1u; /* its ID is in the veilfs.dirid written below, as a read would say */
 	r = vl_dirid_derive(vl_vault_keys(v), pdi->id, e->full, e->fulllen, ni.id);
 	if (r == 0)
 		r = vl_dir_ptoken(v, pdi, pdi->id, ptoken);

@@ -244,10 +244,11 @@ static void convert_file(struct up *u, int dfd, const struct vl_dirinfo *di, con
 		goto fail;
 	}
 	made = true;
-	r = vl_content_upgrade(u->v2, s, &b, src, dst);
-	vl_wipe(&b, sizeof(b));
+	/* The attributes first: an empty file's are sealed again under its new ID. */
+	r = copy_xattrs(src, dst);
 	if (r == 0)
-		r = copy_xattrs(src, dst);
+		r = vl_content_upgrade(u->v2, s, &b, src, dst);
+	vl_wipe(&b, sizeof(b));
 	if (r < 0)
 		goto fail;
 	if (geteuid() == 0 && fchown(dst, st.st_uid, st.st_gid) < 0) {
