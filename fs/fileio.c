@@ -287,8 +287,12 @@ static int read_header(struct vl_content *c, int fd, uint8_t id[static VL_FILEID
 		r = vl_header_parse(hdr, (size_t)n, id);
 	} else {
 		r = vl_header2_parse(vl_vault_keys(c->v), hdr, (size_t)n, &h);
-		if (r == 0 && !header_fits(c, &h))
+		if (r == 0 && !header_fits(c, &h)) {
+			vl_log_bad_block(fd, UINT64_MAX,
+					 "misplaced (authentic, but bound to another directory or "
+					 "name: moved, copied or swapped here)");
 			r = -EIO;
+		}
 		if (r == 0) {
 			memcpy(id, h.id, VL_FILEID_LEN);
 			memcpy(c->htoken, h.token, VL_TOKEN_LEN);
