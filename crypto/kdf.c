@@ -14,6 +14,7 @@
 #include <openssl/params.h>
 
 #include "kdf.h"
+#include "keys_internal.h"
 
 static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
 static EVP_KDF *g_hkdf;	  /* written once under fetch_once, read-only afterwards */
@@ -31,7 +32,7 @@ static void fetch_algs(void)
 
 static int fetched(void)
 {
-	if (pthread_once(&fetch_once, fetch_algs) != 0)
+	if (!vl_crypto_ready() || pthread_once(&fetch_once, fetch_algs) != 0)
 		return -EIO;
 	if (!g_hkdf || !g_scrypt || !g_hmac || !g_sha256)
 		return -EIO;

@@ -783,6 +783,14 @@ int main(int argc, char **argv)
 	};
 	int c, ex;
 
+	/* First of all, before any secret exists: libcrypto allocates in the locked,
+	 * non-dumpable pool, and this process can leave no core dump: every command but info
+	 * holds a password or the vault's keys while it runs, and a core kept on disk would
+	 * keep them. Non-dumpable also keeps other users' processes from ptrace. */
+	if (vl_crypto_init() != 0 || vl_process_nodump() != 0) {
+		vc_err("cannot set up protected memory for the keys");
+		return VL_EXIT_FAILURE;
+	}
 	/* Global options stop at the command name ("+"). */
 	while ((c = getopt_long(argc, argv, "+hV", lo, NULL)) != -1) {
 		if (vc_common_opt(c, optarg))

@@ -8,6 +8,7 @@
 
 #include "crypto/dirid.h"
 #include "crypto/names.h"
+#include "crypto/secmem.h"
 #include "fs/backing.h"
 #include "fs/dirs.h"
 
@@ -78,6 +79,8 @@ int main(void)
 	struct stat st;
 	int rootfd, fd, lfd, r, i, n;
 
+	if (vl_crypto_init() != 0) /* first: libcrypto allocates in the secure pool */
+		return 99;
 	umask(022);
 	v = tc_vault(dir, 4096, 220, master);
 	rootfd = vl_vault_rootfd(v);

@@ -8,6 +8,7 @@
 #include "core_util.h"
 
 #include "crypto/content.h"
+#include "crypto/secmem.h"
 #include "fs/fileio.h"
 #include "fs/object.h"
 
@@ -43,6 +44,8 @@ int main(void)
 	size_t i;
 	int fd;
 
+	if (vl_crypto_init() != 0) /* first: libcrypto allocates in the secure pool */
+		return 99;
 	v = tc_vault(dir, 4096, 220, NULL);
 
 	/* A 4095-byte symlink target: type byte + target = 4096 bytes, one full block. */

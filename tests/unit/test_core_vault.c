@@ -8,6 +8,7 @@
 
 #include "crypto/dirid.h"
 #include "crypto/names.h"
+#include "crypto/secmem.h"
 #include "fs/backing.h"
 
 #define PW TC_PASSWORD
@@ -62,6 +63,8 @@ int main(void)
 	struct vl_config cfg, rc;
 	int r, fd;
 
+	if (vl_crypto_init() != 0) /* first: libcrypto allocates in the secure pool */
+		return 99;
 	tc_cfg(&cfg, 16384, 100);
 	tc_tmpdir(dir);
 	err[0] = '\0';
