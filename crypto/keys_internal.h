@@ -33,6 +33,13 @@ uint64_t vl_key_generation(void);
  * without vl_crypto_init would otherwise put key schedules in the ordinary heap silently. */
 bool vl_crypto_ready(void);
 
+/* Wipes the VL_STACK_SCRUB bytes of stack below the caller's frame: OpenSSL leaves what its
+ * locals held there when it returns (PBKDF2 inside scrypt leaves the derived KEK, HKDF the
+ * SHA-256 state that is the derived key), and a later core of the thread would show it.
+ * Called at the end of the KDF wrappers; measured depth of the residue: under 8 KiB. */
+#define VL_STACK_SCRUB (32u << 10)
+void vl_scrub_stack(void);
+
 /* AES-256-GCM with a 12-byte IV on this thread's reused context. gen == 0 means "one-shot":
  * the key is loaded into a fresh context that is freed (wiped) before the call returns, so
  * no schedule of it outlives the call (the KEK). seal writes len bytes to ct and the tag;

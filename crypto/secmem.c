@@ -451,6 +451,15 @@ int vl_crypto_init(void)
 	return init_result;
 }
 
+__attribute__((noinline)) void vl_scrub_stack(void)
+{
+	uint8_t below[VL_STACK_SCRUB];
+
+	OPENSSL_cleanse(below, sizeof(below));
+	/* below escapes: the wipe cannot be dropped, nor the array shrunk. */
+	__asm__ volatile("" : : "r"(below) : "memory");
+}
+
 bool vl_crypto_ready(void)
 {
 	return atomic_load_explicit(&crypto_ready, memory_order_acquire);
