@@ -206,6 +206,50 @@ static bool valid_block_size(unsigned long bs)
 
 /* ---- init ---- */
 
+/* Prints the recovery code with write(2) from secure memory: through stdio it would stay in
+ * stdout's buffer, ordinary heap, for as long as the process runs (a blocked pipe, a slow
+ * terminal). VL_EXIT_OK or VL_EXIT_FAILURE (stdout refused it). */
+static int print_recovery(const char *code, const char *cipherdir)
+{
+	static const char fmt[] =
+		"Recovery code (shown only now; write it down and keep it somewhere safe):\n\n"
+		"    %.41s\n    %s\n\n"
+		"Anyone with this code can decrypt the vault without the password. If the password\n"
+		"is lost, `veilctl passwd --recovery %s' sets a new one with it.\n";
+	size_t len = 0, done = 0;
+	char *text = NULL;
+	int n, e = ENOMEM;
+
+	/* The only time the master key is shown. Two lines of 7 groups fit a terminal. */
+	n = snprintf(NULL, 0, fmt, code, code + 42, cipherdir);
+	if (n < 0)
+		goto out;
+	len = (size_t)n;
+	text = vl_secure_alloc(len + 1);
+	if (!text || snprintf(text, len + 1, fmt, code, code + 42, cipherdir) != n)
+		goto out;
+	e = EIO;
+	if (fflush(stdout) != 0) /* keep the order of anything printed before */
+		goto out;
+	while (done < len) {
+		ssize_t w = write(STDOUT_FILENO, text + done, len - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			e = w < 0 ? errno : EIO;
+			goto out;
+		}
+		done += (size_t)w;
+	}
+	e = 0;
+out:
+	if (e != 0)
+		vc_err("cannot print the recovery code on stdout: %s", strerror(e));
+	vl_secure_free(text, len + 1);
+	return e == 0 ? VL_EXIT_OK : VL_EXIT_FAILURE;
+}
+
 static const char init_usage[] =
 	"veilctl init [--passfile FILE | --extpass CMD] [--block-size N] [--scrypt-log2n N]\n"
 	"             [--name-max N] [--config FILE] CIPHERDIR";
@@ -229,7 +273,7 @@ static int cmd_init(int argc, char **argv)
 		.scrypt_p = 1,
 	};
 	uint8_t *master = NULL;
-	char code[VL_RECOVERY_MAX];
+	char *code = NULL; /* the recovery code is the master key: secure memory */
 	char err[512] = "";
 	const char *cipherdir;
 	char *pw = NULL;
@@ -285,7 +329,8 @@ static int cmd_init(int argc, char **argv)
 	if (ex)
 		return ex;
 	master = vl_secure_alloc(VL_MASTER_KEY_LEN);
-	if (!master) {
+	code = vl_secure_alloc(VL_RECOVERY_MAX);
+	if (!master || !code) {
 		vc_err("cannot allocate secure memory");
 		ex = VL_EXIT_FAILURE;
 		goto out;
@@ -296,7 +341,7 @@ static int cmd_init(int argc, char **argv)
 		ex = r == -EINVAL ? VL_EXIT_USAGE : VL_EXIT_FAILURE;
 		goto out;
 	}
-	r = vl_recovery_encode(master, code, sizeof(code));
+	r = vl_recovery_encode(master, code, VL_RECOVERY_MAX);
 	if (r < 0) {
 		vc_err("cannot encode the recovery code");
 		ex = VL_EXIT_FAILURE;
@@ -304,16 +349,9 @@ static int cmd_init(int argc, char **argv)
 	}
 	fprintf(stderr, "veilctl: created a vault in %s (block size %u, scrypt N = 2^%u)\n",
 		cipherdir, cfg.block_size, cfg.scrypt_log2_n);
-	/* The only time the master key is shown. Two lines of 7 groups fit a terminal. */
-	printf("Recovery code (shown only now; write it down and keep it somewhere safe):\n\n"
-	       "    %.41s\n    %s\n\n"
-	       "Anyone with this code can decrypt the vault without the password. If the password\n"
-	       "is lost, `veilctl passwd --recovery %s' sets a new one with it.\n",
-	       code, code + 42, cipherdir);
-	fflush(stdout);
-	ex = VL_EXIT_OK;
+	ex = print_recovery(code, cipherdir);
 out:
-	vl_wipe(code, sizeof(code));
+	vl_secure_free(code, VL_RECOVERY_MAX);
 	vl_secure_free(master, VL_MASTER_KEY_LEN);
 	vl_password_free(pw, pwlen);
 	vl_wipe(&cfg, sizeof(cfg));
