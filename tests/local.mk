@@ -88,3 +88,12 @@ TESTS += tests/t64-dirid-conflict.sh tests/t65-sync-mounted.sh tests/t66-syncthi
 # ---- lookups of missing names: per-directory knowledge of copies and objects (owner: perf) ----
 TESTS += tests/t67-lookup-cache.sh
 EXTRA_DIST += tests/t67-lookup-cache.sh
+
+# ---- keys out of core dumps: the secure pool, keyscan, gcore and SIGABRT (owner: secmem) ----
+check_PROGRAMS += tests/unit/test_secmem tests/keyscan
+tests_unit_test_secmem_SOURCES = tests/unit/test_secmem.c tests/unit/tap.h
+tests_unit_test_secmem_LDADD = $(VL_UNIT_LDADD)
+tests_keyscan_SOURCES = tests/keyscan.c
+tests_keyscan_LDADD = $(VL_CORE_LIBS)
+TESTS += tests/unit/test_secmem tests/t12-secrets-core.sh
+EXTRA_DIST += tests/t12-secrets-core.sh
