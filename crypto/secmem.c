@@ -170,6 +170,7 @@ static void *map_secure(size_t maplen, bool warn, bool *locked)
 
 	if (p == MAP_FAILED)
 		return NULL;
+	UNPOISON(p, maplen); /* ASan keeps the shadow of an unmapped range as it was */
 	if (madvise(p, maplen, MADV_DONTDUMP) != 0) {
 		int e = errno;
 
@@ -300,6 +301,7 @@ static void big_free(struct blk *b)
 	big_mapped -= g->maplen;
 	big_locked -= g->locked ? g->maplen : 0;
 	pthread_mutex_unlock(&big_lock);
+	UNPOISON(g, g->maplen);
 	(void)munmap(g, g->maplen); /* unlocks too */
 }
 
