@@ -54,11 +54,11 @@
 #define MAXSECRETS 8192
 
 struct secret {
-	char name[96];
+	char name[128];
 	uint8_t *p;
 	size_t len;
 	size_t hits;
-	const char *where; /* first hit: core file name */
+	char *where;	   /* first hit: core file or process */
 	size_t off;	   /* and offset */
 };
 
@@ -93,14 +93,14 @@ static void add(const char *name, const void *p, size_t len)
 {
 	const uint8_t *b = p;
 	uint8_t sw[128];
-	char n[96];
+	char n[128];
 
 	add1(name, p, len);
 	if (len % 4 != 0 || len > sizeof(sw))
 		return;
 	for (size_t i = 0; i < len; i++)
 		sw[i] = b[(i & ~(size_t)3) + 3 - (i & 3)];
-	snprintf(n, sizeof(n), "%s (swapped words)", name);
+	snprintf(n, sizeof(n), "%.96s (swapped words)", name);
 	add1(n, sw, len);
 }
 
@@ -108,14 +108,14 @@ static void add(const char *name, const void *p, size_t len)
 static void add_padded(const char *name, const uint8_t *key, size_t len)
 {
 	uint8_t x[128];
-	char n[96];
+	char n[128];
 
 	if (len > sizeof(x))
 		die("HMAC key too long");
 	for (int k = 0; k < 2; k++) {
 		for (size_t i = 0; i < len; i++)
 			x[i] = key[i] ^ (k ? 0x5c : 0x36);
-		snprintf(n, sizeof(n), "%s ^ %s", name, k ? "opad" : "ipad");
+		snprintf(n, sizeof(n), "%.64s ^ %s", name, k ? "opad" : "ipad");
 		add(n, x, len);
 	}
 }
@@ -185,7 +185,7 @@ static void add_midstates(const char *name, const uint8_t *key, size_t keylen)
 			be[4 * i + 2] = (uint8_t)(h[i] >> 8);
 			be[4 * i + 3] = (uint8_t)h[i];
 		}
-		snprintf(n, sizeof(n), "HMAC %s state of %s", pads[k].what, name);
+		snprintf(n, sizeof(n), "HMAC %s state of %.64s", pads[k].what, name);
 		add(n, be, sizeof(be)); /* and, swapped, the native words of a SHA256_CTX */
 	}
 }
@@ -339,8 +339,10 @@ static void scan_buf(const uint8_t *m, size_t len, const char *where, size_t bas
 				continue;
 			s = &secrets[table[h].secret - 1];
 			if (s->hits++ == 0) {
-				s->where = where;
+				s->where = strdup(where);
 				s->off = base + o;
+				if (!s->where)
+					die("out of memory");
 			}
 		}
 	}

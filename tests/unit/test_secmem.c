@@ -88,7 +88,8 @@ struct needle {
 };
 
 /* Windows of the needles found in readable mappings (with dd ones when with_dd), read
- * through /proc/self/mem; the needles' own bytes are not counted. */
+ * through /proc/self/mem; the needles' own bytes are not counted. Reservations made with
+ * MAP_NORESERVE are left out. */
 static size_t search(const struct needle *nd, size_t nn, bool with_dd, const char **first)
 {
 	enum { CHUNK = 1 << 20 };
@@ -121,6 +122,9 @@ static size_t search(const struct needle *nd, size_t nn, bool with_dd, const cha
 			continue;
 		}
 		if (strncmp(line, "VmFlags:", 8) != 0 || !readable || (!with_dd && has_flag(line, "dd")))
+			continue;
+		/* MAP_NORESERVE: ASan's shadow (terabytes, dd); the pool never maps so. */
+		if (has_flag(line, "nr"))
 			continue;
 		for (unsigned long a = lo; a < hi;) {
 			size_t want = hi - a < CHUNK ? hi - a : CHUNK;
@@ -399,7 +403,7 @@ static int in_child(int (*fn)(void), char *err, size_t cap)
 	return st;
 }
 
-static size_t count(const char *s, const char *what)
+static __attribute__((unused)) size_t count(const char *s, const char *what)
 {
 	size_t n = 0;
 
@@ -448,11 +452,22 @@ static void test_unlocked(void)
 
 	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	   "mlock refused: allocations still work, stay MADV_DONTDUMP (status %d)", st);
+#ifdef NO_MLOCK
+	(void)mark;
+	printf("ok %d - one warning, and none for scrypt's large work area # SKIP %s\n", ++tap_run, NO_MLOCK);
+#else
 	if (!ok(mark && count(err, "cannot lock key memory") == 1 && count(mark, "cannot lock key memory") == 1,
 		"one warning, and none for scrypt's large work area"))
 		diag("the child's stderr: %s", err);
+#endif
 }
 
+#ifdef NO_MLOCK
+static void test_fork(void)
+{
+	printf("ok %d - a forked child's pool is locked again # SKIP %s\n", ++tap_run, NO_MLOCK);
+}
+#else
 static char *g_locked_block;
 
 /* fork: mlock is not inherited; the pool locks the child's copies again. */
@@ -470,20 +485,16 @@ static void test_fork(void)
 	char err[256];
 	int st;
 
-	g_locked_block = vl_secure_alloc(64);
-#ifdef NO_MLOCK
-	printf("ok %d - a forked child's pool is locked again # SKIP %s\n", ++tap_run, NO_MLOCK);
-#else
 	if (geteuid() != 0) {
 		printf("ok %d - a forked child's pool is locked again # SKIP not root\n", ++tap_run);
-	} else {
-		st = in_child(child_after_fork, err, sizeof(err));
-		ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "a forked child's pool is locked again and dd (status %d)",
-		   st);
+		return;
 	}
-#endif
+	g_locked_block = vl_secure_alloc(64);
+	st = in_child(child_after_fork, err, sizeof(err));
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "a forked child's pool is locked again and dd (status %d)", st);
 	vl_secure_free(g_locked_block, 64);
 }
+#endif
 
 static int child_double_free(void)
 {
