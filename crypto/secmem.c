@@ -289,7 +289,7 @@ static void big_free(struct blk *b)
 {
 	struct big *g = (struct big *)(void *)((uint8_t *)b - offsetof(struct big, b));
 
-	OPENSSL_cleanse(b + 1, b->u.len);
+	explicit_bzero(b + 1, b->u.len);
 	pthread_mutex_lock(&big_lock);
 	if (g->prev)
 		g->prev->next = g->next;
@@ -364,7 +364,7 @@ static void pool_free(void *p)
 		return;
 	}
 	/* Wiped before it is listed as free: a free block's bytes are all zero. */
-	OPENSSL_cleanse(p, b->u.len);
+	explicit_bzero(p, b->u.len);
 	POISON(p, class_size(b->cls) - HDR);
 	b->magic = MAGIC_FREE;
 	k = &classes[b->cls];
@@ -395,7 +395,7 @@ static void *pool_realloc(void *p, size_t n)
 	if (n <= cap) {
 		/* In place; a shrink wipes the tail it gives up. */
 		if (n < old)
-			OPENSSL_cleanse((uint8_t *)p + n, old - n);
+			explicit_bzero((uint8_t *)p + n, old - n);
 		POISON(p, cap);
 		UNPOISON(p, n);
 		b->u.len = n;
@@ -457,7 +457,7 @@ __attribute__((noinline)) void vl_scrub_stack(void)
 {
 	uint8_t below[VL_STACK_SCRUB];
 
-	OPENSSL_cleanse(below, sizeof(below));
+	explicit_bzero(below, sizeof(below));
 	/* below escapes: the wipe cannot be dropped, nor the array shrunk. */
 	__asm__ volatile("" : : "r"(below) : "memory");
 }
@@ -511,7 +511,7 @@ void vl_secmem_stats(struct vl_secmem_stats *st)
 void vl_wipe(void *p, size_t len)
 {
 	if (p != NULL && len > 0)
-		OPENSSL_cleanse(p, len);
+		explicit_bzero(p, len);
 }
 
 bool vl_ct_equal(const void *a, const void *b, size_t len)

@@ -25,7 +25,8 @@ void *vl_secure_alloc(size_t len) VL_MUST_CHECK;
 /* Wipes and releases memory from vl_secure_alloc; len is the length it was allocated with.
  * p == NULL is a no-op. */
 void vl_secure_free(void *p, size_t len);
-/* OPENSSL_cleanse: a wipe the compiler cannot drop. */
+/* explicit_bzero: a wipe the compiler cannot drop (glibc's vectorised memset; OpenSSL 3.0's
+ * OPENSSL_cleanse stores 8 bytes per 4 instructions on x86_64). */
 void vl_wipe(void *p, size_t len);
 /* Constant-time comparison: true when the len bytes are equal. */
 bool vl_ct_equal(const void *a, const void *b, size_t len) VL_MUST_CHECK;
