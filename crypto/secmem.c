@@ -22,6 +22,9 @@
  * fork: mlock is not inherited, so a child locks its copies again (pthread_atfork, all locks
  * held across the fork so that the child's lists are consistent). MADV_DONTDUMP is inherited.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* program_invocation_short_name: the warning names veilfs or veilctl */
+#endif
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -154,9 +157,10 @@ static void warn_unlocked(int err)
 	if (atomic_exchange(&warned, true))
 		return;
 	fprintf(stderr,
-		"veilfs: warning: cannot lock key memory in RAM (%s): keys stay out of core dumps "
+		"%s: warning: cannot lock key memory in RAM (%s): keys stay out of core dumps "
 		"but may be written to swap; raise RLIMIT_MEMLOCK (ulimit -l, LimitMEMLOCK=) to "
 		"avoid this\n",
+		program_invocation_short_name,
 		err == ENOMEM || err == EPERM || err == EAGAIN ? "RLIMIT_MEMLOCK too low" :
 								  strerror(err));
 }
@@ -345,7 +349,8 @@ static struct blk *header(void *p)
 	struct blk *b = (struct blk *)p - 1;
 
 	if (b->magic != MAGIC_USED || (b->cls >= NCLASS && b->cls != CLS_BIG)) {
-		fprintf(stderr, "veilfs: secure memory: bad free or corrupted block at %p\n", p);
+		fprintf(stderr, "%s: secure memory: bad free or corrupted block at %p\n",
+			program_invocation_short_name, p);
 		abort();
 	}
 	return b;
