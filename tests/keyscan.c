@@ -2,7 +2,7 @@
 /*
  * keyscan: searches files (core dumps) for a vault's secrets.
  *
- *   keyscan --config FILE --passfile FILE [--cipherdir DIR]... [--recovery]
+ *   keyscan --config FILE --passfile FILE [--cipherdir DIR]... [--min-files N] [--recovery]
  *           [--expect-all | --hold] [--pid PID]... [CORE...]
  *
  * From the config and the password it computes, following FORMAT.md §1-§3 with the crypto
@@ -12,7 +12,9 @@
  * derives), the SHA-256 midstates of HMAC under those PRKs and under K_dirid (what an HMAC
  * context keeps instead of the key), the password when it is 16 bytes or longer, with
  * --recovery the recovery-code text, and the per-file keys (from K_content and from
- * K_object) of every file under each --cipherdir whose first 24 bytes are a v1 header.
+ * K_object) of every file under each --cipherdir whose first 24 bytes are a v1 header
+ * (--min-files N: an error unless at least N such files were found, so that a vault whose
+ * headers this program cannot read fails the test instead of searching for no file key).
  * Each is searched as bytes and as byte-swapped 32-bit words (SHA-256 keeps its message
  * schedule and state that way: an HKDF output lingers on the stack as such words), and each
  * HMAC key (the PRKs, K_dirid, the password of scrypt's PBKDF2) also XORed with the HMAC
@@ -51,6 +53,9 @@
 #include "fs/recovery.h"
 
 #define WIN 16
+#ifndef VL_HEADER_LEN
+#define VL_HEADER_LEN VL_HEADER_V1_LEN /* format 2's common.h names format 1's header so */
+#endif
 #define MAXSECRETS 8192
 
 struct secret {
@@ -430,7 +435,8 @@ static size_t scan(const char *path)
 
 int main(int argc, char **argv)
 {
-	enum { O_CONFIG = 256, O_PASSFILE, O_CIPHERDIR, O_RECOVERY, O_EXPECT_ALL, O_HOLD, O_PID };
+	enum { O_CONFIG = 256, O_PASSFILE, O_CIPHERDIR, O_RECOVERY, O_EXPECT_ALL, O_HOLD, O_PID,
+	       O_MIN_FILES };
 	static const struct option lo[] = {
 		{ "config", required_argument, NULL, O_CONFIG },
 		{ "passfile", required_argument, NULL, O_PASSFILE },
@@ -439,6 +445,7 @@ int main(int argc, char **argv)
 		{ "expect-all", no_argument, NULL, O_EXPECT_ALL },
 		{ "hold", no_argument, NULL, O_HOLD },
 		{ "pid", required_argument, NULL, O_PID },
+		{ "min-files", required_argument, NULL, O_MIN_FILES },
 		{ 0 },
 	};
 	static const struct {
@@ -448,13 +455,15 @@ int main(int argc, char **argv)
 		{ "veilfs/v1/content", 32 },	 { "veilfs/v1/object", 32 },
 		{ "veilfs/v1/names", 64 },	 { "veilfs/v1/dirid", 32 },
 		{ "veilfs/v1/xattr-names", 64 }, { "veilfs/v1/xattr-values", 32 },
+		/* format 2's MAC key; for a format-1 vault it is one more needle, never a miss */
+		{ "veilfs/v2/meta", 32 },
 	};
 	const char *config = NULL, *passfile = NULL, *dirs[16], *pids[16];
 	bool recovery = false, expect_all = false, hold = false;
 	char text[VL_CONFIG_MAX], pw[1025], why[256] = "";
 	uint8_t kek[32], master[32], p[32], k[64], dirid[32];
 	size_t ndirs = 0, npids = 0, pwlen, found = 0, bytes = 0, nwin;
-	unsigned nfiles = 0;
+	unsigned nfiles = 0, min_files = 0;
 	struct vl_config cfg;
 	int c;
 
@@ -482,6 +491,9 @@ int main(int argc, char **argv)
 		case O_HOLD:
 			hold = true;
 			break;
+		case O_MIN_FILES:
+			min_files = (unsigned)atoi(optarg);
+			break;
 		case O_PID:
 			if (npids == sizeof(pids) / sizeof(pids[0]))
 				die("too many --pid");
@@ -489,7 +501,7 @@ int main(int argc, char **argv)
 			break;
 		default:
 			die("usage: keyscan --config FILE --passfile FILE [--cipherdir DIR]... "
-			    "[--recovery] [--expect-all | --hold] [--pid PID]... [CORE...]");
+			    "[--min-files N] [--recovery] [--expect-all | --hold] [--pid PID]... [CORE...]");
 		}
 	}
 	if (!config || !passfile || (hold && expect_all))
@@ -554,6 +566,10 @@ int main(int argc, char **argv)
 		if (fd < 0)
 			die("cannot open a --cipherdir");
 		walk(fd, &nfiles);
+	}
+	if (nfiles < min_files) {
+		fprintf(stderr, "keyscan: %u files with a header found, --min-files %u\n", nfiles, min_files);
+		return 2;
 	}
 
 	if (hold) {

@@ -96,12 +96,12 @@ for i in $(seq 1 300); do
 	sleep 0.1
 done
 ok "control: every secret (keys, forms, password, recovery code, file keys) is found in the memory of a process that holds them" \
-	ks "$CIPHER/veilfs.conf" --cipherdir "$VL_TMP/ctl" --recovery --expect-all --pid "$hold"
+	ks "$CIPHER/veilfs.conf" --cipherdir "$VL_TMP/ctl" --min-files 1 --recovery --expect-all --pid "$hold"
 if [ $asan = 1 ]; then
 	skip_test "control: ... and in its gcore" "$ASAN_WHY"
 else
 	core=$(gcore_of "$hold")
-	ok "control: ... and in its gcore" ks "$CIPHER/veilfs.conf" --cipherdir "$VL_TMP/ctl" --recovery --expect-all ${core:-/nonexistent}
+	ok "control: ... and in its gcore" ks "$CIPHER/veilfs.conf" --cipherdir "$VL_TMP/ctl" --min-files 1 --recovery --expect-all ${core:-/nonexistent}
 	rm -f "$VL_TMP"/core.*
 fi
 kill "$hold"
@@ -149,7 +149,7 @@ else
 fi
 nok "no warning about unlocked key memory (root may lock)" grep -q "cannot lock" "$VL_TMP/veilfs.log"
 kill -STOP "$daemon"
-ok "no secret in the memory a core of the daemon would hold" ks "$CIPHER/veilfs.conf" --cipherdir "$CIPHER" --pid "$daemon"
+ok "no secret in the memory a core of the daemon would hold" ks "$CIPHER/veilfs.conf" --cipherdir "$CIPHER" --min-files 12 --pid "$daemon"
 kill -CONT "$daemon"
 if [ $asan = 1 ]; then
 	skip_test "gcore of the daemon" "$ASAN_WHY"
@@ -157,7 +157,7 @@ if [ $asan = 1 ]; then
 else
 	core=$(gcore_of "$daemon")
 	ok "gcore of the daemon" test -n "$core"
-	ok "no secret in the daemon's gcore" ks "$CIPHER/veilfs.conf" --cipherdir "$CIPHER" ${core:-/nonexistent}
+	ok "no secret in the daemon's gcore" ks "$CIPHER/veilfs.conf" --cipherdir "$CIPHER" --min-files 12 ${core:-/nonexistent}
 	rm -f "$VL_TMP"/core.*
 fi
 exec 7<&-
@@ -171,12 +171,12 @@ cat_pid=$!
 pids+=("$cat_pid")
 ok "veilctl cat blocks writing into a full pipe" until_in_write "$cat_pid"
 kill -STOP "$cat_pid"
-ok "no secret in the memory a core of veilctl cat would hold" ks "$CIPHER/veilfs.conf" --cipherdir "$CIPHER" --pid "$cat_pid"
+ok "no secret in the memory a core of veilctl cat would hold" ks "$CIPHER/veilfs.conf" --cipherdir "$CIPHER" --min-files 12 --pid "$cat_pid"
 if [ $asan = 1 ]; then
 	skip_test "no secret in a gcore of veilctl cat" "$ASAN_WHY"
 else
 	core=$(gcore_of "$cat_pid")
-	ok "no secret in a gcore of veilctl cat" ks "$CIPHER/veilfs.conf" --cipherdir "$CIPHER" ${core:-/nonexistent}
+	ok "no secret in a gcore of veilctl cat" ks "$CIPHER/veilfs.conf" --cipherdir "$CIPHER" --min-files 12 ${core:-/nonexistent}
 	rm -f "$VL_TMP"/core.*
 fi
 kill -KILL "$cat_pid" # a stopped process dies of SIGKILL too
