@@ -16,8 +16,11 @@
  *
  * Locking: one mutex per class (its free list and counters), arena_lock for carving new
  * blocks, big_lock for the list of large mappings; order class -> arena, and big alone. A
- * file open costs one HKDF, about 20 allocations, each a lock and unlock of an uncontended
- * mutex (bench numbers in docs/FORMAT.md §1).
+ * file open derives one per-file key: an HKDF, 32 allocations and 32 frees by libcrypto
+ * (callgrind), each a lock and unlock of an uncontended mutex and a wipe. Measured: 2.25 us
+ * of CPU per key with glibc's malloc, 2.81 us with this pool and the stack scrub; not
+ * measurable in the daemon's CPU time through a mount (see the commit that set the scrub
+ * to 16 KiB). A per-thread cache would save part of the locking; not worth its code yet.
  *
  * fork: mlock is not inherited, so a child locks its copies again (pthread_atfork, all locks
  * held across the fork so that the child's lists are consistent). MADV_DONTDUMP is inherited.
@@ -66,8 +69,8 @@
 #define ARENA (256u << 10)
 /* A large mapping whose mlock fails is not worth a warning above this size: only scrypt's
  * work area (64 MiB at the minimum cost) is that large, an ordinary user's RLIMIT_MEMLOCK
- * (8 MiB) can never hold it, and it lives for the second scrypt runs. It stays non-dumpable
- * and is wiped by OpenSSL and by us. */
+ * (8 MiB) can never hold it, and it lives only while scrypt runs (under a second). It stays
+ * non-dumpable and is wiped by OpenSSL and by us. */
 #define QUIET_BIG (1u << 20)
 #define CLS_BIG 0xffffffffu
 #define MAGIC_USED 0x5ec3e3b1u
