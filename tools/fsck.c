@@ -28,6 +28,7 @@
 #include "../fs/object.h"
 #include "../fs/vault.h"
 #include "veilctl.h"
+#include "walk.h"
 
 /* How many failing blocks of one file are named before "and N more". */
 #define MAX_BLOCKS_SHOWN 5
@@ -265,9 +266,6 @@ out:
 
 /* ---- entries ---- */
 
-static void check_dir(struct fsck *f, int parentfd, const uint8_t *parent_id, const char *disk,
-		      const char *full, size_t fulllen);
-
 /* A regular file (content or object) disk in dirfd. */
 static void check_file(struct fsck *f, int dirfd, const char *disk, enum vl_kind kind)
 {
@@ -321,9 +319,46 @@ static void check_file(struct fsck *f, int dirfd, const char *disk, enum vl_kind
 	close(fd);
 }
 
-/* Checks entry disk (full encoded name full, plaintext name plain) of directory dirfd. */
-static void check_entry(struct fsck *f, int dirfd, const uint8_t *dirid, const char *disk,
-			const char *full, size_t fulllen, const char *plain, enum vl_kind kind)
+/* A directory being checked: one frame of the walk (walk.h). */
+struct fsck_frame {
+	uint8_t derived[VL_DIRID_LEN]; /* the ID the format derives for it */
+	struct names *ns;	       /* its names, sorted */
+	struct alts *a;		       /* the IDs of its veilfs.dirid copies */
+	size_t i;		       /* the next name */
+	uint8_t id[VL_DIRID_LEN];      /* its ID: from veilfs.dirid, else derived */
+	size_t oldc, oldp;	       /* f->cpath, f->ppath before its name */
+};
+
+/* Opens directory disk of parentfd for the walk: the first part of checking a directory
+ * (counted, opened, its ID derived from parent_id and full, or the root's when parent_id
+ * is NULL). f->cpath/ppath name it. The fd, or -1 after reporting the problem. */
+static int open_dir(struct fsck *f, int parentfd, const uint8_t *parent_id, const char *disk,
+		    const char *full, size_t fulllen, struct fsck_frame *c)
+{
+	int fd, r;
+
+	f->dirs++;
+	fd = vl_dir_open(parentfd, disk);
+	if (fd < 0) {
+		problem(f, "cannot open the directory: %s", strerror(-fd));
+		return -1;
+	}
+	r = parent_id ? vl_dirid_derive(f->k, parent_id, full, fulllen, c->derived) :
+			vl_dirid_root(f->k, c->derived);
+	if (r < 0) {
+		problem(f, "cannot derive the directory ID");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Checks entry disk (full encoded name full, plaintext name plain) of directory dirfd. A
+ * directory is not checked here: it is opened into child and sub[0] for the walk, its names
+ * left on f->cpath/ppath (the frame remembers the lengths before), and 1 returned. */
+static int check_entry(struct fsck *f, int dirfd, const uint8_t *dirid, const char *disk,
+		       const char *full, size_t fulllen, const char *plain, enum vl_kind kind,
+		       struct fsck_frame *child, int sub[VC_WALK_TREES])
 {
 	size_t oldc = vc_path_push(&f->cpath, disk);
 	size_t oldp = vc_path_push(&f->ppath, plain);
@@ -334,10 +369,16 @@ static void check_entry(struct fsck *f, int dirfd, const uint8_t *dirid, const c
 		if (errno != ENOENT) /* removed meanwhile: nothing to check */
 			problem(f, "cannot stat: %s", strerror(errno));
 	} else if (S_ISDIR(st.st_mode)) {
-		if (kind == VL_KIND_OBJECT)
+		if (kind == VL_KIND_OBJECT) {
 			problem(f, "a directory under an object-file name (marker 1): veilfs cannot show it");
-		else
-			check_dir(f, dirfd, dirid, disk, full, fulllen);
+		} else {
+			sub[0] = open_dir(f, dirfd, dirid, disk, full, fulllen, child);
+			if (sub[0] >= 0) {
+				child->oldc = oldc;
+				child->oldp = oldp;
+				return 1;
+			}
+		}
 	} else if (S_ISREG(st.st_mode)) {
 		check_file(f, dirfd, disk, kind);
 	} else {
@@ -346,6 +387,7 @@ static void check_entry(struct fsck *f, int dirfd, const uint8_t *dirid, const c
 	}
 	vc_path_pop(&f->ppath, oldp);
 	vc_path_pop(&f->cpath, oldc);
+	return 0;
 }
 
 /* Verified sidecar contents of long name disk in dirfd. Length, or -ENOENT / -EIO. */
@@ -406,7 +448,8 @@ static int names_read(int dirfd, struct names *ns)
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		if (ns->n == ns->cap) {
-			size_t cap = ns->cap ? ns->cap * 2 : 64;
+			/* Small at first: a walk keeps one list per level of a deep tree. */
+			size_t cap = ns->cap ? ns->cap * 2 : 4;
 			char **v = realloc(ns->v, cap * sizeof(*v));
 
 			if (!v) {
@@ -496,163 +539,143 @@ static void check_foreign(struct fsck *f, int dirfd, const uint8_t *dirid, const
 	note(f, "foreign file, not made by veilfs (ignored)");
 }
 
-/* Walks directory dirfd (ID id): every name classified and checked. */
-static void walk(struct fsck *f, int dirfd, const uint8_t id[static VL_DIRID_LEN])
+/* What check_entry needs to know about a name that decrypts. */
+struct entry_ref {
+	const uint8_t *dirid; /* the ID it is encrypted under */
+	char full[VL_ENCNAME_MAX + 1];
+	size_t fulllen;
+	char plain[256];
+	enum vl_kind kind;
+};
+
+/* Classifies name of directory dirfd (frame fr) and reports what is wrong with it. True
+ * when it is an entry to check (*ref filled): check_entry then. */
+static bool one_name(struct fsck *f, int dirfd, const struct fsck_frame *fr, const char *name,
+		     struct entry_ref *ref)
 {
-	struct alts *a = calloc(1, sizeof(*a));
-	struct names ns;
+	const struct alts *a = fr->a;
+	size_t len = strlen(name), oldc;
+	char *full = ref->full, *plain = ref->plain;
+	enum vl_kind *kind = &ref->kind;
 	bool conf;
-	int r;
+	int flen, ai = -1, r;
 
-	if (!a) {
-		problem(f, "out of memory");
-		return;
-	}
-	a->n = vl_dir_alt_ids(dirfd, id, a->id);
-	if (a->n < 0)
-		a->n = 0;
-	r = names_read(dirfd, &ns);
-	if (r < 0) {
-		problem(f, "cannot list the directory: %s", strerror(-r));
-		names_free(&ns);
-		free(a);
-		return;
-	}
-	for (size_t i = 0; i < ns.n; i++) {
-		const char *name = ns.v[i];
-		size_t len = strlen(name), oldc;
-		char full[VL_ENCNAME_MAX + 1], plain[256];
-		enum vl_kind kind;
-		int flen, ai = -1;
-
-		f->entries++;
-		progress(f);
-		switch (vl_name_classify(name, len)) {
-		case VL_ONDISK_RESERVED:
-			if (!strcmp(name, VL_DIRID_FILE) || (!strcmp(name, VL_CONFIG_FILE) && f->cpath.len == 0))
-				continue; /* checked by check_dir / by unlocking */
+	f->entries++;
+	progress(f);
+	ref->dirid = fr->id;
+	switch (vl_name_classify(name, len)) {
+	case VL_ONDISK_RESERVED:
+		if (!strcmp(name, VL_DIRID_FILE) || (!strcmp(name, VL_CONFIG_FILE) && f->cpath.len == 0))
+			return false; /* checked when the directory is entered / by unlocking */
+		oldc = vc_path_push(&f->cpath, name);
+		f->ppath_known = false;
+		note(f, "a %s outside the root: ignored", name);
+		vc_path_pop(&f->cpath, oldc);
+		return false;
+	case VL_ONDISK_SHORT:
+		r = vl_name_decrypt(f->k, fr->id, name, len, plain, 256, kind);
+		if (r < 0 && (ai = decrypt_alt(f, a, name, len, plain, kind)) >= 0) {
 			oldc = vc_path_push(&f->cpath, name);
 			f->ppath_known = false;
-			note(f, "a %s outside the root: ignored", name);
+			problem(f, "%s", alt_msg);
 			vc_path_pop(&f->cpath, oldc);
-			continue;
-		case VL_ONDISK_SHORT:
-			r = vl_name_decrypt(f->k, id, name, len, plain, sizeof(plain), &kind);
-			if (r < 0 && (ai = decrypt_alt(f, a, name, len, plain, &kind)) >= 0) {
-				oldc = vc_path_push(&f->cpath, name);
-				f->ppath_known = false;
+			ref->dirid = a->id[ai];
+		} else if (r < 0) {
+			oldc = vc_path_push(&f->cpath, name);
+			f->ppath_known = false;
+			problem(f, "name does not decrypt in this directory (corrupted, or moved here from another directory)");
+			vc_path_pop(&f->cpath, oldc);
+			return false;
+		}
+		memcpy(full, name, len + 1);
+		ref->fulllen = len;
+		return true;
+	case VL_ONDISK_LONG:
+		oldc = vc_path_push(&f->cpath, name);
+		f->ppath_known = false;
+		flen = read_sidecar(dirfd, name, full);
+		if (flen == -ENOENT) {
+			problem(f, "long name without its sidecar %c%s: its name is lost; the data is still there (veilfs does not show it)",
+				VL_MARK_SIDECAR, name + 1);
+		} else if (flen < 0) {
+			problem(f, "long name whose sidecar %c%s does not match it", VL_MARK_SIDECAR, name + 1);
+		} else if (vl_name_decrypt(f->k, fr->id, full, (size_t)flen, plain, 256, kind) < 0) {
+			ai = decrypt_alt(f, a, full, (size_t)flen, plain, kind);
+			if (ai < 0) {
+				problem(f, "long name (sidecar verified) does not decrypt in this directory");
+			} else {
 				problem(f, "%s", alt_msg);
 				vc_path_pop(&f->cpath, oldc);
-				check_entry(f, dirfd, a->id[ai], name, name, len, plain, kind);
-				continue;
+				ref->dirid = a->id[ai];
+				ref->fulllen = (size_t)flen;
+				return true;
 			}
-			if (r < 0) {
-				oldc = vc_path_push(&f->cpath, name);
-				f->ppath_known = false;
-				problem(f, "name does not decrypt in this directory (corrupted, or moved here from another directory)");
-				vc_path_pop(&f->cpath, oldc);
-				continue;
-			}
-			check_entry(f, dirfd, id, name, name, len, plain, kind);
-			continue;
-		case VL_ONDISK_LONG:
-			oldc = vc_path_push(&f->cpath, name);
-			f->ppath_known = false;
-			flen = read_sidecar(dirfd, name, full);
-			if (flen == -ENOENT) {
-				problem(f, "long name without its sidecar %c%s: its name is lost; the data is still there (veilfs does not show it)",
-					VL_MARK_SIDECAR, name + 1);
-			} else if (flen < 0) {
-				problem(f, "long name whose sidecar %c%s does not match it", VL_MARK_SIDECAR, name + 1);
-			} else if (vl_name_decrypt(f->k, id, full, (size_t)flen, plain, sizeof(plain), &kind) < 0) {
-				ai = decrypt_alt(f, a, full, (size_t)flen, plain, &kind);
-				if (ai < 0) {
-					problem(f, "long name (sidecar verified) does not decrypt in this directory");
-				} else {
-					problem(f, "%s", alt_msg);
-					vc_path_pop(&f->cpath, oldc);
-					check_entry(f, dirfd, a->id[ai], name, full, (size_t)flen, plain, kind);
-					continue;
-				}
-			} else {
-				vc_path_pop(&f->cpath, oldc);
-				check_entry(f, dirfd, id, name, full, (size_t)flen, plain, kind);
-				continue;
-			}
+		} else {
 			vc_path_pop(&f->cpath, oldc);
-			continue;
-		case VL_ONDISK_SIDECAR: {
-			char lname[VL_LONGNAME_LEN + 1];
+			ref->fulllen = (size_t)flen;
+			return true;
+		}
+		vc_path_pop(&f->cpath, oldc);
+		return false;
+	case VL_ONDISK_SIDECAR: {
+		char lname[VL_LONGNAME_LEN + 1];
 
-			memcpy(lname, name, VL_LONGNAME_LEN + 1);
-			lname[0] = VL_MARK_LONG;
-			if (names_has(&ns, lname))
-				continue; /* checked with its entry */
-			oldc = vc_path_push(&f->cpath, name);
-			f->ppath_known = false;
-			if (!f->repair) {
-				problem(f, "orphan sidecar (no entry %s): `veilctl fsck --repair' removes it", lname);
-			} else if (unlinkat(dirfd, name, 0) < 0) {
-				problem(f, "orphan sidecar (no entry %s); cannot remove it: %s", lname, strerror(errno));
-			} else {
-				f->problems++;
-				repaired(f, "orphan sidecar removed (it held only the name of an entry that is gone)");
-			}
-			vc_path_pop(&f->cpath, oldc);
-			continue;
+		memcpy(lname, name, VL_LONGNAME_LEN + 1);
+		lname[0] = VL_MARK_LONG;
+		if (names_has(fr->ns, lname))
+			return false; /* checked with its entry */
+		oldc = vc_path_push(&f->cpath, name);
+		f->ppath_known = false;
+		if (!f->repair) {
+			problem(f, "orphan sidecar (no entry %s): `veilctl fsck --repair' removes it", lname);
+		} else if (unlinkat(dirfd, name, 0) < 0) {
+			problem(f, "orphan sidecar (no entry %s); cannot remove it: %s", lname, strerror(errno));
+		} else {
+			f->problems++;
+			repaired(f, "orphan sidecar removed (it held only the name of an entry that is gone)");
 		}
-		default:
-			oldc = vc_path_push(&f->cpath, name);
-			f->ppath_known = false;
-			if (vl_conflict_is_reserved_copy(name, len, &conf)) {
-				if (conf)
-					problem(f, "a sync client's copy of veilfs.conf: the password was changed on two devices; keep the config whose password you know, delete the other");
-				else
-					problem(f, "a sync client's copy of veilfs.dirid: the directory was created twice under different IDs (renamed on one device, created on another); veilfs shows the names under both; rename each name reported as under this copy's ID through the mount (to another name and back), then delete this copy");
-				vc_path_pop(&f->cpath, oldc);
-				continue;
-			}
-			check_foreign(f, dirfd, id, a, name);
-			vc_path_pop(&f->cpath, oldc);
-			continue;
-		}
+		vc_path_pop(&f->cpath, oldc);
+		return false;
 	}
-	names_free(&ns);
-	free(a);
+	default:
+		oldc = vc_path_push(&f->cpath, name);
+		f->ppath_known = false;
+		if (vl_conflict_is_reserved_copy(name, len, &conf)) {
+			if (conf)
+				problem(f, "a sync client's copy of veilfs.conf: the password was changed on two devices; keep the config whose password you know, delete the other");
+			else
+				problem(f, "a sync client's copy of veilfs.dirid: the directory was created twice under different IDs (renamed on one device, created on another); veilfs shows the names under both; rename each name reported as under this copy's ID through the mount (to another name and back), then delete this copy");
+			vc_path_pop(&f->cpath, oldc);
+			return false;
+		}
+		check_foreign(f, dirfd, fr->id, a, name);
+		vc_path_pop(&f->cpath, oldc);
+		return false;
+	}
 }
 
-/* Checks a directory: its veilfs.dirid, its xattrs, then its entries. parent_id == NULL for
- * the root. f->cpath/ppath name the directory. */
-static void check_dir(struct fsck *f, int parentfd, const uint8_t *parent_id, const char *disk,
-		      const char *full, size_t fulllen)
+/* Entering a directory: its veilfs.dirid (repaired when missing), its xattrs, then its
+ * names are read. f->cpath/ppath name it. */
+static int fsck_enter(struct vc_walk *w, void *frame, const int fd[VC_WALK_TREES])
 {
-	uint8_t derived[VL_DIRID_LEN], id[VL_DIRID_LEN], buf[64];
+	struct fsck *f = vc_walk_ctx(w);
+	struct fsck_frame *fr = frame;
+	uint8_t buf[64];
 	bool have = false;
 	ssize_t n;
-	int fd, r;
+	int r;
 
-	f->dirs++;
-	fd = vl_dir_open(parentfd, disk);
-	if (fd < 0) {
-		problem(f, "cannot open the directory: %s", strerror(-fd));
-		return;
-	}
-	r = parent_id ? vl_dirid_derive(f->k, parent_id, full, fulllen, derived) : vl_dirid_root(f->k, derived);
-	if (r < 0) {
-		problem(f, "cannot derive the directory ID");
-		goto out;
-	}
-	n = vl_read_small(fd, VL_DIRID_FILE, buf, sizeof(buf));
-	if (n >= 0 && vl_dirid_file_parse(buf, (size_t)n, id) == 0) {
+	n = vl_read_small(fd[0], VL_DIRID_FILE, buf, sizeof(buf));
+	if (n >= 0 && vl_dirid_file_parse(buf, (size_t)n, fr->id) == 0) {
 		have = true; /* may differ from derived: the directory was renamed (fine) */
 	} else if (n == -ENOENT) {
 		uint8_t file[VL_DIRID_FILE_LEN];
 
-		vl_dirid_file_build(file, derived);
+		vl_dirid_file_build(file, fr->derived);
 		if (!f->repair) {
 			problem(f, "%s is missing: `veilctl fsck --repair' re-creates it from the derived ID (right unless the directory was renamed)",
 				VL_DIRID_FILE);
-		} else if ((r = vl_write_atomic(fd, VL_DIRID_FILE, file, sizeof(file), 0444, true)) < 0) {
+		} else if ((r = vl_write_atomic(fd[0], VL_DIRID_FILE, file, sizeof(file), 0444, true)) < 0) {
 			problem(f, "%s is missing; cannot re-create it: %s", VL_DIRID_FILE, strerror(-r));
 		} else {
 			f->problems++;
@@ -664,12 +687,74 @@ static void check_dir(struct fsck *f, int parentfd, const uint8_t *parent_id, co
 			VL_DIRID_FILE, n < 0 ? strerror((int)-n) : "wrong length or version");
 	}
 	if (!have)
-		memcpy(id, derived, VL_DIRID_LEN);
-	check_xattrs(f, fd, id);
-	walk(f, fd, id);
-out:
-	close(fd);
+		memcpy(fr->id, fr->derived, VL_DIRID_LEN);
+	check_xattrs(f, fd[0], fr->id);
+	fr->a = calloc(1, sizeof(*fr->a));
+	fr->ns = calloc(1, sizeof(*fr->ns));
+	if (!fr->a || !fr->ns) {
+		problem(f, "out of memory");
+		return -ENOMEM;
+	}
+	fr->a->n = vl_dir_alt_ids(fd[0], fr->id, fr->a->id);
+	if (fr->a->n < 0)
+		fr->a->n = 0;
+	r = names_read(fd[0], fr->ns);
+	if (r < 0) {
+		problem(f, "cannot list the directory: %s", strerror(-r));
+		return r == -ENOMEM ? r : -EIO;
+	}
+	return 0;
 }
+
+/* Every name classified and checked; a subdirectory is walked into. */
+static int fsck_next(struct vc_walk *w, void *frame, const int fd[VC_WALK_TREES], void *child,
+		     int sub[VC_WALK_TREES])
+{
+	struct fsck *f = vc_walk_ctx(w);
+	struct fsck_frame *fr = frame;
+	struct entry_ref *ref = malloc(sizeof(*ref));
+	int r = 0;
+
+	if (!ref)
+		return -ENOMEM;
+	while (r == 0 && fr->i < fr->ns->n) {
+		if (one_name(f, fd[0], fr, fr->ns->v[fr->i++], ref))
+			r = check_entry(f, fd[0], ref->dirid, fr->ns->v[fr->i - 1], ref->full,
+					ref->fulllen, ref->plain, ref->kind, child, sub);
+	}
+	vl_wipe(ref, sizeof(*ref));
+	free(ref);
+	return r;
+}
+
+static void fsck_leave(struct vc_walk *w, void *frame, const int fd[VC_WALK_TREES], int status)
+{
+	struct fsck *f = vc_walk_ctx(w);
+	struct fsck_frame *fr = frame;
+
+	(void)fd;
+	if (status == -ELOOP)
+		problem(f, "a directory inside itself (a bind mount loop): not checked");
+	else if (status == -ESTALE)
+		problem(f, "moved while checked: the rest of it was not checked");
+	else if (status == -ENOTDIR)
+		problem(f, "not a directory any more");
+	if (fr->ns)
+		names_free(fr->ns);
+	free(fr->ns);
+	free(fr->a);
+	if (vc_walk_depth(w) > 0) {
+		vc_path_pop(&f->ppath, fr->oldp);
+		vc_path_pop(&f->cpath, fr->oldc);
+	}
+}
+
+static const struct vc_walk_ops fsck_ops = {
+	.frame_size = sizeof(struct fsck_frame),
+	.enter = fsck_enter,
+	.next = fsck_next,
+	.leave = fsck_leave,
+};
 
 static const char fsck_usage[] =
 	"veilctl fsck [--repair] [--quiet] [--passfile FILE | --extpass CMD] [--config FILE] CIPHERDIR";
@@ -717,7 +802,18 @@ int cmd_fsck(int argc, char **argv)
 	f.bs = vl_vault_block_size(f.v);
 	f.progress = !f.quiet && isatty(STDERR_FILENO);
 	f.ppath_known = true;
-	check_dir(&f, vl_vault_rootfd(f.v), NULL, ".", NULL, 0);
+	{
+		struct fsck_frame root = { 0 };
+		int fds[VC_WALK_TREES] = { open_dir(&f, vl_vault_rootfd(f.v), NULL, ".", NULL, 0, &root), -1 };
+
+		if (fds[0] >= 0) {
+			int r = vc_walk(&fsck_ops, &f, fds, &root);
+
+			if (r < 0)
+				problem(&f, "the check stopped: %s", strerror(-r));
+			close(fds[0]);
+		}
+	}
 	progress_clear(&f);
 	if (!f.quiet || f.problems)
 		printf("fsck: %lu directories, %lu files, %lu symlinks/special files; %lu problem%s (%lu repaired), %lu note%s\n",
