@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* veilctl conflicts: lists the conflict copies that sync clients made (docs/SYNC.md) with
- * plaintext paths, and with --resolve-identical removes the copies whose plaintext is
- * byte-identical to the original's. XXH3 is a prefilter only: a copy is removed after a
+/* veilctl conflicts: lists every entry the mount shows under a name that is not its own
+ * (conflict copies, docs/SYNC.md, and names under another directory ID in the fallback
+ * form) with plaintext paths, and with --resolve-identical removes the copies whose
+ * plaintext is byte-identical to the original's. XXH3 is a prefilter only: a copy is removed after a
  * full byte comparison, never on a hash match alone. Run it while the vault is not mounted
  * and the sync client is paused. */
 #include "config.h"
@@ -25,17 +26,20 @@
 #include "../fs/log.h"
 #include "../fs/vault.h"
 #include "veilctl.h"
+#include "walk.h"
 
 static const char conflicts_usage[] =
 	"veilctl conflicts [--resolve-identical] [--resolve-dirids] [--passfile FILE | --extpass CMD] CIPHERDIR";
 
 #define CMP_CHUNK (256 * 1024)
-#define MAX_DEPTH 256
 
 struct ent {
 	char *name, *orig, *suffix;
 	struct vl_ename e; /* names (for a conflict copy: the copy's) */
 	bool is_conflict;
+	/* Encrypted under the ID of a veilfs.dirid copy and shown under another name than its
+	 * own (the fallback form " (other directory ID)"): orig is its own name. */
+	bool is_renamed_alt;
 	enum vl_kind kind;
 };
 
@@ -50,6 +54,7 @@ struct cx {
 	struct vl_vault *v;
 	bool resolve, resolve_dirids;
 	unsigned long found, removed, errors;
+	unsigned long orphans; /* shown under a copy's name while no entry has the original */
 	struct vc_path path;
 };
 
@@ -80,10 +85,23 @@ static int collect(void *ctx, const struct vl_dirent *de)
 	}
 	x->kind = de->kind;
 	x->is_conflict = de->conflict != NULL;
+	if (!de->conflict && de->names && de->names->is_alt) {
+		char plain[256];
+		enum vl_kind kind;
+		int n = vl_name_decrypt(vl_vault_keys(l->vault), de->names->altid, de->names->full,
+					de->names->fulllen, plain, sizeof(plain), &kind);
+
+		if (n >= 0 && ((size_t)n != de->namelen || memcmp(plain, de->name, (size_t)n))) {
+			x->orig = strndup(plain, (size_t)n);
+			x->is_renamed_alt = x->orig != NULL;
+		}
+		vl_wipe(plain, sizeof(plain));
+	}
 	if (de->names) {
 		x->e = *de->names; /* a conflict copy, or a name under a veilfs.dirid copy's ID */
 	} else if (vl_ename_make(l->vault, l->dirid, de->name, de->namelen, de->kind, &x->e) < 0) {
 		free(x->name);
+		free(x->orig);
 		return -EIO;
 	}
 	l->n++;
@@ -212,8 +230,16 @@ static void one_conflict(struct cx *x, int dfd, const struct ents *l, const stru
 	old = vc_path_push(&x->path, c->name);
 	printf("/%s", vc_path_str(&x->path));
 	vc_path_pop(&x->path, old);
+	if (!o)
+		x->orphans++;
 	if (!x->resolve) {
-		printf("\n");
+		/* Only the copy shows: the name was changed (a sync client that renames both
+		 * sides, or anyone who appended text to the ciphertext name). */
+		printf(o ? "\n" : "\t(no entry has the original name)\n");
+		return;
+	}
+	if (c->is_renamed_alt) {
+		printf("\tkept (a name under another directory ID: see --resolve-dirids)\n");
 		return;
 	}
 	if (!o) {
@@ -453,55 +479,140 @@ out:
 	ents_free(&l);
 }
 
-static int walk(struct cx *x, int dfd, const uint8_t id[static VL_DIRID_LEN], int depth)
+/* What the walk needs of an entry that may be a subdirectory: a few bytes per level of a
+ * deep tree, where a whole struct ent (its vl_ename) is over a kilobyte. */
+struct cx_sub {
+	char *name, *disk, *full;
+	size_t fulllen;
+	bool is_alt;
+	uint8_t altid[VL_DIRID_LEN];
+};
+
+/* One directory of the walk (walk.h). */
+struct cx_frame {
+	struct cx_sub *sub; /* its entries of the plain kind, after the conflicts were handled */
+	size_t n, i;	    /* how many; the next to look at for a subdirectory */
+	uint8_t id[VL_DIRID_LEN];
+	size_t old; /* x->path before this directory's name */
+};
+
+static void cx_subs_free(struct cx_frame *f)
 {
-	struct ents l = { .vault = x->v, .dirid = id };
+	for (size_t i = 0; i < f->n; i++) {
+		free(f->sub[i].name);
+		free(f->sub[i].disk);
+		free(f->sub[i].full);
+	}
+	free(f->sub);
+	f->sub = NULL;
+	f->n = 0;
+}
+
+/* Keeps what cx_next needs of l's entries of the plain kind. 0 or -ENOMEM. */
+static int cx_subs_keep(struct cx_frame *f, const struct ents *l)
+{
+	f->sub = calloc(l->n ? l->n : 1, sizeof(*f->sub));
+	if (!f->sub)
+		return -ENOMEM;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct ent *e = &l->v[i];
+		struct cx_sub *c = &f->sub[f->n];
+
+		if (e->kind != VL_KIND_PLAIN)
+			continue;
+		c->name = strdup(e->name);
+		c->disk = strdup(e->e.disk);
+		c->full = strndup(e->e.full, e->e.fulllen);
+		f->n++;
+		if (!c->name || !c->disk || !c->full)
+			return -ENOMEM;
+		c->fulllen = e->e.fulllen;
+		c->is_alt = e->e.is_alt;
+		memcpy(c->altid, e->e.altid, VL_DIRID_LEN);
+	}
+	return 0;
+}
+
+/* Entering a directory: its veilfs.dirid and veilfs.conf copies, then every entry shown
+ * under a conflict-copy name. */
+static int cx_enter(struct vc_walk *w, void *frame, const int fd[VC_WALK_TREES])
+{
+	struct cx *x = vc_walk_ctx(w);
+	struct cx_frame *f = frame;
+	struct ents l = { .vault = x->v, .dirid = f->id };
 	int r;
 
-	if (depth > MAX_DEPTH)
-		return -ELOOP;
-	reserved_copies(x, dfd);
+	reserved_copies(x, fd[0]);
 	if (x->resolve_dirids)
-		resolve_dirids(x, dfd, id);
-	r = vl_dir_list(x->v, dfd, id, collect, &l);
+		resolve_dirids(x, fd[0], f->id);
+	r = vl_dir_list(x->v, fd[0], f->id, collect, &l);
 	if (r < 0) {
 		vc_err("/%s: cannot list: %s", vc_path_str(&x->path), strerror(-r));
 		x->errors++;
 		ents_free(&l);
-		return 0;
+		return r == -ENOMEM ? r : -EIO;
 	}
 	for (size_t i = 0; i < l.n; i++)
-		if (l.v[i].is_conflict)
-			one_conflict(x, dfd, &l, &l.v[i]);
-	for (size_t i = 0; i < l.n; i++) {
-		const struct ent *c = &l.v[i];
-		uint8_t cid[VL_DIRID_LEN];
+		if (l.v[i].is_conflict || l.v[i].is_renamed_alt)
+			one_conflict(x, fd[0], &l, &l.v[i]);
+	r = cx_subs_keep(f, &l);
+	ents_free(&l);
+	return r;
+}
+
+static int cx_next(struct vc_walk *w, void *frame, const int fd[VC_WALK_TREES], void *child,
+		   int sub[VC_WALK_TREES])
+{
+	struct cx *x = vc_walk_ctx(w);
+	struct cx_frame *f = frame, *c = child;
+
+	while (f->i < f->n) {
+		const struct cx_sub *e = &f->sub[f->i++];
 		struct stat st;
-		size_t old;
 		int cfd;
 
-		if (c->kind != VL_KIND_PLAIN || fstatat(dfd, c->e.disk, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISDIR(st.st_mode))
+		if (fstatat(fd[0], e->disk, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
 			continue;
-		cfd = vl_dir_open(dfd, c->e.disk);
-		if (cfd < 0 || vl_dir_read_id(x->v, cfd, c->e.is_alt ? c->e.altid : id, c->e.full,
-					      c->e.fulllen, cid) < 0) {
-			vc_err("/%s/%s: cannot open the directory", vc_path_str(&x->path), c->name);
+		cfd = vl_dir_open(fd[0], e->disk);
+		if (cfd < 0 || vl_dir_read_id(x->v, cfd, e->is_alt ? e->altid : f->id, e->full,
+					      e->fulllen, c->id) < 0) {
+			vc_err("/%s/%s: cannot open the directory", vc_path_str(&x->path), e->name);
 			x->errors++;
 			if (cfd >= 0)
 				close(cfd);
 			continue;
 		}
-		old = vc_path_push(&x->path, c->name);
-		r = walk(x, cfd, cid, depth + 1);
-		vc_path_pop(&x->path, old);
-		close(cfd);
-		if (r < 0)
-			x->errors++;
+		c->old = vc_path_push(&x->path, e->name);
+		sub[0] = cfd;
+		return 1;
 	}
-	ents_free(&l);
 	return 0;
 }
+
+static void cx_leave(struct vc_walk *w, void *frame, const int fd[VC_WALK_TREES], int status)
+{
+	struct cx *x = vc_walk_ctx(w);
+	struct cx_frame *f = frame;
+
+	(void)fd;
+	if (status == -ELOOP || status == -ESTALE || status == -ENOTDIR) {
+		vc_err("/%s: %s", vc_path_str(&x->path),
+		       status == -ELOOP ? "a directory inside itself (a bind mount loop): not searched" :
+		       status == -ESTALE ? "moved while searched: the rest of it was not searched" :
+					   "not a directory any more");
+		x->errors++;
+	}
+	cx_subs_free(f);
+	if (vc_walk_depth(w) > 0)
+		vc_path_pop(&x->path, f->old);
+}
+
+static const struct vc_walk_ops cx_ops = {
+	.frame_size = sizeof(struct cx_frame),
+	.enter = cx_enter,
+	.next = cx_next,
+	.leave = cx_leave,
+};
 
 int cmd_conflicts(int argc, char **argv)
 {
@@ -528,9 +639,13 @@ int cmd_conflicts(int argc, char **argv)
 			continue;
 		}
 		if (c == 'h') {
-			printf("usage: %s\n\nLists every conflict copy a sync client made, one per line:\n"
-			       "ORIGINAL<TAB>COPY (plaintext paths). --resolve-identical removes the copies\n"
-			       "whose plaintext is byte-identical to the original's and adds a third column.\n"
+			printf("usage: %s\n\nLists every entry the mount shows under a name that is not its own, one per\n"
+			       "line: ORIGINAL<TAB>SHOWN (plaintext paths). These are conflict copies (text that\n"
+			       "a sync client, or anyone who can write the cipher directory, appended to a\n"
+			       "ciphertext name) and names under another directory ID shown in the fallback\n"
+			       "form. A third column says when no entry has the original name (the name was\n"
+			       "changed, not copied). --resolve-identical removes the copies whose plaintext\n"
+			       "is byte-identical to the original's; its third column says what it did.\n"
 			       "--resolve-dirids moves the names encrypted under the ID of a sync client's copy\n"
 			       "of veilfs.dirid under the directory's own ID and removes the copies no longer\n"
 			       "needed (a directory renamed on one device and created on another).\n"
@@ -551,7 +666,17 @@ int cmd_conflicts(int argc, char **argv)
 		ex = VL_EXIT_FAILURE;
 		goto out;
 	}
-	(void)walk(&x, fd, vl_vault_root_id(x.v), 0);
+	{
+		struct cx_frame root = { 0 };
+		int fds[VC_WALK_TREES] = { fd, -1 }, r;
+
+		memcpy(root.id, vl_vault_root_id(x.v), VL_DIRID_LEN);
+		r = vc_walk(&cx_ops, &x, fds, &root);
+		if (r < 0) {
+			vc_err("the search stopped: %s", strerror(-r));
+			x.errors++;
+		}
+	}
 	close(fd);
 	if (x.errors)
 		ex = VL_EXIT_FAILURE;
@@ -564,6 +689,9 @@ int cmd_conflicts(int argc, char **argv)
 	if (x.found)
 		fprintf(stderr, "veilctl: %lu conflict cop%s%s\n", x.found, x.found == 1 ? "y" : "ies",
 			x.resolve ? "" : " (--resolve-identical removes identical ones)");
+	if (x.orphans)
+		fprintf(stderr, "veilctl: %lu of them shown under a changed name while no entry has the original name: a sync client renamed it, or someone who can write the cipher directory appended text to its ciphertext name (docs/SYNC.md)\n",
+			x.orphans);
 	if (x.resolve || x.resolve_dirids)
 		fprintf(stderr, "veilctl: %lu removed\n", x.removed);
 out:
