@@ -252,11 +252,17 @@ static void one_conflict(struct cx *x, int dfd, const struct ents *l, const stru
 		printf("\tkept (not two files of one kind)\n");
 		return;
 	}
-	fa = openat(dfd, c->e.disk, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	fb = openat(dfd, o->e.disk, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK and fstat on the opened files: a fifo put in place of either after the
+	 * fstatat above must not hang us. */
+	fa = openat(dfd, c->e.disk, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	fb = openat(dfd, o->e.disk, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fa < 0 || fb < 0) {
 		printf("\tkept (cannot open: %s)\n", strerror(errno));
 		x->errors++;
+		goto out;
+	}
+	if (fstat(fa, &sc) < 0 || fstat(fb, &so) < 0 || !S_ISREG(sc.st_mode) || !S_ISREG(so.st_mode)) {
+		printf("\tkept (changed while compared)\n");
 		goto out;
 	}
 	r = same_plaintext(x->v, c->kind, fa, fb);

@@ -187,7 +187,8 @@ static void repair_torn_header(struct fsck *f, int dirfd, const char *disk, uint
 			(unsigned long long)csize);
 		return;
 	}
-	fd = openat(dirfd, disk, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a fifo put in its place must not hang us (the type is checked below) */
+	fd = openat(dirfd, disk, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	/* re-check on the open file: a sync client may have finished writing it meanwhile */
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size != (off_t)csize ||
 	    ftruncate(fd, 0) < 0 || fsync(fd) < 0) {
