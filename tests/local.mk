@@ -88,3 +88,16 @@ TESTS += tests/t64-dirid-conflict.sh tests/t65-sync-mounted.sh tests/t66-syncthi
 # ---- lookups of missing names: per-directory knowledge of copies and objects (owner: perf) ----
 TESTS += tests/t67-lookup-cache.sh
 EXTRA_DIST += tests/t67-lookup-cache.sh
+
+# ---- issue 9 §2-§6: mountpoint safety, exit codes and signals, hostile trees in veilctl,
+# conflict-copy names (owner: harden) ----
+TESTS += tests/t13-mount-safety.sh tests/t14-veilctl-hostile.sh tests/t14-deep-trees.sh
+EXTRA_DIST += tests/t13-mount-safety.sh tests/t14-veilctl-hostile.sh tests/t14-deep-trees.sh \
+	tests/fifo_swap.c
+# An LD_PRELOAD helper of t14 (a fifo swapped in after a type check). Built without the
+# sanitizers' flags: it runs in front of their runtime.
+check_DATA = tests/fifo_swap.so
+CLEANFILES += tests/fifo_swap.so
+tests/fifo_swap.so: $(srcdir)/tests/fifo_swap.c
+	@$(MKDIR_P) tests
+	$(AM_V_CC)$(CC) -std=gnu11 -O1 -Wall -shared -fPIC -o $@ $(srcdir)/tests/fifo_swap.c -ldl

@@ -1645,22 +1645,31 @@ int cmd_import(int argc, char **argv)
 		ex = VL_EXIT_FAILURE;
 		goto out;
 	}
-	/* SRC must not be in the cipher directory; a directory SRC must not hold it either. */
-	ex = refuse_inside(cipherdir, srcdir, "the import source");
-	if (ex)
-		goto out;
+	/* A directory SRC must not be in the cipher directory nor hold it (the import would
+	 * read what it writes); a file SRC must not be in it. */
 	if (S_ISDIR(sst.st_mode)) {
+		char err[1024] = "";
 		int sfd = openat(sdirfd, srcname, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		int cfd = sfd < 0 ? -1 : vl_precheck_cipherdir(cipherdir, NULL, 0);
+		int cfd = vl_precheck_cipherdir(cipherdir, err, sizeof(err));
 
-		ex = sfd < 0 || cfd < 0 ? VL_EXIT_OK : refuse_overlap(cfd, cipherdir, sfd, src, "the import source");
+		if (cfd < 0) {
+			vc_err("%s", err);
+			ex = cfd == -ENOMEM ? VL_EXIT_FAILURE : VL_EXIT_CIPHERDIR;
+		} else if (sfd < 0) {
+			vc_err("%s: %s", sshown, strerror(errno));
+			ex = VL_EXIT_FAILURE;
+		} else {
+			ex = refuse_overlap(cfd, cipherdir, sfd, src, "the import source");
+		}
 		if (sfd >= 0)
 			close(sfd);
 		if (cfd >= 0)
 			close(cfd);
-		if (ex)
-			goto out;
+	} else {
+		ex = refuse_inside(cipherdir, srcdir, "the import source");
 	}
+	if (ex)
+		goto out;
 	ex = vc_unlock(cipherdir, &x.v);
 	if (ex)
 		goto out;

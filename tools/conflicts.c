@@ -692,6 +692,7 @@ int cmd_conflicts(int argc, char **argv)
 		ex = VL_EXIT_FSCK_REPAIRED;
 	else
 		ex = VL_EXIT_FSCK_FOUND;
+	fflush(stdout); /* the list before the summary, when both go to one terminal */
 	if (x.found)
 		fprintf(stderr, "veilctl: %lu conflict cop%s%s\n", x.found, x.found == 1 ? "y" : "ies",
 			x.resolve ? "" : " (--resolve-identical removes identical ones)");

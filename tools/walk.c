@@ -103,9 +103,12 @@ static int identify(struct wframe *f)
  * ancestors, so a deep tree on one file system costs nothing here. */
 static bool is_loop(const struct vc_walk *w, size_t d)
 {
-	const struct wframe *c = &w->f[d], *p = &w->f[d - 1];
+	const struct wframe *c = &w->f[d], *p;
 
-	if (!c->has[0] || (c->dev[0] == p->dev[0] && c->mnt == p->mnt))
+	if (d == 0 || !c->has[0])
+		return false;
+	p = &w->f[d - 1];
+	if (c->dev[0] == p->dev[0] && c->mnt == p->mnt)
 		return false;
 	for (size_t i = 0; i < d; i++)
 		if (w->f[i].dev[0] == c->dev[0] && w->f[i].ino[0] == c->ino[0])
