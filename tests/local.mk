@@ -91,7 +91,11 @@ EXTRA_DIST += tests/t67-lookup-cache.sh
 
 # ---- issue 9 §2-§6: mountpoint safety, exit codes and signals, hostile trees in veilctl,
 # conflict-copy names (owner: harden) ----
-TESTS += tests/t13-mount-safety.sh tests/t14-veilctl-hostile.sh tests/t14-deep-trees.sh
+check_PROGRAMS += tests/unit/test_nesting
+tests_unit_test_nesting_SOURCES = tests/unit/test_nesting.c tests/unit/tap.h
+tests_unit_test_nesting_LDADD = $(VL_CORE_LIBS)
+TESTS += tests/unit/test_nesting \
+	tests/t13-mount-safety.sh tests/t14-veilctl-hostile.sh tests/t14-deep-trees.sh
 EXTRA_DIST += tests/t13-mount-safety.sh tests/t14-veilctl-hostile.sh tests/t14-deep-trees.sh \
 	tests/fifo_swap.c
 # An LD_PRELOAD helper of t14 (a fifo swapped in after a type check). Built without the
