@@ -196,4 +196,11 @@ nok "  is not nodev" grep -qw nodev <<<"$(opts)"
 ok "  but is still nosuid" grep -qw nosuid <<<"$(opts)"
 vl_umount
 chmod 0700 "$T"
+
+# ---- the help and the manual say so
+ok "veilfs --help names -o suid and -o dev" grep -q -- '-o suid, -o dev' <<<"$("$VEILFS" --help 2>&1)"
+man=$(MANWIDTH=200 man -l "$TOP_SRCDIR/man/veilfs.1" 2>/dev/null || mandoc -T ascii "$TOP_SRCDIR/man/veilfs.1")
+ok "veilfs(1) documents exit status 10" grep -Eq '^ +10 +cipherdir does not exist' <<<"$man"
+ok "veilfs(1) says what -o allow_other means when the storage side sets a mode" \
+	grep -q 'making a ciphertext file mode 0644 lets every local user' <<<"$(tr -s ' \n' ' ' <<<"$man")"
 done_testing

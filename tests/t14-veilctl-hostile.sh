@@ -194,4 +194,16 @@ ok "conflicts lists install shown as install.sh" \
 ok "conflicts lists the name under the other directory ID with its own name" \
 	grep -q "^/n/d1/notes.txt	/n/d1/notes (other directory ID).txt {conflict [0-9a-f]*}\$" <<<"$out"
 ok "  and says that names were changed" has "shown under a changed name while no entry has the original name"
+
+# ---- the help and the manual say so
+for cmd in export import; do
+	run "$VEILCTL" "$cmd" --help
+	for o in --same-permissions --same-owner --devices; do
+		ok "veilctl $cmd --help names $o" has "$o"
+	done
+done
+man=$(MANWIDTH=200 man -l "$TOP_SRCDIR/man/veilctl.1" 2>/dev/null || mandoc -T ascii "$TOP_SRCDIR/man/veilctl.1")
+ok "veilctl(1) documents --same-permissions" grep -q -- '--same-permissions' <<<"$man"
+ok "veilctl(1) documents exit status 10" grep -Eq '^ +10 +cipherdir does not exist' <<<"$man"
+ok "veilctl(1) says conflicts marks a name whose original is gone" grep -q 'no entry has the original name' <<<"$man"
 done_testing
