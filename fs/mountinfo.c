@@ -64,7 +64,8 @@ static int unescape_path(char *s)
 			*w++ = *s;
 			continue;
 		}
-		if (s[1] < '0' || s[1] > '3' || s[2] < '0' || s[2] > '7' || s[3] < '0' || s[3] > '7')
+		if (s[1] < '0' || s[1] > '3' || s[2] < '0' || s[2] > '7' || s[3] < '0' ||
+		    s[3] > '7')
 			return -EINVAL;
 		v = (s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0');
 		if (v == 0)
@@ -93,8 +94,8 @@ int vl_mountinfo_parse(char *line, size_t len, struct vl_mountinfo *m)
 	if (!f || parse_u64(f, '\0', &after, &m->parent) < 0)
 		return -EINVAL;
 	f = next_field(&p, end);
-	if (!f || parse_u64(f, ':', &after, &maj) < 0 || parse_u64(after + 1, '\0', &after, &min) < 0 ||
-	    maj > 0xfff || min > 0xfffff)
+	if (!f || parse_u64(f, ':', &after, &maj) < 0 ||
+	    parse_u64(after + 1, '\0', &after, &min) < 0 || maj > 0xfff || min > 0xfffff)
 		return -EINVAL;
 	m->dev = makedev((unsigned)maj, (unsigned)min);
 	root = next_field(&p, end);

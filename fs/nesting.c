@@ -272,7 +272,8 @@ static int push_other_places(struct mounts *mi, const struct node *x, struct fds
 		char *path;
 		int fd;
 
-		if (o == self || o->dev != self->dev || !vl_mountinfo_path_within(self->root, o->root))
+		if (o == self || o->dev != self->dev ||
+		    !vl_mountinfo_path_within(self->root, o->root))
 			continue;
 		rest = strcmp(o->root, "/") ? self->root + strlen(o->root) : self->root;
 		if (asprintf(&path, "%s%s", strcmp(o->mnt, "/") ? o->mnt : "", rest) < 0)

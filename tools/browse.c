@@ -430,12 +430,12 @@ static int ls_enter(struct vc_walk *w, void *frame, const int fd[VC_WALK_TREES])
 	if (f->l.n)
 		qsort(f->l.items, f->l.n, sizeof(*f->l.items), ls_cmp);
 	for (size_t i = 0; i < f->l.n; i++) {
+		const struct ls_item *it = &f->l.items[i];
 		struct stat st;
 
-		if (fstatat(fd[0], f->l.items[i].disk, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		if (fstatat(fd[0], it->disk, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue; /* removed meanwhile */
-		ls_print(x->v, fd[0], f->l.items[i].name, f->l.items[i].disk, f->l.items[i].kind, &st,
-			 x->lng);
+		ls_print(x->v, fd[0], it->name, it->disk, it->kind, &st, x->lng);
 	}
 	return 0;
 }

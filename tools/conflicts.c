@@ -261,7 +261,8 @@ static void one_conflict(struct cx *x, int dfd, const struct ents *l, const stru
 		x->errors++;
 		goto out;
 	}
-	if (fstat(fa, &sc) < 0 || fstat(fb, &so) < 0 || !S_ISREG(sc.st_mode) || !S_ISREG(so.st_mode)) {
+	if (fstat(fa, &sc) < 0 || fstat(fb, &so) < 0 || !S_ISREG(sc.st_mode) ||
+	    !S_ISREG(so.st_mode)) {
 		printf("\tkept (changed while compared)\n");
 		goto out;
 	}

@@ -805,8 +805,9 @@ int cmd_fsck(int argc, char **argv)
 	f.ppath_known = true;
 	{
 		struct fsck_frame root = { 0 };
-		int fds[VC_WALK_TREES] = { open_dir(&f, vl_vault_rootfd(f.v), NULL, ".", NULL, 0, &root), -1 };
+		int fds[VC_WALK_TREES] = { -1, -1 };
 
+		fds[0] = open_dir(&f, vl_vault_rootfd(f.v), NULL, ".", NULL, 0, &root);
 		if (fds[0] >= 0) {
 			int r = vc_walk(&fsck_ops, &f, fds, &root);
 

@@ -162,8 +162,9 @@ static void reopen_parent(struct vc_walk *w, size_t top)
 
 		if (!p->has[k] || p->fd[k] >= 0)
 			continue;
-		fd = c->fd[k] >= 0 ? openat(c->fd[k], "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-		if (fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == p->dev[k] && st.st_ino == p->ino[k]) {
+		fd = c->fd[k] < 0 ? -1 : openat(c->fd[k], "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == p->dev[k] &&
+		    st.st_ino == p->ino[k]) {
 			p->fd[k] = fd;
 			continue;
 		}
@@ -198,7 +199,8 @@ int vc_walk(const struct vc_walk_ops *ops, void *ctx, const int root[VC_WALK_TRE
 			if (r == 0) {
 				f = &w.f[top];
 				memset(user_frame(&w, w.depth), 0, ops->frame_size);
-				r = ops->next(&w, user_frame(&w, top), f->fd, user_frame(&w, w.depth), sub);
+				r = ops->next(&w, user_frame(&w, top), f->fd,
+					      user_frame(&w, w.depth), sub);
 			}
 			if (r > 0) {
 				push(&w, sub);
