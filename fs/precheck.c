@@ -37,26 +37,24 @@ char *vl_path_shown(const char *path)
 	return s;
 }
 
-/* vl_seterr with path shown absolute. */
-#define SHOWN(p) (shown ? shown : (p))
-
 int vl_precheck_cipherdir(const char *cipherdir, char *err, size_t errcap)
 {
-	char *shown = vl_path_shown(cipherdir);
 	int fd = open(cipherdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), e = errno;
+	char *shown;
+	const char *s;
 
-	if (fd < 0) {
-		if (e == ENOENT)
-			vl_seterr(err, errcap, "cipher directory %s does not exist", SHOWN(cipherdir));
-		else if (e == ENOTDIR)
-			vl_seterr(err, errcap, "cipher directory %s is not a directory", SHOWN(cipherdir));
-		else
-			vl_seterr(err, errcap, "cannot open cipher directory %s: %s", SHOWN(cipherdir),
-				  strerror(e));
-		fd = -e;
-	}
+	if (fd >= 0)
+		return fd;
+	shown = vl_path_shown(cipherdir);
+	s = shown ? shown : cipherdir;
+	if (e == ENOENT)
+		vl_seterr(err, errcap, "cipher directory %s does not exist", s);
+	else if (e == ENOTDIR)
+		vl_seterr(err, errcap, "cipher directory %s is not a directory", s);
+	else
+		vl_seterr(err, errcap, "cannot open cipher directory %s: %s", s, strerror(e));
 	free(shown);
-	return fd;
+	return -e;
 }
 
 int vl_precheck_config(int cipherfd, const char *cipherdir, const char *config_path,
@@ -153,6 +151,7 @@ static void mount_type(int fd, char *out, size_t cap)
 int vl_precheck_mountpoint(const char *mnt, bool nonempty, char *err, size_t errcap)
 {
 	char *shown = vl_path_shown(mnt), type[64];
+	const char *s = shown ? shown : mnt;
 	struct dirent *d;
 	DIR *dir = NULL;
 	int fd, r;
@@ -163,23 +162,23 @@ int vl_precheck_mountpoint(const char *mnt, bool nonempty, char *err, size_t err
 		r = -errno;
 		if (r == -ENOENT)
 			vl_seterr(err, errcap, "mountpoint %s does not exist (create the directory first)",
-				  SHOWN(mnt));
+				  s);
 		else if (r == -ENOTDIR)
-			vl_seterr(err, errcap, "mountpoint %s is not a directory", SHOWN(mnt));
+			vl_seterr(err, errcap, "mountpoint %s is not a directory", s);
 		else
-			vl_seterr(err, errcap, "mountpoint %s: %s", SHOWN(mnt), strerror(-r));
+			vl_seterr(err, errcap, "mountpoint %s: %s", s, strerror(-r));
 		goto out;
 	}
 	r = vl_is_mount_root(fd);
 	if (r < 0) {
-		vl_seterr(err, errcap, "mountpoint %s: %s", SHOWN(mnt), strerror(-r));
+		vl_seterr(err, errcap, "mountpoint %s: %s", s, strerror(-r));
 		goto out;
 	}
 	if (r > 0) {
 		mount_type(fd, type, sizeof(type));
 		vl_seterr(err, errcap,
 			  "mountpoint %s is already a mount point%s%s%s: a second mount would hide it; unmount it first (fusermount3 -u %s) or choose another directory",
-			  SHOWN(mnt), type[0] ? " (" : "", type, type[0] ? ")" : "", SHOWN(mnt));
+			  s, type[0] ? " (" : "", type, type[0] ? ")" : "", s);
 		r = -EBUSY;
 		goto out;
 	}
@@ -189,21 +188,21 @@ int vl_precheck_mountpoint(const char *mnt, bool nonempty, char *err, size_t err
 	}
 	r = vl_dir_stream(fd, &dir);
 	if (r < 0) {
-		vl_seterr(err, errcap, "mountpoint %s: %s", SHOWN(mnt), strerror(-r));
+		vl_seterr(err, errcap, "mountpoint %s: %s", s, strerror(-r));
 		goto out;
 	}
 	while ((errno = 0, d = readdir(dir)) != NULL) {
 		if (strcmp(d->d_name, ".") && strcmp(d->d_name, "..")) {
 			vl_seterr(err, errcap,
 				  "mountpoint %s is not empty: its files would be hidden while the vault is mounted (use -o nonempty to mount over them anyway)",
-				  SHOWN(mnt));
+				  s);
 			r = -ENOTEMPTY;
 			goto out;
 		}
 	}
 	r = errno ? -errno : 0;
 	if (r < 0)
-		vl_seterr(err, errcap, "mountpoint %s: %s", SHOWN(mnt), strerror(-r));
+		vl_seterr(err, errcap, "mountpoint %s: %s", s, strerror(-r));
 out:
 	if (dir)
 		closedir(dir);
