@@ -14,6 +14,8 @@ enum vl_exit {
 	VL_EXIT_FSCK_FOUND = 7,	 /* fsck: problems found (some or all not repaired) */
 	VL_EXIT_FSCK_REPAIRED = 8, /* fsck --repair: problems found and all repaired */
 	VL_EXIT_NOTFOUND = 9,  /* a path given to veilctl does not exist in the vault */
+	VL_EXIT_CIPHERDIR = 10, /* the cipher directory does not exist, is not a directory, or
+				 * cannot be opened */
 };
 
 #endif

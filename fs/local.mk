@@ -12,7 +12,10 @@ libveilcore_a_SOURCES = \
 	fs/object.c fs/object.h \
 	fs/password.c fs/password.h \
 	fs/exitcodes.h \
-	fs/recovery.c fs/recovery.h
+	fs/recovery.c fs/recovery.h \
+	fs/mountinfo.c fs/mountinfo.h \
+	fs/nesting.c fs/nesting.h \
+	fs/precheck.c fs/precheck.h
 
 VL_CORE_LIBS = libveilcore.a libveilcrypto.a $(CRYPTO_LIBS) $(XXHASH_LIBS)
 

@@ -31,6 +31,7 @@
 #include "exitcodes.h"
 #include "log.h"
 #include "password.h"
+#include "precheck.h"
 #include "recovery.h"
 #include "vault.h"
 
@@ -38,13 +39,14 @@ struct vl_cmd {
 	char *passfile, *extpass, *config, *idle;
 	int masterkey_stdin, sharedstorage, nonempty;
 	int ro, allow_other, help, version;
+	int suid, dev; /* -o suid, -o dev: asked for explicitly (else nosuid,nodev) */
 	char *cipherdir;
 	char *mountpoint; /* as given, for the checks before libfuse's */
 	int nonopts;
 	int bad;
 };
 
-enum { KEY_HELP, KEY_VERSION, KEY_RO, KEY_ALLOW_OTHER };
+enum { KEY_HELP, KEY_VERSION, KEY_RO, KEY_ALLOW_OTHER, KEY_SUID, KEY_DEV };
 
 #define VL_OPT(t, f, v) { t, offsetof(struct vl_cmd, f), v }
 static const struct fuse_opt vl_opts[] = {
@@ -71,6 +73,8 @@ static const struct fuse_opt vl_opts[] = {
 	FUSE_OPT_KEY("--version", KEY_VERSION),
 	FUSE_OPT_KEY("ro", KEY_RO),
 	FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
+	FUSE_OPT_KEY("suid", KEY_SUID),
+	FUSE_OPT_KEY("dev", KEY_DEV),
 	FUSE_OPT_END
 };
 
@@ -91,6 +95,12 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 		return 1; /* the kernel mounts read-only too */
 	case KEY_ALLOW_OTHER:
 		c->allow_other = 1;
+		return 1;
+	case KEY_SUID:
+		c->suid = 1;
+		return 1;
+	case KEY_DEV:
+		c->dev = 1;
 		return 1;
 	case FUSE_OPT_KEY_NONOPT:
 		if (c->nonopts++ == 0) {
@@ -132,6 +142,9 @@ static void usage(FILE *f)
 		"    -o ro                              read-only: never writes to CIPHERDIR\n"
 		"    -o allow_other                     other users may use the mount (implies\n"
 		"                                       -o default_permissions)\n"
+		"    -o suid, -o dev                    honour set-user-ID bits and device files in\n"
+		"                                       the vault (default: nosuid,nodev; the\n"
+		"                                       storage side controls mode bits: veilfs(1))\n"
 		"    -f                                 stay in the foreground\n"
 		"    -d                                 debug output (implies -f)\n"
 		"    -s                                 single-threaded\n"
@@ -173,40 +186,69 @@ static int parse_duration(const char *s, unsigned long *out)
 	return 0;
 }
 
-static int check_dir(const char *what, const char *path, bool need_empty)
+/* The checks before any password is asked for (fs/precheck.h): the cipher directory, its
+ * config, and that the mountpoint (checked already: mntfd) and the cipher directory do not
+ * nest. Leaves the cipher directory open in *cipherfd, to check after unlocking that the
+ * vault opened is the one checked. Prints why and returns an exit status. */
+static int check_before_unlock(const struct vl_cmd *c, int mntfd, const char *mountpoint,
+			       int *cipherfd)
 {
-	struct dirent *d;
-	struct stat st;
-	DIR *dir;
-	int found = 0;
+	char err[1024] = "";
+	int r;
 
-	if (stat(path, &st) < 0) {
-		fprintf(stderr, "veilfs: %s %s: %s\n", what, path, strerror(errno));
-		return -1;
+	r = vl_precheck_cipherdir(c->cipherdir, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "veilfs: %s\n", err);
+		return r == -ENOMEM ? VL_EXIT_FAILURE : VL_EXIT_CIPHERDIR;
 	}
-	if (!S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "veilfs: %s %s is not a directory\n", what, path);
-		return -1;
+	*cipherfd = r;
+	r = vl_precheck_config(*cipherfd, c->cipherdir, c->config, c->masterkey_stdin != 0, err,
+			       sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "veilfs: %s\n", err);
+		return r == -ENOMEM ? VL_EXIT_FAILURE : VL_EXIT_CONFIG;
 	}
-	if (!need_empty)
-		return 0;
-	dir = opendir(path);
-	if (!dir) {
-		fprintf(stderr, "veilfs: %s %s: %s\n", what, path, strerror(errno));
-		return -1;
+	r = vl_precheck_apart(*cipherfd, c->cipherdir, mntfd, mountpoint, "mountpoint", err,
+			      sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "veilfs: refusing to mount: %s\n", err);
+		return VL_EXIT_MOUNT;
 	}
-	while ((d = readdir(dir)))
-		if (strcmp(d->d_name, ".") && strcmp(d->d_name, "..")) {
-			found = 1;
-			break;
-		}
-	closedir(dir);
-	if (found) {
-		fprintf(stderr,
-			"veilfs: %s %s is not empty (use -o nonempty to mount over it anyway)\n",
-			what, path);
-		return -1;
+	return VL_EXIT_OK;
+}
+
+/* The session loop's result as an exit status. libfuse's signal handlers end the loop with
+ * the signal's number: SIGTERM (a service manager stopping us, or --idle), SIGINT (Ctrl-C)
+ * and SIGHUP are a clean stop, and the mount is removed on the way out. */
+static int loop_status(int r, const char *mountpoint)
+{
+	if (r == SIGTERM || r == SIGINT || r == SIGHUP) {
+		vl_log(VL_LOG_INFO, "stopped by %s: unmounting %s", strsignal(r), mountpoint);
+		return VL_EXIT_OK;
 	}
+	if (r != 0) {
+		vl_log(VL_LOG_ERR, "session loop ended with an error (%d)", r);
+		return VL_EXIT_FAILURE;
+	}
+	vl_log(VL_LOG_INFO, "unmounted %s", mountpoint);
+	return VL_EXIT_OK;
+}
+
+/* Mount options the kernel enforces: nosuid and nodev unless asked for. libfuse and
+ * fusermount3 default to them already (fusermount3 refuses suid and dev to ordinary
+ * users); saying so here keeps it true whatever they do. The storage side sets the mode
+ * bits of every file (FORMAT.md §7): with -o suid it could make an executable in the vault
+ * set-user-ID. 0 or -1 (out of memory). */
+static int add_mount_flags(const struct vl_cmd *c, struct fuse_args *args)
+{
+	if (!c->suid && fuse_opt_add_arg(args, "-onosuid") < 0)
+		return -1;
+	if (!c->dev && fuse_opt_add_arg(args, "-onodev") < 0)
+		return -1;
+	if (c->suid)
+		fprintf(stderr, "veilfs: warning: -o suid: set-user-ID and set-group-ID bits in the vault take effect, and anyone who can write the cipher directory can set them (see veilfs(1))\n");
+	if (c->dev)
+		fprintf(stderr, "veilfs: warning: -o dev: device files in the vault can be opened, and anyone who can write the cipher directory can change their permissions (see veilfs(1))\n");
 	return 0;
 }
 
@@ -495,7 +537,7 @@ int main(int argc, char *argv[])
 	bool idle_on = false, mounted = false, handlers = false;
 	unsigned long idle_s = 0;
 	char *fsname = NULL;
-	int notify = -1;
+	int notify = -1, mntfd = -1, cipherfd = -1;
 	int status = VL_EXIT_USAGE, r;
 
 	/* First of all, before any secret exists: libcrypto allocates in the locked,
@@ -532,8 +574,15 @@ int main(int argc, char *argv[])
 	}
 	/* Before libfuse's own parse, which would fail on a bad mountpoint with status 2. */
 	status = VL_EXIT_MOUNT;
-	if (check_dir("mountpoint", c.mountpoint, !c.nonempty) < 0)
-		goto out;
+	{
+		char err[1024] = "";
+
+		mntfd = vl_precheck_mountpoint(c.mountpoint, c.nonempty != 0, err, sizeof(err));
+		if (mntfd < 0) {
+			fprintf(stderr, "veilfs: %s\n", err);
+			goto out;
+		}
+	}
 	status = VL_EXIT_USAGE;
 	if (fuse_parse_cmdline(&args, &fo) != 0)
 		goto out;
@@ -556,6 +605,8 @@ int main(int argc, char *argv[])
 		goto out;
 	}
 	if (c.allow_other && fuse_opt_add_arg(&args, "-odefault_permissions") < 0)
+		goto nomem;
+	if (add_mount_flags(&c, &args) < 0)
 		goto nomem;
 	/* fsname shows CIPHERDIR in mount(8) and /proc/mounts; the type is fuse.veilfs. */
 	if (fuse_opt_add_opt(&fsname, "subtype=veilfs") < 0)
@@ -581,8 +632,8 @@ int main(int argc, char *argv[])
 	status = VL_EXIT_USAGE;
 	if (probe_fuse_options(&args) < 0)
 		goto out;
-	status = VL_EXIT_FAILURE;
-	if (check_dir("CIPHERDIR", c.cipherdir, false) < 0)
+	status = check_before_unlock(&c, mntfd, fo.mountpoint, &cipherfd);
+	if (status != VL_EXIT_OK)
 		goto out;
 
 	if (fo.debug)
@@ -593,6 +644,14 @@ int main(int argc, char *argv[])
 	status = unlock(&c, &v);
 	if (status != VL_EXIT_OK)
 		goto out;
+	/* The vault opened is the directory checked (a path can be swapped meanwhile). */
+	status = VL_EXIT_MOUNT;
+	if (!vl_same_dir(vl_vault_rootfd(v), cipherfd)) {
+		fprintf(stderr, "veilfs: cipher directory %s changed while unlocking; not mounted\n",
+			c.cipherdir);
+		vl_vault_free(v);
+		goto out;
+	}
 	status = VL_EXIT_FAILURE;
 	r = vl_fs_new(&fs, v, c.ro != 0, c.sharedstorage != 0, fo.debug != 0);
 	if (r < 0) {
@@ -611,6 +670,18 @@ int main(int argc, char *argv[])
 		goto out;
 	handlers = true;
 	status = VL_EXIT_MOUNT;
+	{
+		int fd = open(fo.mountpoint, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		bool same = fd >= 0 && vl_same_dir(fd, mntfd);
+
+		if (fd >= 0)
+			close(fd);
+		if (!same) {
+			fprintf(stderr, "veilfs: mountpoint %s changed since it was checked; not mounted\n",
+				fo.mountpoint);
+			goto out;
+		}
+	}
 	if (fuse_session_mount(se, fo.mountpoint) != 0) {
 		fprintf(stderr, "veilfs: could not mount on %s\n", fo.mountpoint);
 		goto out;
@@ -625,8 +696,13 @@ int main(int argc, char *argv[])
 	} else if (chdir("/") < 0) {
 		vl_log(VL_LOG_WARN, "chdir /: %s", strerror(errno));
 	}
-	vl_log(VL_LOG_INFO, "mounted %s on %s%s%s", c.cipherdir, fo.mountpoint,
-	       c.ro ? " read-only" : "", c.sharedstorage ? " (shared storage)" : "");
+	{
+		char *shown = vl_path_shown(c.cipherdir);
+
+		vl_log(VL_LOG_INFO, "mounted %s on %s%s%s", shown ? shown : c.cipherdir,
+		       fo.mountpoint, c.ro ? " read-only" : "", c.sharedstorage ? " (shared storage)" : "");
+		free(shown);
+	}
 
 	if (vl_fs_watch_start(fs, se) < 0)
 		vl_log(VL_LOG_WARN, "could not start the thread that follows changes under %s: "
@@ -657,11 +733,7 @@ int main(int argc, char *argv[])
 			r = fuse_session_loop_mt(se, lc);
 		}
 	}
-	status = r == 0 ? VL_EXIT_OK : VL_EXIT_FAILURE;
-	if (r != 0)
-		vl_log(VL_LOG_ERR, "session loop ended with an error (%d)", r);
-	else
-		vl_log(VL_LOG_INFO, "unmounted %s", fo.mountpoint);
+	status = loop_status(r, fo.mountpoint);
 	goto out;
 nomem:
 	fprintf(stderr, "veilfs: out of memory\n");
@@ -681,6 +753,10 @@ out:
 	vl_fs_free(fs); /* wipes the keys */
 	if (notify >= 0)
 		close(notify); /* the parent sees no word and takes our exit status */
+	if (mntfd >= 0)
+		close(mntfd);
+	if (cipherfd >= 0)
+		close(cipherfd);
 	free(fsname);
 	free(fo.mountpoint);
 	free(c.passfile);

@@ -1,9 +1,11 @@
 # libFuzzer targets (clang). Each gets a short smoke run in make check (tests/fuzz-smoke.sh).
-EXTRA_DIST += fuzz/fuzz_config.c fuzz/fuzz_header.c fuzz/fuzz_name.c fuzz/fuzz_idfile.c fuzz/corpus
+EXTRA_DIST += fuzz/fuzz_config.c fuzz/fuzz_header.c fuzz/fuzz_name.c fuzz/fuzz_idfile.c \
+	fuzz/fuzz_mountinfo.c fuzz/corpus
 # The targets are built by $(FUZZ_CC) from the crypto sources directly, not from
 # libveilcrypto.a: the library is compiled by $(CC) (often gcc) without fuzzer
 # instrumentation, and the fuzzers need the coverage and sanitizers in the code under test.
-VL_FUZZ_TARGETS = fuzz/fuzz_config fuzz/fuzz_header fuzz/fuzz_name fuzz/fuzz_idfile
+VL_FUZZ_TARGETS = fuzz/fuzz_config fuzz/fuzz_header fuzz/fuzz_name fuzz/fuzz_idfile \
+	fuzz/fuzz_mountinfo
 VL_FUZZ_CRYPTO_SRCS = \
 	$(srcdir)/crypto/secmem.c $(srcdir)/crypto/aead.c $(srcdir)/crypto/kdf.c \
 	$(srcdir)/crypto/keys.c $(srcdir)/crypto/content.c $(srcdir)/crypto/base32.c \
@@ -34,4 +36,8 @@ fuzz/fuzz_name: $(srcdir)/fuzz/fuzz_name.c $(VL_FUZZ_CRYPTO_SRCS) $(VL_FUZZ_CRYP
 fuzz/fuzz_idfile: $(srcdir)/fuzz/fuzz_idfile.c $(VL_FUZZ_CRYPTO_SRCS) $(VL_FUZZ_CRYPTO_HDRS)
 	@$(MKDIR_P) fuzz
 	$(AM_V_CC)$(VL_FUZZ_LINK) $(srcdir)/fuzz/fuzz_idfile.c $(CRYPTO_LIBS)
+# fs/mountinfo.c alone: a parser of the kernel's text, no crypto.
+fuzz/fuzz_mountinfo: $(srcdir)/fuzz/fuzz_mountinfo.c $(srcdir)/fs/mountinfo.c $(srcdir)/fs/mountinfo.h
+	@$(MKDIR_P) fuzz
+	$(AM_V_CC)$(FUZZ_CC) $(VL_FUZZ_CFLAGS) -o $@ $(srcdir)/fuzz/fuzz_mountinfo.c $(srcdir)/fs/mountinfo.c
 endif

@@ -196,3 +196,26 @@ vl_csize() {
 	fi
 	echo $((h + (p / b) * (b + 28) + (p % b > 0 ? p % b + 28 : 0)))
 }
+
+# --- Helpers for t13 and t14 (issue 9: plain mounts for bind mounts and tmpfs) ---
+vl_sysmounts=()
+# vl_sysmount DIR MOUNT-ARGS...: runs mount(8) MOUNT-ARGS DIR (a bind mount, a tmpfs); at exit
+# the FUSE mounts, then these (last first) are taken down before $VL_TMP is removed.
+vl_sysmount() {
+	local d=$1
+	shift
+	mount "$@" "$d" || return 1
+	vl_sysmounts+=("$d")
+	trap vl_cleanup_sysmounts EXIT
+}
+vl_cleanup_sysmounts() {
+	local m i
+	cd / || true
+	for m in "${vl_mounts[@]}"; do
+		vl_umount_dir "$m" 2>/dev/null
+	done
+	for ((i = ${#vl_sysmounts[@]} - 1; i >= 0; i--)); do
+		umount -l "${vl_sysmounts[i]}" 2>/dev/null
+	done
+	vl_cleanup
+}

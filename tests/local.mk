@@ -130,3 +130,20 @@ tests_keyscan_SOURCES = tests/keyscan.c
 tests_keyscan_LDADD = $(VL_CORE_LIBS)
 TESTS += tests/unit/test_secmem tests/t12-secrets-core.sh
 EXTRA_DIST += tests/t12-secrets-core.sh
+
+# ---- issue 9 §2-§6: mountpoint safety, exit codes and signals, hostile trees in veilctl,
+# conflict-copy names (owner: harden) ----
+check_PROGRAMS += tests/unit/test_nesting
+tests_unit_test_nesting_SOURCES = tests/unit/test_nesting.c tests/unit/tap.h
+tests_unit_test_nesting_LDADD = $(VL_CORE_LIBS)
+TESTS += tests/unit/test_nesting \
+	tests/t13-mount-safety.sh tests/t14-veilctl-hostile.sh tests/t14-deep-trees.sh
+EXTRA_DIST += tests/t13-mount-safety.sh tests/t14-veilctl-hostile.sh tests/t14-deep-trees.sh \
+	tests/fifo_swap.c
+# An LD_PRELOAD helper of t14 (a fifo swapped in after a type check). Built without the
+# sanitizers' flags: it runs in front of their runtime.
+check_DATA = tests/fifo_swap.so
+CLEANFILES += tests/fifo_swap.so
+tests/fifo_swap.so: $(srcdir)/tests/fifo_swap.c
+	@$(MKDIR_P) tests
+	$(AM_V_CC)$(CC) -std=gnu11 -O1 -Wall -shared -fPIC -o $@ $(srcdir)/tests/fifo_swap.c -ldl

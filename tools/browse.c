@@ -23,9 +23,12 @@
 #include "../fs/backing.h"
 #include "../fs/entry.h"
 #include "../fs/fileio.h"
+#include "../fs/nesting.h"
 #include "../fs/object.h"
+#include "../fs/precheck.h"
 #include "../fs/vault.h"
 #include "veilctl.h"
+#include "walk.h"
 
 #define COPY_CHUNK (256 * 1024)
 
@@ -246,10 +249,14 @@ static void entry_info(struct vl_vault *v, int dirfd, const struct vl_dirinfo *d
 		return;
 	}
 	if (e->kind == VL_KIND_OBJECT) {
+		/* O_NONBLOCK and the type of the opened file: a fifo swapped in after the
+		 * caller's fstatat must not hang us. */
 		int fd = openat(dirfd, e->disk, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		struct stat fst;
 
 		ei->is_object = true;
-		if (fd < 0 || vl_ename_binding(v, di, e, &b) < 0 || vl_object_read(v, fd, &b, &ei->obj) < 0) {
+		if (fd < 0 || fstat(fd, &fst) < 0 || !S_ISREG(fst.st_mode) ||
+		    vl_ename_binding(v, di, e, &b) < 0 || vl_object_read(v, fd, &b, &ei->obj) < 0) {
 			ei->bad = true;
 		} else {
 			ei->mode = ei->obj.type | (st->st_mode & 07777);
@@ -280,6 +287,26 @@ static void mode_string(mode_t m, char out[11])
 	out[10] = '\0';
 }
 
+/* Opens a regular file name in dirfd for reading without following a symlink or waiting on
+ * a fifo put in its place, and checks the type on the opened fd. fd or -errno (-EINVAL:
+ * not a regular file any more). */
+static int open_regular(int dirfd, const char *name, struct stat *st)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, st) < 0)
+		r = -errno;
+	else if (!S_ISREG(st->st_mode))
+		r = -EINVAL;
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
 /* ---- ls ---- */
 
 static const char ls_usage[] = "veilctl ls [-l] [-R] [--passfile FILE | --extpass CMD] CIPHERDIR [PATH]";
@@ -300,7 +327,8 @@ static int ls_collect(void *ctx, const struct vl_dirent *de)
 	struct ls_list *l = ctx;
 
 	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
+		/* Small at first: a walk keeps one list per level of a deep tree. */
+		size_t cap = l->cap ? l->cap * 2 : 4;
 		struct ls_item *it = realloc(l->items, cap * sizeof(*it));
 
 		if (!it)
@@ -378,62 +406,160 @@ static void ls_print(struct vl_vault *v, int dirfd, const struct vl_dirinfo *di,
 		putchar('\n');
 }
 
-/* Lists directory fd (info di); with recurse, then each subdirectory under a header. */
+/* The directory info of a frame of a walk over the vault: the root's is the caller's, a
+ * subdirectory's is the frame's own (own == di). A frame lets go of it, and of its entry
+ * list, as soon as no subdirectory of it is left to open (vc_dirs_done), so that a chain of
+ * 100,000 directories holds no list and no info per level while it is walked. */
+struct vc_dirref {
+	const struct vl_dirinfo *di;
+	struct vl_dirinfo *own;
+};
+
+static void vc_dirref_free(struct vc_dirref *d)
+{
+	free(d->own);
+	d->own = NULL;
+	d->di = NULL;
+}
+
+/* ls and ls -R: one directory listed per frame of the walk (walk.h). */
+struct ls_ctx {
+	struct vl_vault *v;
+	bool lng, recurse;
+	int ex;
+	struct vc_path path; /* the directory's plaintext path as shown: "" for the root */
+};
+
+struct ls_frame {
+	struct vc_dirref d;
+	struct ls_list l;
+	size_t i;      /* the next entry to look at for a subdirectory */
+	size_t oldlen; /* ctx path before this directory's name */
+};
+
+/* Appends "/NAME" to the shown path: "PATH/NAME", and "/NAME" in the root, which is
+ * shown as "". Returns the length before. */
+static size_t ls_path_push(struct vc_path *p, const char *name)
+{
+	size_t old = vc_path_push(p, name);
+
+	if (old == 0) { /* vc_path_push left room for one more byte */
+		memmove(p->s + 1, p->s, p->len + 1);
+		p->s[0] = '/';
+		p->len++;
+	}
+	return old;
+}
+
+/* Lists the directory, sorted. */
+static int ls_enter(struct vc_walk *w, void *frame, const int fd[VC_WALK_TREES])
+{
+	struct ls_ctx *x = vc_walk_ctx(w);
+	struct ls_frame *f = frame;
+	int r;
+
+	r = ls_read(x->v, fd[0], f->d.di, &f->l);
+	if (r < 0) {
+		vc_err("%s: cannot list: %s", vc_path_str(&x->path), strerror(-r));
+		x->ex = VL_EXIT_FAILURE;
+		return r == -ENOMEM ? r : -EIO;
+	}
+	for (size_t i = 0; i < f->l.n; i++) {
+		const struct ls_item *it = &f->l.items[i];
+		struct stat st;
+
+		if (fstatat(fd[0], it->e->disk, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue; /* removed meanwhile */
+		ls_print(x->v, fd[0], f->d.di, it->name, it->e, &st, x->lng);
+	}
+	return 0;
+}
+
+/* With -R, each subdirectory in turn, under a header. */
+static int ls_next(struct vc_walk *w, void *frame, const int fd[VC_WALK_TREES], void *child,
+		   int sub[VC_WALK_TREES])
+{
+	struct ls_ctx *x = vc_walk_ctx(w);
+	struct ls_frame *f = frame, *c = child;
+
+	while (x->recurse && f->i < f->l.n) {
+		const struct ls_item *it = &f->l.items[f->i++];
+		struct stat st;
+		size_t old;
+		int cfd;
+
+		if (fstatat(fd[0], it->e->disk, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(st.st_mode))
+			continue;
+		c->d.own = malloc(sizeof(*c->d.own));
+		if (!c->d.own)
+			return -ENOMEM;
+		c->d.di = c->d.own;
+		old = ls_path_push(&x->path, it->name);
+		cfd = vc_subdir_open(x->v, fd[0], f->d.di, it->e, c->d.own);
+		if (cfd < 0) {
+			vc_err("%s: cannot open directory (run veilctl fsck)", vc_path_str(&x->path));
+			x->ex = VL_EXIT_FAILURE;
+			vc_dirref_free(&c->d);
+			vc_path_pop(&x->path, old);
+			continue;
+		}
+		printf("\n%s:\n", vc_path_str(&x->path));
+		c->oldlen = old;
+		sub[0] = cfd;
+		if (f->i == f->l.n) { /* nothing left to open here */
+			ls_list_free(&f->l);
+			vc_dirref_free(&f->d);
+		}
+		return 1;
+	}
+	return 0;
+}
+
+static void ls_leave(struct vc_walk *w, void *frame, const int fd[VC_WALK_TREES], int status)
+{
+	struct ls_ctx *x = vc_walk_ctx(w);
+	struct ls_frame *f = frame;
+
+	(void)fd;
+	if (status == -ELOOP || status == -ESTALE || status == -ENOTDIR) {
+		vc_err("%s: %s", vc_path_str(&x->path),
+		       status == -ELOOP ? "a directory inside itself (a bind mount loop): not listed" :
+		       status == -ESTALE ? "moved while listed: the rest of it was not listed" :
+					   "not a directory any more");
+		x->ex = VL_EXIT_FAILURE;
+	}
+	ls_list_free(&f->l);
+	vc_dirref_free(&f->d);
+	if (vc_walk_depth(w) > 0)
+		vc_path_pop(&x->path, f->oldlen);
+}
+
+static const struct vc_walk_ops ls_ops = {
+	.frame_size = sizeof(struct ls_frame),
+	.enter = ls_enter,
+	.next = ls_next,
+	.leave = ls_leave,
+};
+
+/* Lists directory fd (info di), shown as shown; with recurse, then each subdirectory under a
+ * header. Returns the exit status. */
 static int ls_dir(struct vl_vault *v, int fd, const struct vl_dirinfo *di, const char *shown,
 		  bool lng, bool recurse)
 {
-	struct vl_dirinfo *ci = NULL;
-	struct ls_list l;
-	int ex = VL_EXIT_OK, r;
+	struct ls_ctx x = { .v = v, .lng = lng, .recurse = recurse };
+	struct ls_frame root = { .d.di = di };
+	int fds[VC_WALK_TREES] = { fd, -1 }, r;
 
-	r = ls_read(v, fd, di, &l);
+	if (shown[0])
+		vc_path_push(&x.path, shown);
+	r = vc_walk(&ls_ops, &x, fds, &root);
 	if (r < 0) {
-		vc_err("%s: cannot list: %s", shown, strerror(-r));
-		ls_list_free(&l);
-		return VL_EXIT_FAILURE;
+		vc_err("ls stopped: %s", strerror(-r));
+		x.ex = VL_EXIT_FAILURE;
 	}
-	for (size_t i = 0; i < l.n; i++) {
-		struct stat st;
-
-		if (fstatat(fd, l.items[i].e->disk, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			continue; /* removed meanwhile */
-		ls_print(v, fd, di, l.items[i].name, l.items[i].e, &st, lng);
-	}
-	if (!recurse)
-		goto out;
-	ci = malloc(sizeof(*ci));
-	if (!ci) {
-		ex = VL_EXIT_FAILURE;
-		goto out;
-	}
-	for (size_t i = 0; i < l.n; i++) {
-		struct stat st;
-		char *sub;
-		int cfd;
-
-		if (fstatat(fd, l.items[i].e->disk, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
-			continue;
-		if (asprintf(&sub, "%s/%s", shown, l.items[i].name) < 0) {
-			ex = VL_EXIT_FAILURE;
-			break;
-		}
-		cfd = vc_subdir_open(v, fd, di, l.items[i].e, ci);
-		if (cfd < 0) {
-			vc_err("%s: cannot open directory (run veilctl fsck)", sub);
-			ex = VL_EXIT_FAILURE;
-		} else {
-			printf("\n%s:\n", sub);
-			r = ls_dir(v, cfd, ci, sub, lng, true);
-			if (r)
-				ex = r;
-			close(cfd);
-		}
-		free(sub);
-	}
-out:
-	free(ci);
-	ls_list_free(&l);
-	return ex;
+	vc_path_free(&x.path);
+	return x.ex;
 }
 
 int cmd_ls(int argc, char **argv)
@@ -586,9 +712,15 @@ int cmd_cat(int argc, char **argv)
 		vc_err("%s is a symlink or special file (veilctl ls -l shows it)", argv[optind + 1]);
 		goto out;
 	}
-	fd = openat(res.parentfd, res.e.disk, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	{
+		struct stat st;
+
+		fd = open_regular(res.parentfd, res.e.disk, &st);
+	}
 	if (fd < 0) {
-		vc_err("%s: cannot open %s: %s", argv[optind + 1], vc_path_str(&res.cpath), strerror(errno));
+		vc_err("%s: cannot open %s: %s", argv[optind + 1], vc_path_str(&res.cpath),
+		       fd == -EINVAL ? "not a regular file" : strerror(-fd));
+		fd = -1;
 		goto out;
 	}
 	r = copy_out(v, &res.pdi, &res.e, fd, STDOUT_FILENO);
@@ -607,30 +739,145 @@ out:
 	return ex;
 }
 
+/* ---- export and import: what they keep, and what the storage side must not choose ---- */
+
+/* Options of export and import about metadata. The mode bits, owner and times of a
+ * ciphertext entry are the storage side's (FORMAT.md §7): by default neither command
+ * creates set-user-ID, set-group-ID or sticky bits or device files, or changes an owner,
+ * and both apply the umask, as cp does (issue 9 §3). */
+struct xmeta {
+	bool same_perms; /* --same-permissions: every mode bit as found, no umask */
+	bool same_owner; /* --same-owner: the owner and group as found */
+	bool devices;	 /* --devices: device files are created (export) or stored (import) */
+	mode_t mask;	 /* mode bits applied: 07777, or 0777 & ~umask */
+};
+
+enum { O_SAME_PERMS = VC_OPT_FIRST_LOCAL + 16, O_SAME_OWNER, O_DEVICES };
+#define XMETA_LONGOPTS                                                                        \
+	{ "same-permissions", no_argument, NULL, O_SAME_PERMS },                              \
+	{ "same-owner", no_argument, NULL, O_SAME_OWNER },                                    \
+	{ "devices", no_argument, NULL, O_DEVICES }
+
+/* Handles an option of XMETA_LONGOPTS: true if it was one. */
+static bool xmeta_opt(struct xmeta *m, int c)
+{
+	switch (c) {
+	case O_SAME_PERMS:
+		m->same_perms = true;
+		return true;
+	case O_SAME_OWNER:
+		m->same_owner = true;
+		return true;
+	case O_DEVICES:
+		m->devices = true;
+		return true;
+	}
+	return false;
+}
+
+static void xmeta_init(struct xmeta *m)
+{
+	mode_t um = umask(0);
+
+	umask(um);
+	m->mask = m->same_perms ? 07777 : 0777 & ~um;
+}
+
+/* Owner first: chown clears set-ID bits, which the mode then sets (with
+ * --same-permissions). Best effort, as cp -p: a failure does not fail the copy. */
+static void apply_meta(const struct xmeta *m, int fd, const struct stat *st, bool mode)
+{
+	struct timespec ts[2] = { st->st_atim, st->st_mtim };
+
+	if (m->same_owner)
+		vc_ignore(fchown(fd, st->st_uid, st->st_gid));
+	if (mode)
+		vc_ignore(fchmod(fd, st->st_mode & m->mask));
+	vc_ignore(futimens(fd, ts));
+}
+
+/* The same for an entry that cannot be opened (symlink, fifo, device) by name in dirfd. */
+static void apply_meta_at(const struct xmeta *m, int dirfd, const char *name, const struct stat *st,
+			  bool mode)
+{
+	struct timespec ts[2] = { st->st_atim, st->st_mtim };
+
+	if (m->same_owner)
+		vc_ignore(fchownat(dirfd, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW));
+	if (mode)
+		vc_ignore(fchmodat(dirfd, name, st->st_mode & m->mask, AT_SYMLINK_NOFOLLOW));
+	vc_ignore(utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW));
+}
+
+static const char *device_kind(mode_t type)
+{
+	return S_ISBLK(type) ? "a block device" : "a character device";
+}
+
+/* Refuses (exit 2) a directory fd used by export or import that overlaps the cipher
+ * directory cipherfd (issue 9 §2). */
+static int refuse_overlap(int cipherfd, const char *cipherdir, int fd, const char *path,
+			  const char *what)
+{
+	char err[1024] = "";
+
+	if (vl_precheck_apart(cipherfd, cipherdir, fd, path, what, err, sizeof(err)) == 0)
+		return VL_EXIT_OK;
+	vc_err("refused: %s", err);
+	return VL_EXIT_USAGE;
+}
+
+/* Refuses (exit 2) a plaintext directory inside, or equal to, the cipher directory of the
+ * vault given as cipherdir (the other direction needs the directory itself: see
+ * refuse_overlap). Checked before the password is asked for. */
+static int refuse_inside(const char *cipherdir, const char *dir, const char *what)
+{
+	char err[1024] = "";
+	enum vl_nesting how;
+	int cfd, fd, ex = VL_EXIT_OK, r;
+
+	cfd = vl_precheck_cipherdir(cipherdir, err, sizeof(err));
+	if (cfd < 0) {
+		vc_err("%s", err);
+		return cfd == -ENOMEM ? VL_EXIT_FAILURE : VL_EXIT_CIPHERDIR;
+	}
+	fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		close(cfd);
+		return VL_EXIT_OK; /* reported where it is used */
+	}
+	r = vl_nesting(fd, cfd, &how);
+	if (r < 0 || how == VL_NEST_SAME || how == VL_NEST_A_IN_B)
+		ex = refuse_overlap(cfd, cipherdir, fd, dir, what);
+	close(fd);
+	close(cfd);
+	return ex;
+}
+
 /* ---- export ---- */
 
 static const char export_usage[] =
-	"veilctl export [--force] [--passfile FILE | --extpass CMD] CIPHERDIR [PATH] DEST";
+	"veilctl export [--force] [--same-permissions] [--same-owner] [--devices]\n"
+	"               [--passfile FILE | --extpass CMD] CIPHERDIR [PATH] DEST";
 
 struct xp {
 	struct vl_vault *v;
 	bool force;
-	unsigned long files, dirs, errors;
+	struct xmeta m;
+	unsigned long files, dirs, skipped, errors;
+	struct vc_path path; /* plaintext path of what is exported, for messages */
 };
 
-static void set_times(int fd, const struct stat *st)
-{
-	struct timespec ts[2] = { st->st_atim, st->st_mtim };
-
-	vc_ignore(futimens(fd, ts));
-}
-
-static void set_times_at(int dirfd, const char *name, const struct stat *st)
-{
-	struct timespec ts[2] = { st->st_atim, st->st_mtim };
-
-	vc_ignore(utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW));
-}
+/* One directory of the vault and its copy in the destination (tree 0: the vault, tree 1:
+ * the destination). */
+struct xp_frame {
+	struct vc_dirref d; /* the vault directory's IDs */
+	struct ls_list l;   /* the vault directory's entries */
+	size_t i;	    /* the next one */
+	size_t oldlen;	    /* x->path before this directory's name */
+	struct stat st;	  /* the vault directory's, for its copy's mode and times */
+	bool created;	  /* the copy was made by this export: it gets the mode and times */
+};
 
 /* With --force, makes room for a new non-directory entry name in dstfd. */
 static int make_room(struct xp *x, int dstfd, const char *name)
@@ -646,62 +893,31 @@ static int make_room(struct xp *x, int dstfd, const char *name)
 	return unlinkat(dstfd, name, 0) < 0 ? -errno : 0;
 }
 
-static int export_dir(struct xp *x, int srcfd, const struct vl_dirinfo *di, int dstfd,
-		      const char *shown);
-
-/* Exports one entry (names e in srcfd, directory info di) into dstfd as name. */
-static void export_entry(struct xp *x, int srcfd, const struct vl_dirinfo *di,
-			 const struct vl_ename *e, int dstfd, const char *name, const char *shown)
+/* Exports one entry that is not a directory (names e in srcfd, directory info di, backing
+ * stat st) into dstfd as name. x->path names it. */
+static void export_file(struct xp *x, int srcfd, const struct vl_dirinfo *di,
+			const struct vl_ename *e, const struct stat *st, int dstfd, const char *name)
 {
-	const char *disk = e->disk;
+	const char *shown = vc_path_str(&x->path);
 	struct entry_info ei;
-	struct stat st;
+	struct stat fst;
 	int fd = -1, ofd = -1, r;
 
-	if (fstatat(srcfd, disk, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		vc_err("%s: %s", shown, strerror(errno));
-		x->errors++;
-		return;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		struct vl_dirinfo *ci = malloc(sizeof(*ci));
-		int cfd, dfd;
-
-		cfd = ci ? vc_subdir_open(x->v, srcfd, di, e, ci) : -ENOMEM;
-		if (cfd < 0) {
-			vc_err("%s: cannot open the directory (run veilctl fsck)", shown);
-			free(ci);
-			x->errors++;
-			return;
-		}
-		if (mkdirat(dstfd, name, 0700) < 0 && errno != EEXIST) {
-			vc_err("%s: cannot create directory: %s", shown, strerror(errno));
-			close(cfd);
-			free(ci);
-			x->errors++;
-			return;
-		}
-		dfd = openat(dstfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (dfd < 0) {
-			vc_err("%s: cannot open the destination directory: %s", shown, strerror(errno));
-			close(cfd);
-			free(ci);
-			x->errors++;
-			return;
-		}
-		export_dir(x, cfd, ci, dfd, shown);
-		vc_ignore(fchmod(dfd, st.st_mode & 07777));
-		set_times(dfd, &st);
-		close(dfd);
-		close(cfd);
-		free(ci);
-		x->dirs++;
-		return;
-	}
-	entry_info(x->v, srcfd, di, e, &st, &ei);
+	entry_info(x->v, srcfd, di, e, st, &ei);
 	if (ei.bad) {
 		vc_err("%s: cannot be read (corrupt; see veilctl fsck)", shown);
 		x->errors++;
+		return;
+	}
+	if (ei.is_object && ei.obj.type == S_IFSOCK) {
+		vc_err("%s: a socket: not exported", shown);
+		x->skipped++;
+		return;
+	}
+	if (ei.is_object && (S_ISCHR(ei.obj.type) || S_ISBLK(ei.obj.type)) && !x->m.devices) {
+		vc_err("%s: %s: not exported (--devices creates device files)", shown,
+		       device_kind(ei.obj.type));
+		x->skipped++;
 		return;
 	}
 	r = make_room(x, dstfd, name);
@@ -721,30 +937,26 @@ static void export_entry(struct xp *x, int srcfd, const struct vl_dirinfo *di,
 			r = symlinkat(ei.obj.target, dstfd, name) < 0 ? -errno : 0;
 			break;
 		case S_IFIFO:
-			r = mkfifoat(dstfd, name, st.st_mode & 07777) < 0 ? -errno : 0;
+			r = mkfifoat(dstfd, name, st->st_mode & x->m.mask & 0777) < 0 ? -errno : 0;
 			break;
-		case S_IFCHR:
-		case S_IFBLK:
-			r = mknodat(dstfd, name, ei.obj.type | (st.st_mode & 07777), ei.obj.rdev) < 0 ? -errno : 0;
+		default: /* a device, with --devices */
+			r = mknodat(dstfd, name, ei.obj.type | (st->st_mode & x->m.mask & 0777),
+				    ei.obj.rdev) < 0 ? -errno : 0;
 			break;
-		default:
-			vc_err("%s: a socket: not exported", shown);
-			return;
 		}
 		if (r < 0) {
 			vc_err("%s: cannot create: %s", shown, strerror(-r));
 			x->errors++;
 			return;
 		}
-		if (ei.obj.type != S_IFLNK)
-			vc_ignore(fchmodat(dstfd, name, st.st_mode & 07777, 0));
-		set_times_at(dstfd, name, &st);
+		apply_meta_at(&x->m, dstfd, name, st, ei.obj.type != S_IFLNK);
 		x->files++;
 		return;
 	}
-	fd = openat(srcfd, disk, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = open_regular(srcfd, e->disk, &fst);
 	if (fd < 0) {
-		vc_err("%s: %s", shown, strerror(errno));
+		vc_err("%s: %s", shown, fd == -EINVAL ? "changed while exported (not a file any more)" :
+							strerror(-fd));
 		x->errors++;
 		return;
 	}
@@ -764,39 +976,147 @@ static void export_entry(struct xp *x, int srcfd, const struct vl_dirinfo *di,
 		(void)unlinkat(dstfd, name, 0); /* no half file that looks whole */
 		x->errors++;
 	} else {
-		vc_ignore(fchmod(ofd, st.st_mode & 07777));
-		set_times(ofd, &st);
+		apply_meta(&x->m, ofd, &fst, true);
 		x->files++;
 	}
 	close(ofd);
 	close(fd);
 }
 
-static int export_dir(struct xp *x, int srcfd, const struct vl_dirinfo *di, int dstfd,
-		      const char *shown)
+/* Opens vault directory it (in fd[0], info di) and its copy in the destination (made if
+ * missing): the child frame c and its fds sub[]. 0 or -errno (reported). */
+static int export_open_dir(struct xp *x, const int fd[VC_WALK_TREES], const struct vl_dirinfo *di,
+			   const struct ls_item *it, struct xp_frame *c, int sub[VC_WALK_TREES])
 {
-	struct ls_list l;
+	const char *shown = vc_path_str(&x->path);
 	int r;
 
-	r = ls_read(x->v, srcfd, di, &l);
+	c->d.own = malloc(sizeof(*c->d.own));
+	if (!c->d.own)
+		return -ENOMEM;
+	c->d.di = c->d.own;
+	sub[0] = vc_subdir_open(x->v, fd[0], di, it->e, c->d.own);
+	if (sub[0] < 0 || fstat(sub[0], &c->st) < 0) {
+		vc_err("%s: cannot open the directory (run veilctl fsck)", shown);
+		r = -EIO;
+		goto out;
+	}
+	c->created = mkdirat(fd[1], it->name, 0700) == 0;
+	if (!c->created && errno != EEXIST) {
+		r = -errno;
+		vc_err("%s: cannot create directory: %s", shown, strerror(-r));
+		goto out;
+	}
+	sub[1] = openat(fd[1], it->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sub[1] < 0) {
+		r = -errno;
+		vc_err("%s: cannot open the destination directory: %s", shown, strerror(-r));
+		goto out;
+	}
+	r = 0;
+out:
 	if (r < 0) {
-		vc_err("%s: cannot list: %s", shown[0] ? shown : "/", strerror(-r));
 		x->errors++;
-		ls_list_free(&l);
-		return r;
+		if (sub[0] >= 0)
+			close(sub[0]);
+		sub[0] = -1;
+		vc_dirref_free(&c->d);
 	}
-	for (size_t i = 0; i < l.n; i++) {
-		char *sub;
+	return r;
+}
 
-		if (asprintf(&sub, "%s/%s", shown, l.items[i].name) < 0) {
-			x->errors++;
-			break;
-		}
-		export_entry(x, srcfd, di, l.items[i].e, dstfd, l.items[i].name, sub);
-		free(sub);
+static int export_enter(struct vc_walk *w, void *frame, const int fd[VC_WALK_TREES])
+{
+	struct xp *x = vc_walk_ctx(w);
+	struct xp_frame *f = frame;
+	int r;
+
+	r = ls_read(x->v, fd[0], f->d.di, &f->l);
+	if (r < 0) {
+		vc_err("%s: cannot list: %s", x->path.len ? vc_path_str(&x->path) : "/",
+		       strerror(-r));
+		x->errors++;
+		return r == -ENOMEM ? r : -EIO;
 	}
-	ls_list_free(&l);
 	return 0;
+}
+
+static int export_next(struct vc_walk *w, void *frame, const int fd[VC_WALK_TREES], void *child,
+		       int sub[VC_WALK_TREES])
+{
+	struct xp *x = vc_walk_ctx(w);
+	struct xp_frame *f = frame, *c = child;
+
+	while (f->i < f->l.n) {
+		const struct ls_item *it = &f->l.items[f->i++];
+		size_t old = vc_path_push(&x->path, it->name);
+		struct stat st;
+		int r;
+
+		if (fstatat(fd[0], it->e->disk, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			vc_err("%s: %s", vc_path_str(&x->path), strerror(errno));
+			x->errors++;
+		} else if (!S_ISDIR(st.st_mode)) {
+			export_file(x, fd[0], f->d.di, it->e, &st, fd[1], it->name);
+		} else {
+			r = export_open_dir(x, fd, f->d.di, it, c, sub);
+			if (r == 0) {
+				c->oldlen = old; /* the name stays on x->path until leave */
+				if (f->i == f->l.n) { /* nothing left to open here */
+					ls_list_free(&f->l);
+					vc_dirref_free(&f->d);
+				}
+				return 1;
+			}
+			if (r == -ENOMEM)
+				return r;
+		}
+		vc_path_pop(&x->path, old);
+	}
+	return 0;
+}
+
+static void export_leave(struct vc_walk *w, void *frame, const int fd[VC_WALK_TREES], int status)
+{
+	struct xp *x = vc_walk_ctx(w);
+	struct xp_frame *f = frame;
+
+	if (status == -ELOOP || status == -ESTALE) {
+		vc_err("%s: %s", vc_path_str(&x->path),
+		       status == -ELOOP ? "a directory inside itself (a bind mount loop): not exported"
+					: "moved while exported: the rest of it was not exported");
+		x->errors++;
+	}
+	if (f->created && fd[1] >= 0)
+		apply_meta(&x->m, fd[1], &f->st, true);
+	if (status == 0)
+		x->dirs++;
+	ls_list_free(&f->l);
+	vc_dirref_free(&f->d);
+	if (vc_walk_depth(w) > 0)
+		vc_path_pop(&x->path, f->oldlen);
+}
+
+static const struct vc_walk_ops export_ops = {
+	.frame_size = sizeof(struct xp_frame),
+	.enter = export_enter,
+	.next = export_next,
+	.leave = export_leave,
+};
+
+/* The directory DEST names, or that would hold it: for the check that it is not inside the
+ * cipher directory, before the password is asked for. malloc()ed. */
+static char *dest_dir(const char *dest)
+{
+	struct stat st;
+	const char *slash;
+
+	if (stat(dest, &st) == 0 && S_ISDIR(st.st_mode))
+		return strdup(dest);
+	slash = strrchr(dest, '/');
+	if (!slash)
+		return strdup(".");
+	return slash == dest ? strdup("/") : strndup(dest, (size_t)(slash - dest));
 }
 
 int cmd_export(int argc, char **argv)
@@ -805,23 +1125,29 @@ int cmd_export(int argc, char **argv)
 	static const struct option lo[] = {
 		VC_COMMON_LONGOPTS,
 		{ "force", no_argument, NULL, 'f' },
+		XMETA_LONGOPTS,
 		{ 0 },
 	};
 	struct vc_res res = { .parentfd = -1 };
 	struct xp x = { 0 };
-	const char *path = "", *dest;
+	const char *path = "", *dest, *cipherdir;
+	char *dshown = NULL, *ddir = NULL;
 	int c, ex, dstfd = -1;
 
 	vc_getopt_reset();
 	while ((c = getopt_long(argc, argv, "hf", lo, NULL)) != -1) {
-		if (vc_common_opt(c, optarg))
+		if (vc_common_opt(c, optarg) || xmeta_opt(&x.m, c))
 			continue;
 		switch (c) {
 		case 'h':
 			printf("usage: %s\n\nCopies PATH (default: the whole vault) out of the vault into DEST.\n"
 			       "A directory's contents go into DEST (created if missing); a file becomes DEST,\n"
 			       "or DEST/NAME when DEST is a directory. Existing files are not overwritten\n"
-			       "without --force.\n",
+			       "without --force. Modification times are kept; modes are kept without the\n"
+			       "set-user-ID, set-group-ID and sticky bits and with the umask applied, as the\n"
+			       "storage side sets them (--same-permissions keeps every bit); the owner is not\n"
+			       "changed (--same-owner sets it); device files are skipped (--devices creates\n"
+			       "them). DEST must not be inside the cipher directory, nor contain it.\n",
 			       export_usage);
 			return VL_EXIT_OK;
 		case 'f':
@@ -835,75 +1161,101 @@ int cmd_export(int argc, char **argv)
 		path = argv[optind + 1];
 	else if (argc - optind != 2)
 		return vc_usage(export_usage);
+	cipherdir = argv[optind];
 	dest = argv[argc - 1];
-	ex = vc_unlock(argv[optind], &x.v);
+	xmeta_init(&x.m);
+	ddir = dest_dir(dest);
+	dshown = vl_path_shown(dest);
+	if (!ddir || !dshown) {
+		vc_err("out of memory");
+		ex = VL_EXIT_FAILURE;
+		goto out;
+	}
+	ex = refuse_inside(cipherdir, ddir, "the export destination");
 	if (ex)
-		return ex;
+		goto out;
+	ex = vc_unlock(cipherdir, &x.v);
+	if (ex)
+		goto out;
 	ex = resolve_or_report(x.v, path, &res);
 	if (ex)
 		goto out;
 	ex = VL_EXIT_FAILURE;
 	if (S_ISDIR(res.st.st_mode)) {
-		struct vl_dirinfo di;
-		int sfd;
+		struct xp_frame root = { .st = res.st };
+		struct vl_dirinfo *di;
+		int fds[VC_WALK_TREES], sfd, r;
 
-		if (mkdir(dest, 0700) < 0 && errno != EEXIST) {
-			vc_err("%s: cannot create: %s", dest, strerror(errno));
+		root.created = mkdir(dest, 0700) == 0;
+		if (!root.created && errno != EEXIST) {
+			vc_err("%s: cannot create: %s", dshown, strerror(errno));
 			goto out;
 		}
 		dstfd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dstfd < 0) {
-			vc_err("%s: not a directory: %s", dest, strerror(errno));
+			vc_err("%s: not a directory: %s", dshown, strerror(errno));
 			goto out;
 		}
-		sfd = vc_res_opendir(x.v, &res, &di);
+		/* Now DEST exists: it must not hold the cipher directory either. */
+		ex = refuse_overlap(vl_vault_rootfd(x.v), cipherdir, dstfd, dest,
+				    "the export destination");
+		if (ex) {
+			if (root.created)
+				(void)rmdir(dest);
+			goto out;
+		}
+		ex = VL_EXIT_FAILURE;
+		di = malloc(sizeof(*di));
+		sfd = di ? vc_res_opendir(x.v, &res, di) : -ENOMEM;
 		if (sfd < 0) {
 			vc_err("%s: cannot open the directory: %s (run veilctl fsck)", path, strerror(-sfd));
+			free(di);
 			goto out;
 		}
-		export_dir(&x, sfd, &di, dstfd, res.is_root ? "" : path);
-		if (!res.is_root) {
-			vc_ignore(fchmod(dstfd, res.st.st_mode & 07777));
-			set_times(dstfd, &res.st);
-		}
+		root.d.di = di;
+		/* The vault's root keeps the destination's mode and times. */
+		root.created = root.created && !res.is_root;
+		if (!res.is_root)
+			vc_path_push(&x.path, path);
+		fds[0] = sfd;
+		fds[1] = dstfd;
+		r = vc_walk(&export_ops, &x, fds, &root);
 		close(sfd);
-		x.dirs++;
+		free(di);
+		if (r < 0) {
+			vc_err("export stopped: %s", strerror(-r));
+			x.errors++;
+		}
 	} else {
 		const char *slash = strrchr(path, '/');
 		const char *base = slash ? slash + 1 : path;
 		struct stat dst;
-		char *dir = NULL;
 		const char *name;
 
 		if (stat(dest, &dst) == 0 && S_ISDIR(dst.st_mode)) {
-			dir = strdup(dest);
 			name = base;
 		} else {
 			const char *ds = strrchr(dest, '/');
 
-			dir = ds ? (ds == dest ? strdup("/") : strndup(dest, (size_t)(ds - dest))) : strdup(".");
 			name = ds ? ds + 1 : dest;
 		}
-		if (!dir) {
-			vc_err("out of memory");
-			goto out;
-		}
-		dstfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		dstfd = open(ddir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dstfd < 0) {
-			vc_err("%s: %s", dir, strerror(errno));
-			free(dir);
+			vc_err("%s: %s", dshown, strerror(errno));
 			goto out;
 		}
-		free(dir);
-		(void)base;
-		export_entry(&x, res.parentfd, &res.pdi, &res.e, dstfd, name, path);
+		vc_path_push(&x.path, path);
+		export_file(&x, res.parentfd, &res.pdi, &res.e, &res.st, dstfd, name);
 	}
-	fprintf(stderr, "veilctl: exported %lu files and %lu directories%s\n", x.files, x.dirs,
-		x.errors ? " with errors" : "");
+	fprintf(stderr, "veilctl: exported %lu files and %lu directories%s%s\n", x.files, x.dirs,
+		x.skipped ? ", skipped some" : "", x.errors ? " with errors" : "");
 	ex = x.errors ? VL_EXIT_FAILURE : VL_EXIT_OK;
 out:
 	if (dstfd >= 0)
 		close(dstfd);
+	free(ddir);
+	free(dshown);
+	vc_path_free(&x.path);
 	vc_res_free(&res);
 	vl_vault_free(x.v);
 	return ex;
@@ -912,12 +1264,64 @@ out:
 /* ---- import ---- */
 
 static const char import_usage[] =
-	"veilctl import [--passfile FILE | --extpass CMD] CIPHERDIR SRC [DESTPATH]";
+	"veilctl import [--same-permissions] [--same-owner] [--devices]\n"
+	"               [--passfile FILE | --extpass CMD] CIPHERDIR SRC [DESTPATH]";
+
+/* Directory levels import goes down, SRC's included. Deeper plaintext paths can be named by
+ * no ordinary program (PATH_MAX is 4096 bytes, and a level is at least "a/"), and a
+ * ciphertext path (27 bytes or more per level) is past every sync client's limit much
+ * earlier. It also bounds a cost outside our hands: each directory's veilfs.dirid is put in
+ * place by a rename, which the kernel makes slower the deeper the directory (13 us at the
+ * top, 370 us at 20,000 levels on tmpfs), so 100,000 levels took 649 s. */
+#define IMPORT_MAX_DEPTH 4096
 
 struct ip {
 	struct vl_vault *v;
-	unsigned long files, dirs, errors;
+	struct xmeta m;
+	unsigned long files, dirs, skipped, errors;
+	struct vc_path path; /* source path of what is imported, for messages */
 };
+
+/* The names of a source directory, read whole when it is entered (an open directory
+ * stream per level would be an fd per level). */
+struct names {
+	char *buf; /* NUL-separated */
+	size_t len, cap;
+};
+
+/* One source directory and the vault directory it is imported into (tree 0: the source,
+ * tree 1: the vault). The root frame is the directories holding SRC and DESTPATH, with
+ * SRC's name alone in names and DESTPATH's last component as its name in the vault. */
+struct ip_frame {
+	struct names names;
+	size_t off;	       /* of the next name in names.buf */
+	const char *rootname;  /* the root frame: the name in the vault, else NULL (the same) */
+	struct vc_dirref d;    /* the vault directory's IDs */
+	size_t oldlen;	       /* x->path before this directory's name */
+	struct stat st;	       /* the source directory's, for the vault directory */
+	bool apply;	       /* the vault directory gets the mode and times at the end */
+};
+
+static int names_add(struct names *ns, const char *name)
+{
+	size_t l = strlen(name) + 1;
+
+	if (ns->len + l > ns->cap) {
+		size_t cap = ns->cap ? ns->cap * 2 : 64;
+		char *b;
+
+		while (cap < ns->len + l)
+			cap *= 2;
+		b = realloc(ns->buf, cap);
+		if (!b)
+			return -ENOMEM;
+		ns->buf = b;
+		ns->cap = cap;
+	}
+	memcpy(ns->buf + ns->len, name, l);
+	ns->len += l;
+	return 0;
+}
 
 /* Creates a backing regular or object file for ename e in dirfd (info di): format 1's sidecar
  * first, format 2's header and empty block. fd or -errno. */
@@ -952,7 +1356,7 @@ static int import_file(struct ip *x, int sfd, int dirfd, const struct vl_dirinfo
 		r = vl_content_new(&c, x->v, VL_STREAM_CONTENT, &b);
 	if (r < 0)
 		goto out;
-	fd = create_file(x->v, dirfd, di, e, st->st_mode & 07777);
+	fd = create_file(x->v, dirfd, di, e, 0600);
 	if (fd < 0) {
 		r = fd;
 		goto out;
@@ -979,7 +1383,7 @@ static int import_file(struct ip *x, int sfd, int dirfd, const struct vl_dirinfo
 		r = -errno;
 		goto out;
 	}
-	set_times(fd, st);
+	apply_meta(&x->m, fd, st, true);
 	r = 0;
 out:
 	if (r < 0 && fd >= 0) {
@@ -998,7 +1402,6 @@ out:
 static int import_object(struct ip *x, int dirfd, const struct vl_dirinfo *di,
 			 const struct vl_ename *e, const struct vl_object *o, const struct stat *st)
 {
-	mode_t m = S_ISLNK(o->type) ? 0600 : st->st_mode & 07777;
 	struct vl_binding b;
 	int fd, r;
 
@@ -1009,7 +1412,7 @@ static int import_object(struct ip *x, int dirfd, const struct vl_dirinfo *di,
 	if (r < 0)
 		return r;
 	/* An object is written whole into an empty file (vl_object_write makes the header). */
-	fd = openat(dirfd, e->disk, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, m);
+	fd = openat(dirfd, e->disk, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		r = -errno;
 		vc_ignore(vl_dir_drop_sidecar(dirfd, e));
@@ -1018,8 +1421,9 @@ static int import_object(struct ip *x, int dirfd, const struct vl_dirinfo *di,
 	r = vl_object_write(x->v, fd, &b, o);
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
+	/* A symlink's mode means nothing (veilfs shows 0777); its object file stays 0600. */
 	if (r == 0)
-		set_times(fd, st);
+		apply_meta(&x->m, fd, st, !S_ISLNK(o->type));
 	close(fd);
 	if (r < 0) {
 		(void)unlinkat(dirfd, e->disk, 0);
@@ -1028,102 +1432,65 @@ static int import_object(struct ip *x, int dirfd, const struct vl_dirinfo *di,
 	return r;
 }
 
-/* Imports source entry name (in srcdirfd) as plaintext name into vault dir dirfd (ID id). */
-static void import_entry(struct ip *x, int srcdirfd, const char *srcname, int dirfd,
-			 const struct vl_dirinfo *di, const char *name, const char *shown)
+/* Imports source entry srcname of srcdirfd, which is not a directory (fstatat gave st), as
+ * plaintext name into vault directory dirfd (info di). x->path names it. */
+static void import_nondir(struct ip *x, int srcdirfd, const char *srcname, struct stat *st,
+			  int dirfd, const struct vl_dirinfo *di, const char *name)
 {
-	struct vl_object o = { 0 };
+	const char *shown = vc_path_str(&x->path);
+	struct vl_object *o = NULL;
 	struct vl_ename e;
-	struct stat st;
 	int r, sfd;
 
-	if (fstatat(srcdirfd, srcname, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		vc_err("%s: %s", shown, strerror(errno));
-		x->errors++;
+	if ((S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) && !x->m.devices) {
+		vc_err("%s: %s: not imported (--devices stores device files)", shown,
+		       device_kind(st->st_mode));
+		x->skipped++;
 		return;
 	}
 	r = vl_ename_make(x->v, di, name, strlen(name),
-			  S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) ? VL_KIND_PLAIN : VL_KIND_OBJECT, &e);
+			  S_ISREG(st->st_mode) ? VL_KIND_PLAIN : VL_KIND_OBJECT, &e);
 	if (r < 0) {
 		vc_err("%s: invalid name for a vault", shown);
 		x->errors++;
 		return;
 	}
-	if (S_ISDIR(st.st_mode)) {
-		struct vl_dirinfo *ci = malloc(sizeof(*ci));
-		struct dirent *de;
-		DIR *d;
-		int cfd;
-
-		/* Made writable for its children; its mode is set at the end. */
-		r = ci ? vl_dir_make(x->v, dirfd, di, &e, 0700, ci) : -ENOMEM;
-		if (r < 0) {
-			vc_err("%s: cannot create the directory in the vault: %s", shown, strerror(-r));
-			x->errors++;
-			free(ci);
-			return;
-		}
-		cfd = vl_dir_open(dirfd, e.disk);
-		sfd = openat(srcdirfd, srcname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		d = sfd >= 0 ? fdopendir(sfd) : NULL;
-		if (cfd < 0 || !d) {
-			vc_err("%s: %s", shown, strerror(cfd < 0 ? -cfd : errno));
-			x->errors++;
-			if (d)
-				closedir(d);
-			else if (sfd >= 0)
-				close(sfd);
-			if (cfd >= 0)
-				close(cfd);
-			free(ci);
-			return;
-		}
-		while ((errno = 0, de = readdir(d))) {
-			char *sub;
-
-			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-				continue;
-			if (asprintf(&sub, "%s/%s", shown, de->d_name) < 0) {
-				x->errors++;
-				break;
-			}
-			import_entry(x, sfd, de->d_name, cfd, ci, de->d_name, sub);
-			free(sub);
-		}
-		vc_ignore(fchmod(cfd, st.st_mode & 07777));
-		set_times(cfd, &st);
-		closedir(d);
-		close(cfd);
-		free(ci);
-		x->dirs++;
-		return;
-	}
-	if (S_ISREG(st.st_mode)) {
-		sfd = openat(srcdirfd, srcname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (S_ISREG(st->st_mode)) {
+		sfd = open_regular(srcdirfd, srcname, st);
 		if (sfd < 0) {
-			vc_err("%s: %s", shown, strerror(errno));
+			vc_err("%s: %s", shown, sfd == -EINVAL ? "changed while imported (not a file any more)" :
+								   strerror(-sfd));
 			x->errors++;
 			return;
 		}
-		r = import_file(x, sfd, dirfd, di, &e, &st);
+		r = import_file(x, sfd, dirfd, di, &e, st);
 		close(sfd);
 	} else {
-		o.type = st.st_mode & S_IFMT;
-		if (S_ISLNK(st.st_mode)) {
-			ssize_t n = readlinkat(srcdirfd, srcname, o.target, sizeof(o.target));
+		o = calloc(1, sizeof(*o));
+		if (!o) {
+			vc_err("out of memory");
+			x->errors++;
+			return;
+		}
+		o->type = st->st_mode & S_IFMT;
+		if (S_ISLNK(st->st_mode)) {
+			ssize_t n = readlinkat(srcdirfd, srcname, o->target, sizeof(o->target));
 
-			if (n <= 0 || (size_t)n >= sizeof(o.target)) {
+			if (n <= 0 || (size_t)n >= sizeof(o->target)) {
 				vc_err("%s: cannot read the symlink (or its target is over %d bytes)",
 				       shown, VL_SYMLINK_MAX);
 				x->errors++;
+				free(o);
 				return;
 			}
-			o.target[n] = '\0';
-			o.tlen = (size_t)n;
-		} else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
-			o.rdev = st.st_rdev;
+			o->target[n] = '\0';
+			o->tlen = (size_t)n;
+		} else if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) {
+			o->rdev = st->st_rdev;
 		}
-		r = import_object(x, dirfd, di, &e, &o, &st);
+		r = import_object(x, dirfd, di, &e, o, st);
+		vl_wipe(o, sizeof(*o));
+		free(o);
 	}
 	if (r == -EEXIST)
 		vc_err("%s: already exists in the vault", shown);
@@ -1135,25 +1502,185 @@ static void import_entry(struct ip *x, int srcdirfd, const char *srcname, int di
 		x->files++;
 }
 
+/* Creates vault directory name in fd[1] (info di) for source directory srcname of fd[0],
+ * and opens both: the child frame c and its fds sub[]. 0 or -errno (reported). */
+static int import_open_dir(struct ip *x, const int fd[VC_WALK_TREES], const struct vl_dirinfo *di,
+			   const char *srcname, const char *name, struct ip_frame *c,
+			   int sub[VC_WALK_TREES])
+{
+	const char *shown = vc_path_str(&x->path);
+	struct vl_ename *e = malloc(sizeof(*e));
+	int r;
+
+	c->d.own = malloc(sizeof(*c->d.own));
+	c->d.di = c->d.own;
+	if (!e || !c->d.own) {
+		free(e);
+		vc_dirref_free(&c->d);
+		return -ENOMEM;
+	}
+	sub[0] = openat(fd[0], srcname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sub[0] < 0 || fstat(sub[0], &c->st) < 0) {
+		r = -errno;
+		vc_err("%s: %s", shown, strerror(-r));
+		goto out;
+	}
+	r = vl_ename_make(x->v, di, name, strlen(name), VL_KIND_PLAIN, e);
+	if (r < 0) {
+		vc_err("%s: invalid name for a vault", shown);
+		goto out;
+	}
+	/* Made writable for its children; its mode is set when it is left. */
+	r = vl_dir_make(x->v, fd[1], di, e, 0700, c->d.own);
+	if (r < 0) {
+		vc_err("%s: cannot create the directory in the vault: %s", shown, strerror(-r));
+		goto out;
+	}
+	sub[1] = vl_dir_open(fd[1], e->disk);
+	r = sub[1] < 0 ? sub[1] : 0;
+	if (r < 0)
+		vc_err("%s: %s", shown, strerror(-r));
+out:
+	free(e);
+	if (r < 0) {
+		x->errors++;
+		if (sub[0] >= 0)
+			close(sub[0]);
+		sub[0] = sub[1] = -1;
+		vc_dirref_free(&c->d);
+	}
+	c->apply = r == 0;
+	return r;
+}
+
+static int import_enter(struct vc_walk *w, void *frame, const int fd[VC_WALK_TREES])
+{
+	struct ip *x = vc_walk_ctx(w);
+	struct ip_frame *f = frame;
+	struct dirent *de;
+	DIR *d;
+	int r;
+
+	if (f->rootname)
+		return 0; /* the root frame: its one name is given */
+	r = vl_dir_stream(fd[0], &d);
+	if (r < 0) {
+		vc_err("%s: %s", vc_path_str(&x->path), strerror(-r));
+		x->errors++;
+		return r;
+	}
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		r = names_add(&f->names, de->d_name);
+		if (r < 0)
+			break;
+	}
+	if (r == 0 && errno) {
+		r = -errno;
+		vc_err("%s: cannot list: %s", vc_path_str(&x->path), strerror(-r));
+		x->errors++;
+	}
+	closedir(d);
+	return r;
+}
+
+static int import_next(struct vc_walk *w, void *frame, const int fd[VC_WALK_TREES], void *child,
+		       int sub[VC_WALK_TREES])
+{
+	struct ip *x = vc_walk_ctx(w);
+	struct ip_frame *f = frame, *c = child;
+
+	while (f->off < f->names.len) {
+		const char *srcname = f->names.buf + f->off;
+		const char *name = f->rootname ? f->rootname : srcname;
+		size_t old = f->rootname ? x->path.len : vc_path_push(&x->path, srcname);
+		struct stat st;
+		int r;
+
+		f->off += strlen(srcname) + 1;
+		if (fstatat(fd[0], srcname, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			vc_err("%s: %s", vc_path_str(&x->path), strerror(errno));
+			x->errors++;
+		} else if (!S_ISDIR(st.st_mode)) {
+			import_nondir(x, fd[0], srcname, &st, fd[1], f->d.di, name);
+		} else if (vc_walk_depth(w) >= IMPORT_MAX_DEPTH) {
+			vc_err("%s: more than %d levels of directories: not imported (no ordinary program can name paths that deep)",
+			       vc_path_str(&x->path), IMPORT_MAX_DEPTH);
+			x->errors++;
+		} else {
+			r = import_open_dir(x, fd, f->d.di, srcname, name, c, sub);
+			if (r == 0) {
+				c->oldlen = old; /* the name stays on x->path until leave */
+				if (f->off == f->names.len && !f->rootname) {
+					/* nothing left to create here */
+					free(f->names.buf);
+					memset(&f->names, 0, sizeof(f->names));
+					f->off = 0;
+					vc_dirref_free(&f->d);
+				}
+				return 1;
+			}
+			if (r == -ENOMEM)
+				return r;
+		}
+		vc_path_pop(&x->path, old);
+	}
+	return 0;
+}
+
+static void import_leave(struct vc_walk *w, void *frame, const int fd[VC_WALK_TREES], int status)
+{
+	struct ip *x = vc_walk_ctx(w);
+	struct ip_frame *f = frame;
+
+	if (status == -ELOOP || status == -ESTALE) {
+		vc_err("%s: %s", vc_path_str(&x->path),
+		       status == -ELOOP ? "a directory inside itself (a bind mount loop): not imported"
+					: "moved while imported: the rest of it was not imported");
+		x->errors++;
+	}
+	if (f->apply && fd[1] >= 0)
+		apply_meta(&x->m, fd[1], &f->st, true);
+	if (f->apply && status == 0)
+		x->dirs++;
+	free(f->names.buf);
+	vc_dirref_free(&f->d);
+	if (vc_walk_depth(w) > 0)
+		vc_path_pop(&x->path, f->oldlen);
+}
+
+static const struct vc_walk_ops import_ops = {
+	.frame_size = sizeof(struct ip_frame),
+	.enter = import_enter,
+	.next = import_next,
+	.leave = import_leave,
+};
+
 int cmd_import(int argc, char **argv)
 {
-	static const struct option lo[] = { VC_COMMON_LONGOPTS, { 0 } };
+	static const struct option lo[] = { VC_COMMON_LONGOPTS, XMETA_LONGOPTS, { 0 } };
 	struct vc_res res = { .parentfd = -1 };
+	struct ip_frame root = { 0 };
 	struct vl_dirinfo di;
 	struct ip x = { 0 };
-	const char *src, *destpath, *name;
-	char *srcdir = NULL, *destcopy = NULL, *srcname = NULL;
-	int c, ex, dirfd = -1, sdirfd = -1;
+	const char *src, *destpath, *name, *cipherdir;
+	char *srcdir = NULL, *destcopy = NULL, *srcname = NULL, *sshown = NULL;
+	int c, ex, dirfd = -1, sdirfd = -1, r;
 	struct stat sst;
 
 	vc_getopt_reset();
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-		if (vc_common_opt(c, optarg))
+		if (vc_common_opt(c, optarg) || xmeta_opt(&x.m, c))
 			continue;
 		if (c == 'h') {
 			printf("usage: %s\n\nCopies SRC (a file or a directory tree) into the vault without mounting it:\n"
 			       "into DESTPATH when it is an existing directory of the vault (default: the root),\n"
-			       "else as DESTPATH. Modes and modification times are kept.\n",
+			       "else as DESTPATH. Modification times are kept; modes are kept without the\n"
+			       "set-user-ID, set-group-ID and sticky bits and with the umask applied\n"
+			       "(--same-permissions keeps every bit); the owner is not copied (--same-owner\n"
+			       "copies it); device files are skipped (--devices stores them). SRC must not be\n"
+			       "inside the cipher directory, nor a directory that contains it.\n",
 			       import_usage);
 			return VL_EXIT_OK;
 		}
@@ -1161,8 +1688,10 @@ int cmd_import(int argc, char **argv)
 	}
 	if (argc - optind < 2 || argc - optind > 3)
 		return vc_usage(import_usage);
+	cipherdir = argv[optind];
 	src = argv[optind + 1];
 	destpath = argc - optind == 3 ? argv[optind + 2] : "";
+	xmeta_init(&x.m);
 	{
 		/* SRC as (its directory, its last component), trailing slashes dropped */
 		char *s = strdup(src), *slash;
@@ -1185,7 +1714,9 @@ int cmd_import(int argc, char **argv)
 			srcdir = strdup(slash == s ? "/" : s);
 		}
 		free(s);
-		if (!srcdir || !srcname || !*srcname || !strcmp(srcname, ".") || !strcmp(srcname, "..")) {
+		sshown = vl_path_shown(src);
+		if (!srcdir || !srcname || !sshown || !*srcname || !strcmp(srcname, ".") ||
+		    !strcmp(srcname, "..")) {
 			vc_err("%s: give a file or directory by name", src);
 			ex = VL_EXIT_USAGE;
 			goto out;
@@ -1193,18 +1724,43 @@ int cmd_import(int argc, char **argv)
 	}
 	sdirfd = open(srcdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (sdirfd < 0 || fstatat(sdirfd, srcname, &sst, AT_SYMLINK_NOFOLLOW) < 0) {
-		vc_err("%s: %s", src, strerror(errno));
+		vc_err("%s: %s", sshown, strerror(errno));
 		ex = VL_EXIT_FAILURE;
 		goto out;
 	}
-	ex = vc_unlock(argv[optind], &x.v);
+	/* A directory SRC must not be in the cipher directory nor hold it (the import would
+	 * read what it writes); a file SRC must not be in it. */
+	if (S_ISDIR(sst.st_mode)) {
+		char err[1024] = "";
+		int sfd = openat(sdirfd, srcname, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int cfd = vl_precheck_cipherdir(cipherdir, err, sizeof(err));
+
+		if (cfd < 0) {
+			vc_err("%s", err);
+			ex = cfd == -ENOMEM ? VL_EXIT_FAILURE : VL_EXIT_CIPHERDIR;
+		} else if (sfd < 0) {
+			vc_err("%s: %s", sshown, strerror(errno));
+			ex = VL_EXIT_FAILURE;
+		} else {
+			ex = refuse_overlap(cfd, cipherdir, sfd, src, "the import source");
+		}
+		if (sfd >= 0)
+			close(sfd);
+		if (cfd >= 0)
+			close(cfd);
+	} else {
+		ex = refuse_inside(cipherdir, srcdir, "the import source");
+	}
+	if (ex)
+		goto out;
+	ex = vc_unlock(cipherdir, &x.v);
 	if (ex)
 		goto out;
 	name = srcname;
 	{
 		char err[512] = "";
-		int r = vc_resolve(x.v, destpath, &res, err, sizeof(err));
 
+		r = vc_resolve(x.v, destpath, &res, err, sizeof(err));
 		if (r == -ENOENT) {
 			/* DESTPATH is the new name: its parent must exist */
 			char *slash;
@@ -1241,9 +1797,23 @@ int cmd_import(int argc, char **argv)
 		ex = VL_EXIT_FAILURE;
 		goto out;
 	}
-	import_entry(&x, sdirfd, srcname, dirfd, &di, name, src);
-	fprintf(stderr, "veilctl: imported %lu files and %lu directories%s\n", x.files, x.dirs,
-		x.errors ? " with errors" : "");
+	r = names_add(&root.names, srcname);
+	if (r == 0) {
+		int fds[VC_WALK_TREES] = { sdirfd, dirfd };
+
+		root.rootname = name;
+		root.d.di = &di;
+		vc_path_push(&x.path, sshown);
+		r = vc_walk(&import_ops, &x, fds, &root);
+	} else {
+		free(root.names.buf);
+	}
+	if (r < 0) {
+		vc_err("import stopped: %s", strerror(-r));
+		x.errors++;
+	}
+	fprintf(stderr, "veilctl: imported %lu files and %lu directories%s%s\n", x.files, x.dirs,
+		x.skipped ? ", skipped some" : "", x.errors ? " with errors" : "");
 	ex = x.errors ? VL_EXIT_FAILURE : VL_EXIT_OK;
 out:
 	if (dirfd >= 0)
@@ -1252,7 +1822,9 @@ out:
 		close(sdirfd);
 	free(srcdir);
 	free(srcname);
+	free(sshown);
 	free(destcopy);
+	vc_path_free(&x.path);
 	vc_res_free(&res);
 	vl_vault_free(x.v);
 	return ex;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* veilctl conflicts: lists the conflict copies that sync clients made (docs/SYNC.md) with
- * plaintext paths, and with --resolve-identical removes the copies whose plaintext is
- * byte-identical to the original's. XXH3 is a prefilter only: a copy is removed after a
- * full byte comparison, never on a hash match alone. Run it while the vault is not mounted
- * and the sync client is paused. */
+/* veilctl conflicts: lists every entry the mount shows under a name that is not its own
+ * (conflict copies, docs/SYNC.md, and names under another directory ID in the fallback
+ * form) with plaintext paths, and with --resolve-identical removes the copies whose
+ * plaintext is byte-identical to the original's. XXH3 is a prefilter only: a copy is removed
+ * after a full byte comparison, never on a hash match alone. Run it while the vault is not
+ * mounted and the sync client is paused. */
 #include "config.h"
 
 #include <dirent.h>
@@ -26,17 +27,20 @@
 #include "../fs/log.h"
 #include "../fs/vault.h"
 #include "veilctl.h"
+#include "walk.h"
 
 static const char conflicts_usage[] =
 	"veilctl conflicts [--resolve-identical] [--resolve-dirids] [--passfile FILE | --extpass CMD] CIPHERDIR";
 
 #define CMP_CHUNK (256 * 1024)
-#define MAX_DEPTH 256
 
 struct ent {
 	char *name, *orig, *suffix;
 	struct vl_ename e; /* names (for a conflict copy: the copy's) */
 	bool is_conflict;
+	/* Encrypted under another ID of the directory and shown under another name than its
+	 * own (the fallback form " (other directory ID)"): orig is its own name. */
+	bool is_renamed_alt;
 	enum vl_kind kind;
 };
 
@@ -51,6 +55,7 @@ struct cx {
 	struct vl_vault *v;
 	bool resolve, resolve_dirids;
 	unsigned long found, removed, errors;
+	unsigned long orphans; /* shown under a copy's name while no entry has the original */
 	struct vc_path path;
 };
 
@@ -81,6 +86,18 @@ static int collect(void *ctx, const struct vl_dirent *de)
 	}
 	x->kind = de->kind;
 	x->is_conflict = de->conflict != NULL;
+	if (!de->conflict && de->names && de->names->is_alt) {
+		char plain[256];
+		enum vl_kind kind;
+		int n = vl_name_decrypt(vl_vault_keys(l->vault), de->names->altid, de->names->full,
+					de->names->fulllen, plain, sizeof(plain), &kind);
+
+		if (n >= 0 && ((size_t)n != de->namelen || memcmp(plain, de->name, (size_t)n))) {
+			x->orig = strndup(plain, (size_t)n);
+			x->is_renamed_alt = x->orig != NULL;
+		}
+		vl_wipe(plain, sizeof(plain));
+	}
 	if (vc_dirent_ename(l->vault, l->di, de, &x->e) < 0) {
 		free(x->name);
 		free(x->orig);
@@ -221,8 +238,16 @@ static void one_conflict(struct cx *x, int dfd, const struct ents *l, const stru
 	old = vc_path_push(&x->path, c->name);
 	printf("/%s", vc_path_str(&x->path));
 	vc_path_pop(&x->path, old);
+	if (!o)
+		x->orphans++;
 	if (!x->resolve) {
-		printf("\n");
+		/* Only the copy shows: the name was changed (a sync client that renames both
+		 * sides, or anyone who appended text to the ciphertext name). */
+		printf(o ? "\n" : "\t(no entry has the original name)\n");
+		return;
+	}
+	if (c->is_renamed_alt) {
+		printf("\tkept (a name under another directory ID: see --resolve-dirids)\n");
 		return;
 	}
 	if (!o) {
@@ -235,11 +260,18 @@ static void one_conflict(struct cx *x, int dfd, const struct ents *l, const stru
 		printf("\tkept (not two files of one kind)\n");
 		return;
 	}
-	fa = openat(dfd, c->e.disk, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	fb = openat(dfd, o->e.disk, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK and fstat on the opened files: a fifo put in place of either after the
+	 * fstatat above must not hang us. */
+	fa = openat(dfd, c->e.disk, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	fb = openat(dfd, o->e.disk, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fa < 0 || fb < 0) {
 		printf("\tkept (cannot open: %s)\n", strerror(errno));
 		x->errors++;
+		goto out;
+	}
+	if (fstat(fa, &sc) < 0 || fstat(fb, &so) < 0 || !S_ISREG(sc.st_mode) ||
+	    !S_ISREG(so.st_mode)) {
+		printf("\tkept (changed while compared)\n");
 		goto out;
 	}
 	r = same_plaintext(x->v, l->di, &c->e, &o->e, fa, fb);
@@ -473,56 +505,144 @@ out:
 	free(di);
 }
 
-static int walk(struct cx *x, int dfd, const struct vl_dirinfo *di, int depth)
+/* What the walk needs of an entry that may be a subdirectory, once its directory's conflicts
+ * were handled. */
+struct cx_sub {
+	char *name;
+	struct vl_ename *e;
+};
+
+/* One directory of the walk (walk.h). The root's info is the vault's; a subdirectory's is
+ * the frame's own. Once its last subdirectory is opened the frame lets go of its info and
+ * its entries, so that a chain of 100,000 directories holds neither per level. */
+struct cx_frame {
+	const struct vl_dirinfo *di;
+	struct vl_dirinfo *own; /* di when the frame's own (not the root's) */
+	struct cx_sub *sub;	/* its entries of the plain kind */
+	size_t n, i;		/* how many; the next to look at for a subdirectory */
+	size_t old;		/* x->path before this directory's name */
+};
+
+static void cx_release(struct cx_frame *f)
 {
-	struct ents l = { .vault = x->v, .di = di };
-	struct vl_dirinfo *ci = NULL;
+	for (size_t i = 0; i < f->n; i++) {
+		free(f->sub[i].name);
+		free(f->sub[i].e);
+	}
+	free(f->sub);
+	free(f->own);
+	f->sub = NULL;
+	f->n = f->i = 0;
+	f->own = NULL;
+	f->di = NULL;
+}
+
+/* Keeps what cx_next needs of l's entries of the plain kind. 0 or -ENOMEM. */
+static int cx_subs_keep(struct cx_frame *f, const struct ents *l)
+{
+	f->sub = calloc(l->n ? l->n : 1, sizeof(*f->sub));
+	if (!f->sub)
+		return -ENOMEM;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct ent *e = &l->v[i];
+		struct cx_sub *c = &f->sub[f->n];
+
+		if (e->kind != VL_KIND_PLAIN)
+			continue;
+		c->name = strdup(e->name);
+		c->e = malloc(sizeof(*c->e));
+		f->n++;
+		if (!c->name || !c->e)
+			return -ENOMEM;
+		*c->e = e->e;
+	}
+	return 0;
+}
+
+/* Entering a directory: its veilfs.dirid and veilfs.conf copies, with --resolve-dirids its
+ * names under other IDs, then every entry shown under a name that is not its own. */
+static int cx_enter(struct vc_walk *w, void *frame, const int fd[VC_WALK_TREES])
+{
+	struct cx *x = vc_walk_ctx(w);
+	struct cx_frame *f = frame;
+	struct ents l = { .vault = x->v, .di = f->di };
 	int r;
 
-	if (depth > MAX_DEPTH)
-		return -ELOOP;
-	reserved_copies(x, dfd);
+	reserved_copies(x, fd[0]);
 	if (x->resolve_dirids)
-		resolve_dirids(x, dfd, di);
-	r = vl_dir_list(x->v, dfd, di, collect, &l);
+		resolve_dirids(x, fd[0], f->di);
+	r = vl_dir_list(x->v, fd[0], f->di, collect, &l);
 	if (r < 0) {
 		vc_err("/%s: cannot list: %s", vc_path_str(&x->path), strerror(-r));
 		x->errors++;
 		ents_free(&l);
-		return 0;
+		return r == -ENOMEM ? r : -EIO;
 	}
 	for (size_t i = 0; i < l.n; i++)
-		if (l.v[i].is_conflict)
-			one_conflict(x, dfd, &l, &l.v[i]);
-	ci = malloc(sizeof(*ci));
-	for (size_t i = 0; ci && i < l.n; i++) {
-		const struct ent *c = &l.v[i];
+		if (l.v[i].is_conflict || l.v[i].is_renamed_alt)
+			one_conflict(x, fd[0], &l, &l.v[i]);
+	r = cx_subs_keep(f, &l);
+	ents_free(&l);
+	return r;
+}
+
+static int cx_next(struct vc_walk *w, void *frame, const int fd[VC_WALK_TREES], void *child,
+		   int sub[VC_WALK_TREES])
+{
+	struct cx *x = vc_walk_ctx(w);
+	struct cx_frame *f = frame, *c = child;
+
+	while (f->i < f->n) {
+		const struct cx_sub *e = &f->sub[f->i++];
 		struct stat st;
-		size_t old;
 		int cfd;
 
-		if (c->kind != VL_KIND_PLAIN || fstatat(dfd, c->e.disk, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISDIR(st.st_mode))
+		if (fstatat(fd[0], e->e->disk, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
 			continue;
-		cfd = vc_subdir_open(x->v, dfd, di, &c->e, ci);
+		c->own = malloc(sizeof(*c->own));
+		if (!c->own)
+			return -ENOMEM;
+		c->di = c->own;
+		cfd = vc_subdir_open(x->v, fd[0], f->di, e->e, c->own);
 		if (cfd < 0) {
-			vc_err("/%s/%s: cannot open the directory", vc_path_str(&x->path), c->name);
+			vc_err("/%s/%s: cannot open the directory", vc_path_str(&x->path), e->name);
 			x->errors++;
+			cx_release(c);
 			continue;
 		}
-		old = vc_path_push(&x->path, c->name);
-		r = walk(x, cfd, ci, depth + 1);
-		vc_path_pop(&x->path, old);
-		close(cfd);
-		if (r < 0)
-			x->errors++;
+		c->old = vc_path_push(&x->path, e->name);
+		sub[0] = cfd;
+		if (f->i == f->n)
+			cx_release(f); /* nothing left to open here */
+		return 1;
 	}
-	if (!ci)
-		x->errors++;
-	free(ci);
-	ents_free(&l);
 	return 0;
 }
+
+static void cx_leave(struct vc_walk *w, void *frame, const int fd[VC_WALK_TREES], int status)
+{
+	struct cx *x = vc_walk_ctx(w);
+	struct cx_frame *f = frame;
+
+	(void)fd;
+	if (status == -ELOOP || status == -ESTALE || status == -ENOTDIR) {
+		vc_err("/%s: %s", vc_path_str(&x->path),
+		       status == -ELOOP ? "a directory inside itself (a bind mount loop): not searched" :
+		       status == -ESTALE ? "moved while searched: the rest of it was not searched" :
+					   "not a directory any more");
+		x->errors++;
+	}
+	cx_release(f);
+	if (vc_walk_depth(w) > 0)
+		vc_path_pop(&x->path, f->old);
+}
+
+static const struct vc_walk_ops cx_ops = {
+	.frame_size = sizeof(struct cx_frame),
+	.enter = cx_enter,
+	.next = cx_next,
+	.leave = cx_leave,
+};
 
 int cmd_conflicts(int argc, char **argv)
 {
@@ -549,9 +669,13 @@ int cmd_conflicts(int argc, char **argv)
 			continue;
 		}
 		if (c == 'h') {
-			printf("usage: %s\n\nLists every conflict copy a sync client made, one per line:\n"
-			       "ORIGINAL<TAB>COPY (plaintext paths). --resolve-identical removes the copies\n"
-			       "whose plaintext is byte-identical to the original's and adds a third column.\n"
+			printf("usage: %s\n\nLists every entry the mount shows under a name that is not its own, one per\n"
+			       "line: ORIGINAL<TAB>SHOWN (plaintext paths). These are conflict copies (text that\n"
+			       "a sync client, or anyone who can write the cipher directory, appended to a\n"
+			       "ciphertext name) and names under another directory ID shown in the fallback\n"
+			       "form. A third column says when no entry has the original name (the name was\n"
+			       "changed, not copied). --resolve-identical removes the copies whose plaintext\n"
+			       "is byte-identical to the original's; its third column says what it did.\n"
 			       "--resolve-dirids moves the names encrypted under the ID of a sync client's copy\n"
 			       "of veilfs.dirid under the directory's own ID and removes the copies no longer\n"
 			       "needed (a directory renamed on one device and created on another).\n"
@@ -572,7 +696,16 @@ int cmd_conflicts(int argc, char **argv)
 		ex = VL_EXIT_FAILURE;
 		goto out;
 	}
-	(void)walk(&x, fd, vl_vault_root_info(x.v), 0);
+	{
+		struct cx_frame root = { .di = vl_vault_root_info(x.v) };
+		int fds[VC_WALK_TREES] = { fd, -1 }, r;
+
+		r = vc_walk(&cx_ops, &x, fds, &root);
+		if (r < 0) {
+			vc_err("the search stopped: %s", strerror(-r));
+			x.errors++;
+		}
+	}
 	close(fd);
 	if (x.errors)
 		ex = VL_EXIT_FAILURE;
@@ -582,9 +715,13 @@ int cmd_conflicts(int argc, char **argv)
 		ex = VL_EXIT_FSCK_REPAIRED;
 	else
 		ex = VL_EXIT_FSCK_FOUND;
+	fflush(stdout); /* the list before the summary, when both go to one terminal */
 	if (x.found)
 		fprintf(stderr, "veilctl: %lu conflict cop%s%s\n", x.found, x.found == 1 ? "y" : "ies",
 			x.resolve ? "" : " (--resolve-identical removes identical ones)");
+	if (x.orphans)
+		fprintf(stderr, "veilctl: %lu of them shown under a changed name while no entry has the original name: a sync client renamed it, or someone who can write the cipher directory appended text to its ciphertext name (docs/SYNC.md)\n",
+			x.orphans);
 	if (x.resolve || x.resolve_dirids)
 		fprintf(stderr, "veilctl: %lu removed\n", x.removed);
 out:

@@ -32,6 +32,7 @@
 #include "../fs/object.h"
 #include "../fs/vault.h"
 #include "veilctl.h"
+#include "walk.h"
 
 /* How many failing blocks of one file are named before "and N more". */
 #define MAX_BLOCKS_SHOWN 5
@@ -406,9 +407,6 @@ out:
 
 /* ---- directories ---- */
 
-static void check_dir(struct fsck *f, int dfd, const struct vl_dirinfo *di,
-		      const uint8_t ptoken[static VL_TOKEN_LEN]);
-
 /* Entries and hidden names of one directory, collected by the listing. */
 struct item {
 	char *name;		/* plaintext (display) name, or NULL for a hidden name */
@@ -775,22 +773,49 @@ static void check_ids1(struct fsck *f, int dfd, const struct vl_dirinfo *di)
 			 VL_DIRID_FILE);
 }
 
-/* Checks subdirectory entry e of dfd (info di). */
-static void check_subdir(struct fsck *f, int dfd, const struct vl_dirinfo *di, const struct vl_ename *e)
+/* A directory being checked: one frame of the walk (walk.h), which holds what the recursion
+ * of check_dir kept on the stack. The root's info is the vault's; a subdirectory's is the
+ * frame's own. Once the last entry has been handled (its subdirectory opened), the frame
+ * lets go of its info and its list, so that a chain of 100,000 directories holds neither
+ * per level while it is walked. */
+struct fsck_frame {
+	const struct vl_dirinfo *di;	/* its info as found from its parent */
+	struct vl_dirinfo *own;		/* di when the frame's own (not the root's) */
+	struct vl_dirinfo *found;	/* di with the IDs its names prove (FORMAT.md §5.5) */
+	struct items l;			/* its entries and hidden names, sorted by on-disk name */
+	size_t i;			/* the next item */
+	uint8_t ptoken[VL_TOKEN_LEN];	/* its parent's place token (for ID files written) */
+	size_t oldc, oldp;		/* f->cpath, f->ppath before its names */
+};
+
+static void frame_release(struct fsck_frame *fr)
 {
-	uint8_t ptoken[VL_TOKEN_LEN];
+	items_free(&fr->l);
+	memset(&fr->l, 0, sizeof(fr->l));
+	free(fr->found);
+	free(fr->own);
+	fr->found = fr->own = NULL;
+	fr->di = NULL;
+}
+
+/* Opens subdirectory entry e of dfd (info di) for the walk: its info and its parent's token
+ * into the child frame c, its fd into sub[0]. 1, or 0 after reporting the problem (the walk
+ * goes on with the next entry). */
+static int open_subdir(struct fsck *f, int dfd, const struct vl_dirinfo *di,
+		       const struct vl_ename *e, struct fsck_frame *c, int sub[VC_WALK_TREES])
+{
 	struct vl_dirinfo *ci = malloc(sizeof(*ci));
 	int cfd, r;
 
 	if (!ci) {
 		problem(f, "out of memory");
-		return;
+		return 0;
 	}
 	cfd = vl_dir_open(dfd, e->disk);
 	if (cfd < 0) {
 		problem(f, "cannot open the directory: %s", strerror(-cfd));
 		free(ci);
-		return;
+		return 0;
 	}
 	r = vl_dir_child_info(f->v, cfd, di, e, ci);
 	if (r == -EIO && !f->v2) {
@@ -802,58 +827,79 @@ static void check_subdir(struct fsck *f, int dfd, const struct vl_dirinfo *di, c
 		r = vl_dirid_derive(f->k, vl_ename_id(e, di), e->full, e->fulllen, ci->id);
 	}
 	if (r == 0)
-		r = vl_dir_ptoken(f->v, di, vl_ename_id(e, di), ptoken);
-	if (r < 0)
+		r = vl_dir_ptoken(f->v, di, vl_ename_id(e, di), c->ptoken);
+	if (r < 0) {
 		problem(f, "cannot read the directory's ID: %s", strerror(-r));
-	else
-		check_dir(f, cfd, ci, ptoken);
-	close(cfd);
-	free(ci);
+		close(cfd);
+		free(ci);
+		return 0;
+	}
+	c->di = c->own = ci;
+	sub[0] = cfd;
+	return 1;
 }
 
-/* Checks a directory: its IDs and ID files, its xattrs, then its entries. f->cpath/ppath
- * name the directory; ptoken is its parent's place token (for ID files written). */
-static void check_dir(struct fsck *f, int dfd, const struct vl_dirinfo *di,
-		      const uint8_t ptoken[static VL_TOKEN_LEN])
+/* Entering a directory: its IDs and ID files, its xattrs, then its entries are listed.
+ * f->cpath/ppath name the directory. */
+static int fsck_enter(struct vc_walk *w, void *frame, const int fd[VC_WALK_TREES])
 {
-	struct items l = { .v = f->v };
+	struct fsck *f = vc_walk_ctx(w);
+	struct fsck_frame *fr = frame;
 	struct vl_listcb cb = { item_entry, item_hidden };
-	struct vl_dirinfo *found = malloc(sizeof(*found));
-	int r;
+	const struct vl_dirinfo *di = fr->di;
+	int dfd = fd[0], r;
 
 	f->dirs++;
-	if (!found) {
+	fr->found = malloc(sizeof(*fr->found));
+	if (!fr->found) {
 		problem(f, "out of memory");
-		return;
+		return -ENOMEM;
 	}
 	f->ppath_known = true;
 	f->idfile_ok = !f->v2 || (di->flags & VL_DI_FILE);
 	if (f->v2)
-		check_ids2(f, dfd, di, ptoken);
+		check_ids2(f, dfd, di, fr->ptoken);
 	else
 		check_ids1(f, dfd, di);
 	check_xattrs(f, dfd, di->id);
-	check_idfiles(f, dfd, di, ptoken);
-	l.di = di;
-	r = vl_dir_list2(f->v, dfd, di, &cb, &l, found);
-	if (r == 0 && l.err)
-		r = l.err;
+	check_idfiles(f, dfd, di, fr->ptoken);
+	fr->l.v = f->v;
+	fr->l.di = di;
+	r = vl_dir_list2(f->v, dfd, di, &cb, &fr->l, fr->found);
+	if (r == 0 && fr->l.err)
+		r = fr->l.err;
+	fr->l.di = NULL;
 	if (r < 0) {
 		f->ppath_known = true;
 		problem(f, "cannot list the directory: %s", strerror(-r));
-		goto out;
+		return r == -ENOMEM ? r : -EIO;
 	}
 	/* IDs that the listing found proven by names of their own (FORMAT.md §5.5). */
-	if (f->v2 && found->nalt > di->nalt) {
+	if (f->v2 && fr->found->nalt > di->nalt) {
 		f->ppath_known = true;
-		check_ids2(f, dfd, found, ptoken);
+		check_ids2(f, dfd, fr->found, fr->ptoken);
 	}
 	if (!f->v2)
 		orphans(f, dfd);
-	if (l.n)
-		qsort(l.v_, l.n, sizeof(l.v_[0]), item_cmp);
-	for (size_t i = 0; i < l.n; i++) {
-		const struct item *it = &l.v_[i];
+	if (fr->l.n)
+		qsort(fr->l.v_, fr->l.n, sizeof(fr->l.v_[0]), item_cmp);
+	/* From here on the entries use found. */
+	free(fr->own);
+	fr->own = NULL;
+	fr->di = NULL;
+	return 0;
+}
+
+/* Checks the entries in order until a subdirectory, which is walked into. */
+static int fsck_next(struct vc_walk *w, void *frame, const int fd[VC_WALK_TREES], void *child,
+		     int sub[VC_WALK_TREES])
+{
+	struct fsck *f = vc_walk_ctx(w);
+	struct fsck_frame *fr = frame, *c = child;
+	int dfd = fd[0];
+
+	while (fr->i < fr->l.n) {
+		const struct item *it = &fr->l.v_[fr->i++];
 		size_t oldc = vc_path_push(&f->cpath, it->disk), oldp;
 		struct stat st;
 
@@ -861,7 +907,7 @@ static void check_dir(struct fsck *f, int dfd, const struct vl_dirinfo *di,
 		progress(f);
 		if (!it->name) {
 			f->ppath_known = false;
-			hidden_name(f, dfd, found, it);
+			hidden_name(f, dfd, fr->found, it);
 			vc_path_pop(&f->cpath, oldc);
 			continue;
 		}
@@ -879,12 +925,18 @@ static void check_dir(struct fsck *f, int dfd, const struct vl_dirinfo *di,
 			if (errno != ENOENT) /* removed meanwhile: nothing to check */
 				problem(f, "cannot stat: %s", strerror(errno));
 		} else if (S_ISDIR(st.st_mode)) {
-			if (it->e->kind == VL_KIND_OBJECT)
+			if (it->e->kind == VL_KIND_OBJECT) {
 				problem(f, "a directory under an object-file name (marker 1): veilfs cannot show it");
-			else
-				check_subdir(f, dfd, found, it->e);
+			} else if (open_subdir(f, dfd, fr->found, it->e, c, sub)) {
+				/* Its names stay on the paths until it is left. */
+				c->oldc = oldc;
+				c->oldp = oldp;
+				if (fr->i == fr->l.n)
+					frame_release(fr); /* nothing left to check here */
+				return 1;
+			}
 		} else if (S_ISREG(st.st_mode)) {
-			check_file(f, dfd, found, it->e);
+			check_file(f, dfd, fr->found, it->e);
 		} else {
 			problem(f, "a backing %s: veilfs stores only regular files and directories; not shown",
 				S_ISLNK(st.st_mode) ? "symlink" : "special file");
@@ -892,11 +944,35 @@ static void check_dir(struct fsck *f, int dfd, const struct vl_dirinfo *di,
 		vc_path_pop(&f->ppath, oldp);
 		vc_path_pop(&f->cpath, oldc);
 	}
-out:
-	f->ppath_known = true;
-	items_free(&l);
-	free(found);
+	return 0;
 }
+
+static void fsck_leave(struct vc_walk *w, void *frame, const int fd[VC_WALK_TREES], int status)
+{
+	struct fsck *f = vc_walk_ctx(w);
+	struct fsck_frame *fr = frame;
+
+	(void)fd;
+	f->ppath_known = true;
+	if (status == -ELOOP)
+		problem(f, "a directory inside itself (a bind mount loop): not checked");
+	else if (status == -ESTALE)
+		problem(f, "moved while checked: the rest of it was not checked");
+	else if (status == -ENOTDIR)
+		problem(f, "not a directory any more");
+	frame_release(fr);
+	if (vc_walk_depth(w) > 0) {
+		vc_path_pop(&f->ppath, fr->oldp);
+		vc_path_pop(&f->cpath, fr->oldc);
+	}
+}
+
+static const struct vc_walk_ops fsck_ops = {
+	.frame_size = sizeof(struct fsck_frame),
+	.enter = fsck_enter,
+	.next = fsck_next,
+	.leave = fsck_leave,
+};
 
 static const char fsck_usage[] =
 	"veilctl fsck [--repair] [--quiet] [--passfile FILE | --extpass CMD] [--config FILE] CIPHERDIR";
@@ -910,9 +986,9 @@ int cmd_fsck(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ 0 },
 	};
-	uint8_t zero[VL_TOKEN_LEN] = { 0 };
+	struct fsck_frame root = { 0 };
 	struct fsck f = { 0 };
-	int c, ex, fd;
+	int c, ex, fd, r;
 
 	vc_getopt_reset();
 	while ((c = getopt_long(argc, argv, "hrq", lo, NULL)) != -1) {
@@ -953,7 +1029,14 @@ int cmd_fsck(int argc, char **argv)
 		vl_vault_free(f.v);
 		return VL_EXIT_FAILURE;
 	}
-	check_dir(&f, fd, vl_vault_root_info(f.v), zero);
+	root.di = vl_vault_root_info(f.v); /* its parent's token: zeros (FORMAT.md §5.3) */
+	{
+		int fds[VC_WALK_TREES] = { fd, -1 };
+
+		r = vc_walk(&fsck_ops, &f, fds, &root);
+	}
+	if (r < 0)
+		problem(&f, "the check stopped: %s", strerror(-r));
 	close(fd);
 	progress_clear(&f);
 	if (!f.quiet || f.problems)

@@ -23,6 +23,7 @@
 #include "../crypto/secmem.h"
 #include "../fs/backing.h"
 #include "../fs/log.h"
+#include "../fs/precheck.h"
 #include "../fs/recovery.h"
 #include "../fs/vault.h"
 #include "veilctl.h"
@@ -83,23 +84,22 @@ int vc_exit_for(int r)
 	return VL_EXIT_FAILURE;
 }
 
-/* Config problems are reported before a password is asked for. */
+/* Problems with the cipher directory (exit 10) and the config (exit 4) are reported before
+ * a password is asked for, with full paths (fs/precheck.h). */
 static int read_config(const char *cipherdir, struct vl_config *cfg)
 {
-	char err[512] = "";
-	struct stat st;
-	int r;
+	char err[1024] = "";
+	int fd, r;
 
-	if (stat(cipherdir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		vc_err("%s is not a directory: %s", cipherdir, errno ? strerror(errno) : "not a directory");
-		return VL_EXIT_FAILURE;
+	fd = vl_precheck_cipherdir(cipherdir, err, sizeof(err));
+	if (fd < 0) {
+		vc_err("%s", err);
+		return fd == -ENOMEM ? VL_EXIT_FAILURE : VL_EXIT_CIPHERDIR;
 	}
-	r = vl_vault_read_config(cipherdir, vc.config, cfg, err, sizeof(err));
-	if (r == -ENOENT) {
-		vc_err("%s: no veilfs.conf (not a vault? use --config FILE if it is kept elsewhere)",
-		       cipherdir);
-		return VL_EXIT_CONFIG;
-	}
+	r = vl_precheck_config(fd, cipherdir, vc.config, false, err, sizeof(err));
+	close(fd);
+	if (r == 0)
+		r = vl_vault_read_config(cipherdir, vc.config, cfg, err, sizeof(err));
 	if (r < 0) {
 		vc_err("%s", err);
 		return r == -ENOMEM ? VL_EXIT_FAILURE : VL_EXIT_CONFIG;
@@ -347,8 +347,11 @@ static int cmd_init(int argc, char **argv)
 	cipherdir = argv[optind];
 	/* Check what we can before asking for a password twice. */
 	if (stat(cipherdir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		vc_err("%s: not an existing directory (create it first)", cipherdir);
-		return VL_EXIT_FAILURE;
+		char *shown = vl_path_shown(cipherdir);
+
+		vc_err("%s: not an existing directory (create it first)", shown ? shown : cipherdir);
+		free(shown);
+		return VL_EXIT_CIPHERDIR;
 	}
 	ex = password_get(&vc.pw, "New password: ", true, &pw, &pwlen);
 	if (ex)
