@@ -8,7 +8,9 @@
  * and tells its own state (a format-2 header or ID file never passes for a format-1 one), so
  * a crash anywhere is resumed by running the command again. Names and blocks are not
  * re-encrypted. The tree is read name by name (not through the mount's listing), so that
- * every entry format 1 showed is converted, whatever state it is in. */
+ * every entry format 1 showed is converted, whatever state it is in. It is walked by
+ * veilctl's iterative walker (walk.h): a tree of any depth is converted down to
+ * UPGRADE_MAX_DEPTH levels, or the upgrade stops there with an error, never a crash. */
 #include "config.h"
 
 #include <dirent.h>
@@ -32,9 +34,17 @@
 #include "../fs/fileio.h"
 #include "../fs/vault.h"
 #include "veilctl.h"
+#include "walk.h"
 
 static const char upgrade_usage[] =
 	"veilctl upgrade [--passfile FILE | --extpass CMD] [--config FILE] CIPHERDIR";
+
+/* Directory levels converted, the root's included: as deep as veilctl import goes, for the
+ * same reasons (tools/browse.c): no ordinary program can name paths that deep, and each
+ * level's ID file is put in place by a rename, which the kernel makes slower the deeper the
+ * directory, so that 100,000 levels would take many minutes. Only the storage side builds
+ * such a tree (format 1 lets it nest copies of one directory without the key). */
+#define UPGRADE_MAX_DEPTH 4096
 
 struct up {
 	struct vl_vault *v1, *v2; /* the same keys read as format 1 and as format 2 */
@@ -66,27 +76,92 @@ static void up_err(struct up *u, const char *name, const char *what, int r)
 	u->errors++;
 }
 
-/* Counts the names below dfd (for the progress line). */
-static unsigned long count_names(int dfd, int depth)
+/* Counting the names below the root (for the progress line), on the walker: a frame holds
+ * the names of its subdirectories, read when it is entered. */
+struct count_frame {
+	char *dirs; /* NUL-separated */
+	size_t len, cap, off;
+};
+
+static int count_enter(struct vc_walk *w, void *frame, const int fd[VC_WALK_TREES])
 {
-	unsigned long n = 0;
+	unsigned long *n = vc_walk_ctx(w);
+	struct count_frame *f = frame;
 	struct dirent *d;
 	DIR *dir;
 
-	if (depth > 4096 || vl_dir_stream(dfd, &dir) < 0)
+	if (vl_dir_stream(fd[0], &dir) < 0)
 		return 0;
 	while ((d = readdir(dir))) {
-		int cfd;
+		size_t l = strlen(d->d_name) + 1;
 
 		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
 			continue;
-		n++;
-		if (d->d_type == DT_DIR && (cfd = vl_dir_open(dfd, d->d_name)) >= 0) {
-			n += count_names(cfd, depth + 1);
-			close(cfd);
+		(*n)++;
+		if (d->d_type != DT_DIR)
+			continue;
+		if (f->len + l > f->cap) {
+			size_t cap = f->cap ? f->cap * 2 : 64;
+			char *b;
+
+			while (cap < f->len + l)
+				cap *= 2;
+			b = realloc(f->dirs, cap);
+			if (!b)
+				break; /* a count for a progress line: fewer is fine */
+			f->dirs = b;
+			f->cap = cap;
 		}
+		memcpy(f->dirs + f->len, d->d_name, l);
+		f->len += l;
 	}
 	closedir(dir);
+	return 0;
+}
+
+static int count_next(struct vc_walk *w, void *frame, const int fd[VC_WALK_TREES], void *child,
+		      int sub[VC_WALK_TREES])
+{
+	struct count_frame *f = frame;
+
+	(void)child;
+	while (f->off < f->len && vc_walk_depth(w) + 1 < UPGRADE_MAX_DEPTH) {
+		const char *name = f->dirs + f->off;
+
+		f->off += strlen(name) + 1;
+		sub[0] = vl_dir_open(fd[0], name);
+		if (sub[0] >= 0)
+			return 1;
+		sub[0] = -1;
+	}
+	return 0;
+}
+
+static void count_leave(struct vc_walk *w, void *frame, const int fd[VC_WALK_TREES], int status)
+{
+	struct count_frame *f = frame;
+
+	(void)w;
+	(void)fd;
+	(void)status;
+	free(f->dirs);
+}
+
+/* Counts the names below dfd. */
+static unsigned long count_names(int dfd)
+{
+	static const struct vc_walk_ops ops = {
+		.frame_size = sizeof(struct count_frame),
+		.enter = count_enter,
+		.next = count_next,
+		.leave = count_leave,
+	};
+	struct count_frame root = { 0 };
+	int fds[VC_WALK_TREES] = { dfd, -1 };
+	unsigned long n = 0;
+
+	if (vc_walk(&ops, &n, fds, &root) < 0)
+		return 0;
 	return n;
 }
 
@@ -300,8 +375,18 @@ static int long_full(struct up *u, int dfd, const char *name, char full[static V
 	return n;
 }
 
-static void convert_dir(struct up *u, int dfd, struct vl_dirinfo *di,
-			const uint8_t ptoken[static VL_TOKEN_LEN], int depth);
+/* One directory being converted: a frame of the walk (walk.h), which holds what the
+ * recursion of convert_dir kept on the stack. The root's info is the caller's; a
+ * subdirectory's is the frame's own. */
+struct up_frame {
+	struct vl_dirinfo *di;
+	bool own;			/* di is the frame's (freed when it is left) */
+	uint8_t ptoken[VL_TOKEN_LEN];	/* its parent's place token */
+	char **names;			/* a snapshot of its names (conversions add temporaries) */
+	size_t n, i;			/* how many; the next */
+	struct links links;		/* format-1 hard links met here */
+	size_t old;			/* u->path before its name */
+};
 
 /* The info of subdirectory cfd, entry e under ID id of directory di: its format-2 ID files
  * when it was converted already, else its format-1 IDs placed where it is. */
@@ -337,9 +422,11 @@ static int sub_info(struct up *u, int cfd, const struct vl_dirinfo *di, const st
 	return r;
 }
 
-/* Converts one name of directory dfd (format-2 info di; its format-1 IDs are di's IDs too). */
-static void convert_name(struct up *u, int dfd, struct vl_dirinfo *di, const char *name,
-			 struct links *links, int depth)
+/* Converts one name of directory dfd (format-2 info di; its format-1 IDs are di's IDs too). A
+ * subdirectory is not converted here: it is opened into the child frame c and sub[0], its
+ * name left on u->path, and 1 returned; else 0. */
+static int convert_name(struct up *u, int dfd, struct vl_dirinfo *di, const char *name,
+			struct links *links, size_t depth, struct up_frame *c, int sub[VC_WALK_TREES])
 {
 	size_t len = strlen(name), el;
 	char plain[256];
@@ -364,17 +451,17 @@ static void convert_name(struct up *u, int dfd, struct vl_dirinfo *di, const cha
 		/* a sync client's conflict copy of an entry */
 		el = vl_conflict_split(name, len, &ek);
 		if (el == 0 || ek == VL_ONDISK_SIDECAR)
-			return;
+			return 0;
 		e.is_conflict = true;
 		break;
 	default:
-		return; /* veilfs.conf, veilfs.dirid, sidecars: handled apart */
+		return 0; /* veilfs.conf, veilfs.dirid, sidecars: handled apart */
 	}
 	if (ek == VL_ONDISK_LONG) {
 		flen = long_full(u, dfd, name, e.full);
 		if (flen < 0) {
 			up_err(u, name, "long name whose full name cannot be read (no sidecar?): left as it is, see veilctl fsck", 0);
-			return;
+			return 0;
 		}
 		e.fulllen = (size_t)flen;
 		e.is_long = true;
@@ -392,42 +479,52 @@ static void convert_name(struct up *u, int dfd, struct vl_dirinfo *di, const cha
 	vl_wipe(plain, sizeof(plain));
 	if (!id) {
 		up_err(u, name, "name does not decrypt in this directory: left as it is, see veilctl fsck", 0);
-		return;
+		return 0;
 	}
 	e.kind = kind;
 	e.is_alt = id != di->id;
 	memcpy(e.altid, id, VL_DIRID_LEN);
 	snprintf(e.disk, sizeof(e.disk), "%s", name);
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return; /* gone meanwhile */
+		return 0; /* gone meanwhile */
 	if (S_ISDIR(st.st_mode) && kind == VL_KIND_PLAIN) {
-		struct vl_dirinfo *ci = malloc(sizeof(*ci));
-		uint8_t ptoken[VL_TOKEN_LEN];
-		size_t old;
+		struct vl_dirinfo *ci;
 		int cfd, r;
 
+		if (depth + 1 >= UPGRADE_MAX_DEPTH) {
+			char what[320];
+
+			snprintf(what, sizeof(what),
+				 "more than %d levels of directories: not converted (only the storage side makes trees that deep); move this directory out of the cipher directory or delete it, and run veilctl upgrade again",
+				 UPGRADE_MAX_DEPTH);
+			up_err(u, name, what, 0);
+			return 0;
+		}
+		ci = malloc(sizeof(*ci));
 		cfd = ci ? vl_dir_open(dfd, name) : -ENOMEM;
 		if (cfd < 0) {
 			up_err(u, name, "cannot open the directory", cfd);
 			free(ci);
-			return;
+			return 0;
 		}
 		r = sub_info(u, cfd, di, &e, id, ci);
 		if (r == 0)
-			r = vl_dir_ptoken(u->v2, di, id, ptoken);
+			r = vl_dir_ptoken(u->v2, di, id, c->ptoken);
 		if (r < 0) {
 			up_err(u, name, "cannot read the directory's ID", r);
-		} else {
-			old = vc_path_push(&u->path, name);
-			convert_dir(u, cfd, ci, ptoken, depth + 1);
-			vc_path_pop(&u->path, old);
+			close(cfd);
+			free(ci);
+			return 0;
 		}
-		close(cfd);
-		free(ci);
-		return;
+		c->di = ci;
+		c->own = true;
+		c->old = vc_path_push(&u->path, name);
+		sub[0] = cfd;
+		return 1;
 	}
 	if (S_ISREG(st.st_mode))
 		convert_file(u, dfd, di, name, &e, links);
+	return 0;
 }
 
 /* Format 1's ID-file copies of dfd, rewritten in format 2 for the directory's place (the
@@ -482,63 +579,101 @@ static void drop_sidecars(struct up *u, int dfd)
 	closedir(dir);
 }
 
-static void convert_dir(struct up *u, int dfd, struct vl_dirinfo *di,
-			const uint8_t ptoken[static VL_TOKEN_LEN], int depth)
+/* Entering a directory: 1. its ID files, in format 2, for its place (the same IDs); then a
+ * snapshot of its names (conversions add and rename temporaries). */
+static int up_enter(struct vc_walk *w, void *frame, const int fd[VC_WALK_TREES])
 {
-	struct links links = { 0 };
-	char **names = NULL;
-	size_t n = 0, cap = 0;
+	struct up *u = vc_walk_ctx(w);
+	struct up_frame *f = frame;
+	struct vl_dirinfo *di = f->di;
+	size_t cap = 0;
 	struct dirent *d;
 	DIR *dir;
-	int r;
+	int dfd = fd[0], r;
 
-	if (depth > 65536) {
-		up_err(u, ".", "directory tree deeper than 65536 levels: not converted below", 0);
-		return;
-	}
 	u->dirs++;
-	/* 1. Its ID files, in format 2, for its place (the same IDs). */
 	if (!(di->flags & VL_DI_FILE)) {
-		r = vl_dirinfo_write(u->v2, dfd, di, ptoken, NULL, false);
+		r = vl_dirinfo_write(u->v2, dfd, di, f->ptoken, NULL, false);
 		if (r < 0) {
 			up_err(u, VL_DIRID_FILE, "cannot write", r);
-			return;
+			return -EIO;
 		}
 	}
-	convert_copies(u, dfd, di, ptoken);
-	/* 2. Every name (a snapshot: conversions add and rename temporaries). */
+	convert_copies(u, dfd, di, f->ptoken);
 	if (vl_dir_stream(dfd, &dir) < 0) {
 		up_err(u, ".", "cannot list", -errno);
-		return;
+		return -EIO;
 	}
 	while ((d = readdir(dir))) {
 		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
 			continue;
-		if (n == cap) {
-			size_t nc = cap ? cap * 2 : 64;
-			char **nv = realloc(names, nc * sizeof(*nv));
+		if (f->n == cap) {
+			/* Small at first: the walk keeps one snapshot per level of a deep tree. */
+			size_t nc = cap ? cap * 2 : 4;
+			char **nv = realloc(f->names, nc * sizeof(*nv));
 
 			if (!nv)
 				break;
-			names = nv;
+			f->names = nv;
 			cap = nc;
 		}
-		names[n] = strdup(d->d_name);
-		if (names[n])
-			n++;
+		f->names[f->n] = strdup(d->d_name);
+		if (f->names[f->n])
+			f->n++;
 	}
 	closedir(dir);
-	for (size_t i = 0; i < n; i++) {
+	return 0;
+}
+
+/* 2. Every name in turn, until a subdirectory, which is walked into. */
+static int up_next(struct vc_walk *w, void *frame, const int fd[VC_WALK_TREES], void *child,
+		   int sub[VC_WALK_TREES])
+{
+	struct up *u = vc_walk_ctx(w);
+	struct up_frame *f = frame;
+	int r = 0;
+
+	while (r == 0 && f->i < f->n) {
+		char *name = f->names[f->i++];
+
 		u->seen++;
 		up_progress(u);
-		convert_name(u, dfd, di, names[i], &links, depth);
-		free(names[i]);
+		r = convert_name(u, fd[0], f->di, name, &f->links, vc_walk_depth(w), child, sub);
+		free(name);
 	}
-	free(names);
-	links_free(&links);
-	/* 3. The sidecars, once nothing here needs them. */
-	drop_sidecars(u, dfd);
+	return r;
 }
+
+/* 3. The sidecars, once nothing here needs them. */
+static void up_leave(struct vc_walk *w, void *frame, const int fd[VC_WALK_TREES], int status)
+{
+	struct up *u = vc_walk_ctx(w);
+	struct up_frame *f = frame;
+
+	if (status == 0)
+		drop_sidecars(u, fd[0]);
+	else if (status == -ELOOP)
+		up_err(u, ".", "a directory inside itself (a bind mount loop): not converted", 0);
+	else if (status == -ESTALE)
+		up_err(u, ".", "moved while converted: the rest of it was not converted", 0);
+	else if (status != -EIO)
+		up_err(u, ".", "stopped", status); /* -EIO was reported where it happened */
+	while (f->i < f->n)
+		free(f->names[f->i++]);
+	free(f->names);
+	links_free(&f->links);
+	if (f->own)
+		free(f->di);
+	if (vc_walk_depth(w) > 0)
+		vc_path_pop(&u->path, f->old);
+}
+
+static const struct vc_walk_ops up_ops = {
+	.frame_size = sizeof(struct up_frame),
+	.enter = up_enter,
+	.next = up_next,
+	.leave = up_leave,
+};
 
 /* Rewrites the config with cfg's format and features, under the same password. */
 static int write_config(const char *cipherdir, struct vl_config *cfg, const uint8_t *master,
@@ -657,11 +792,14 @@ int cmd_upgrade(int argc, char **argv)
 	}
 	u.progress = isatty(STDERR_FILENO);
 	if (u.progress)
-		u.total = count_names(fd, 0);
+		u.total = count_names(fd);
 	{
-		uint8_t zero[VL_TOKEN_LEN] = { 0 };
+		struct up_frame top = { .di = root }; /* its parent's token: zeros */
+		int fds[VC_WALK_TREES] = { fd, -1 };
 
-		convert_dir(&u, fd, root, zero, 0);
+		r = vc_walk(&up_ops, &u, fds, &top);
+		if (r < 0)
+			up_err(&u, ".", "the upgrade stopped", r);
 	}
 	if (u.progress)
 		fprintf(stderr, "\r%60s\r", "");
