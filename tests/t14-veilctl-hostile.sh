@@ -166,34 +166,80 @@ else
 	skip_test "fifo swaps" "tests/fifo_swap.so was not built"
 fi
 
-# ---- §6: entries shown under a name that is not their own
-run "$VEILCTL" import "${P[@]}" "$CIPHER" "$SRC/tree/d/file" README
-run "$VEILCTL" import "${P[@]}" "$CIPHER" "$SRC/tree/prog" install
-R=$(enc README)
-I=$(enc install)
-mv "$CIPHER/$R" "$CIPHER/$R.desktop" # the storage side appends text to ciphertext names
-mv "$CIPHER/$I" "$CIPHER/$I.sh"
-# the same name under two directory IDs: d1 gets d2's entry and a copy of its veilfs.dirid
-mkdir -p "$T/fs/n/d1" "$T/fs/n/d2"
-printf 'one\n' >"$T/fs/n/d1/notes.txt"
-printf 'two\n' >"$T/fs/n/d2/notes.txt"
-run "$VEILCTL" import "${P[@]}" "$CIPHER" "$T/fs/n" n
-D1=$(enc n/d1)
-D2=$(enc n/d2)
-E2=$(enc n/d2/notes.txt)
-cp "$CIPHER/$E2" "$CIPHER/$D1/"
-cp "$CIPHER/$D2/veilfs.dirid" "$CIPHER/$D1/veilfs (conflicted copy 2025-02-10).dirid"
-run "$VEILCTL" ls "${P[@]}" "$CIPHER" n/d1
-ok "ls shows d2's notes.txt in d1 in the fallback form" grep -q '^notes (other directory ID).txt {conflict [0-9a-f]*}$' <<<"$out"
-run "$VEILCTL" conflicts "${P[@]}" "$CIPHER"
-is "conflicts exits 7" 7 "$rc"
-ok "conflicts lists README shown as README.desktop, and that no README is left" \
-	grep -qxF "$(printf '/README\t/README.desktop\t(no entry has the original name)')" <<<"$out"
-ok "conflicts lists install shown as install.sh" \
-	grep -qxF "$(printf '/install\t/install.sh\t(no entry has the original name)')" <<<"$out"
-ok "conflicts lists the name under the other directory ID with its own name" \
-	grep -q "^/n/d1/notes.txt	/n/d1/notes (other directory ID).txt {conflict [0-9a-f]*}\$" <<<"$out"
-ok "  and says that names were changed" has "shown under a changed name while no entry has the original name"
+# ---- §6: entries shown under a name that is not their own, in both formats. shown FORMAT:
+# the storage side appends text to two ciphertext names, and one directory of $CIPHER ends
+# up with a name under two of its directory IDs (the second shown in the fallback form).
+shown() {
+	local f=$1 D1 D2 E1 E2
+	run "$VEILCTL" import "${P[@]}" "$CIPHER" "$SRC/tree/d/file" README
+	run "$VEILCTL" import "${P[@]}" "$CIPHER" "$SRC/tree/prog" install
+	R=$(enc README)
+	I=$(enc install)
+	mv "$CIPHER/$R" "$CIPHER/$R.desktop" # the storage side appends text to ciphertext names
+	mv "$CIPHER/$I" "$CIPHER/$I.sh"
+	mkdir -p "$T/fs/n$f/d1" "$T/fs/n$f/d2"
+	printf 'one\n' >"$T/fs/n$f/d1/notes.txt"
+	printf 'two\n' >"$T/fs/n$f/d2/notes.txt"
+	if [ "$f" = 1 ]; then
+		# Format 1, without the key: d1 gets d2's entry and a copy of its veilfs.dirid.
+		run "$VEILCTL" import "${P[@]}" "$CIPHER" "$T/fs/n$f" n
+		D1=$(enc n/d1)
+		D2=$(enc n/d2)
+		E2=$(enc n/d2/notes.txt)
+		cp "$CIPHER/$E2" "$CIPHER/$D1/"
+		cp "$CIPHER/$D2/veilfs.dirid" "$CIPHER/$D1/veilfs (conflicted copy 2025-02-10).dirid"
+	else
+		# Format 2: that is refused (d2's ID file names d2's place, its entry d2's ID) ...
+		run "$VEILCTL" import "${P[@]}" "$CIPHER" "$T/fs/n$f" x
+		D1=$(enc x/d1)
+		D2=$(enc x/d2)
+		E2=$(enc x/d2/notes.txt)
+		cp "$CIPHER/$E2" "$CIPHER/$D1/"
+		cp "$CIPHER/$D2/veilfs.dirid" "$CIPHER/$D1/veilfs (conflicted copy 2025-02-10).dirid"
+		run "$VEILCTL" ls "${P[@]}" "$CIPHER" x/d1
+		is "format 2: d2's entry and ID file copied into d1 are not shown there" notes.txt \
+			"$(grep -v '^veilctl: error: ' <<<"$out")"
+		ok "  the copied ID file is logged as of another place" has "directory ID file of another place"
+		# ... but a sync client makes it: d1 renamed from X on one device keeps X's ID (its
+		# ID file names d1's place now), d1 made on another gets the derived ID, and the
+		# client keeps both ID files and both entries (FORMAT.md §5.4).
+		vl_mount || bail "mount"
+		mkdir -p "$MNT/n/X" && printf 'one\n' >"$MNT/n/X/notes.txt" && mv "$MNT/n/X" "$MNT/n/d1" ||
+			bail "mkdir and rename through the mount"
+		vl_umount
+		D1=$(enc n/d1)
+		E1=$(enc n/d1/notes.txt)
+		cp "$CIPHER/$D1/veilfs.dirid" "$T/fs/dirid.X"
+		cp "$CIPHER/$E1" "$T/fs/notes.X"
+		vl_mount || bail "mount"
+		rm -r "$MNT/n/d1" && mkdir "$MNT/n/d1" && printf 'two\n' >"$MNT/n/d1/notes.txt" ||
+			bail "the second d1 through the mount"
+		vl_umount
+		[ "$(enc n/d1/notes.txt)" != "$E1" ] || bail "the second d1 has the first one's ID"
+		cp "$T/fs/notes.X" "$CIPHER/$E1"
+		cp "$T/fs/dirid.X" "$CIPHER/$D1/veilfs (conflicted copy 2025-02-10).dirid"
+	fi
+	run "$VEILCTL" ls "${P[@]}" "$CIPHER" n/d1
+	ok "format $f: ls shows the other notes.txt in d1 in the fallback form" \
+		grep -q '^notes (other directory ID).txt {conflict [0-9a-f]*}$' <<<"$out"
+	run "$VEILCTL" conflicts "${P[@]}" "$CIPHER"
+	is "format $f: conflicts exits 7" 7 "$rc"
+	ok "  it lists README shown as README.desktop, and that no README is left" \
+		grep -qxF "$(printf '/README\t/README.desktop\t(no entry has the original name)')" <<<"$out"
+	ok "  it lists install shown as install.sh" \
+		grep -qxF "$(printf '/install\t/install.sh\t(no entry has the original name)')" <<<"$out"
+	ok "  it lists the name under the other directory ID with its own name" \
+		grep -q "^/n/d1/notes.txt	/n/d1/notes (other directory ID).txt {conflict [0-9a-f]*}\$" <<<"$out"
+	ok "  and says that names were changed" has "shown under a changed name while no entry has the original name"
+	run "$VEILCTL" conflicts --resolve-identical "${P[@]}" "$CIPHER"
+	ok "  --resolve-identical keeps the name under the other ID" \
+		grep -q "^/n/d1/notes.txt	/n/d1/notes (other directory ID).txt {conflict [0-9a-f]*}	kept (a name under another directory ID: see --resolve-dirids)\$" <<<"$out"
+}
+shown 2
+CIPHER=$T/fs/cipher1
+mkdir "$CIPHER"
+VL_INIT_FORMAT=1 vl_init || bail "veilctl init --format 1 failed: $(cat "$VL_TMP/init.out")"
+shown 1
 
 # ---- the help and the manual say so
 for cmd in export import; do
