@@ -1049,7 +1049,8 @@ static int export_next(struct vc_walk *w, void *frame, const int fd[VC_WALK_TREE
 
 	while (f->i < f->l.n) {
 		const struct ls_item *it = &f->l.items[f->i++];
-		size_t old = vc_path_push(&x->path, it->name);
+		/* "/NAME" in the vault's root, as before the walker */
+		size_t old = ls_path_push(&x->path, it->name);
 		struct stat st;
 		int r;
 
