@@ -149,6 +149,11 @@ def visible(mnt, p, data):
 
 
 print("# seed %d, engine %s, %d rounds%s" % (o.seed, o.engine, o.rounds, ", full" if o.full else ""))
+# A first run on the unchanged trees: rclone bisync's first run (--resync) makes path1
+# win every difference, which is no sync of two devices' changes.
+if not engine():
+    print("Bail out! the first %s run failed" % o.engine)
+    sys.exit(1)
 for rnd in range(1, o.rounds + 1):
     lastA, lastB, delA, delB = {}, {}, set(), set()
     act("A", o.a, rnd, lastA, delA)
