@@ -469,3 +469,8 @@ const uint8_t *vl_vault_root_id(const struct vl_vault *v)
 {
 	return v->root_id;
 }
+
+const struct vl_config *vl_vault_config(const struct vl_vault *v)
+{
+	return &v->cfg;
+}

@@ -51,5 +51,8 @@ const struct vl_keys *vl_vault_keys(const struct vl_vault *v);
 uint32_t vl_vault_block_size(const struct vl_vault *v);
 uint32_t vl_vault_name_max(const struct vl_vault *v);
 const uint8_t *vl_vault_root_id(const struct vl_vault *v);
+/* The config the vault was opened with (its costs and sizes; the wrapped key is the one on
+ * disk, not a secret). Valid as long as v. */
+const struct vl_config *vl_vault_config(const struct vl_vault *v);
 
 #endif

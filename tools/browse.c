@@ -23,6 +23,7 @@
 #include "../fs/backing.h"
 #include "../fs/fileio.h"
 #include "../fs/object.h"
+#include "../fs/resolve.h"
 #include "../fs/vault.h"
 #include "veilctl.h"
 
@@ -73,7 +74,7 @@ const char *vc_path_str(const struct vc_path *p)
 	return p->len ? p->s : ".";
 }
 
-/* ---- resolving plaintext paths ---- */
+/* ---- resolving plaintext paths (the implementation is fs/resolve.c) ---- */
 
 void vc_res_free(struct vc_res *res)
 {
@@ -85,123 +86,38 @@ void vc_res_free(struct vc_res *res)
 
 int vc_resolve(struct vl_vault *v, const char *path, struct vc_res *res, char *err, size_t errcap)
 {
-	uint8_t id[VL_DIRID_LEN];
-	char *copy = NULL, *save = NULL, *comp, *next;
-	int curfd, r;
+	struct vl_resolved r;
+	int rc = vl_resolve(v, path, &r, err, errcap);
 
 	memset(res, 0, sizeof(*res));
 	res->parentfd = -1;
-	curfd = vl_dir_open(vl_vault_rootfd(v), ".");
-	if (curfd < 0) {
-		snprintf(err, errcap, "cannot open the cipher directory: %s", strerror(-curfd));
-		return curfd;
+	if (rc < 0) {
+		vl_resolved_release(&r);
+		return rc;
 	}
-	memcpy(id, vl_vault_root_id(v), VL_DIRID_LEN);
-	copy = strdup(path ? path : "");
-	if (!copy) {
-		r = -ENOMEM;
-		goto out;
-	}
-	comp = strtok_r(copy, "/", &save);
-	while (comp && !strcmp(comp, "."))
-		comp = strtok_r(NULL, "/", &save);
-	if (!comp) {
-		res->is_root = true;
-		if (fstat(curfd, &res->st) < 0) {
-			r = -errno;
-			goto out;
-		}
-		r = 0;
-		goto out;
-	}
-	for (; comp; comp = next) {
-		next = strtok_r(NULL, "/", &save);
-		while (next && !strcmp(next, "."))
-			next = strtok_r(NULL, "/", &save);
-		if (!strcmp(comp, "..")) {
-			snprintf(err, errcap, "%s: `..' is not supported in vault paths", path);
-			r = -EINVAL;
-			goto out;
-		}
-		r = vl_dir_lookup(v, curfd, id, comp, strlen(comp), &res->e, &res->st);
-		if (r < 0) {
-			if (r == -ENOENT)
-				snprintf(err, errcap, "%s: no such file or directory in the vault", path);
-			else if (r == -EINVAL || r == -ENAMETOOLONG)
-				snprintf(err, errcap, "%s: invalid name", path);
-			else
-				snprintf(err, errcap, "%s: %s", path, strerror(-r));
-			goto out;
-		}
-		vc_path_push(&res->cpath, res->e.disk);
-		if (!next) {
-			res->parentfd = curfd;
-			memcpy(res->parent_id, id, VL_DIRID_LEN);
-			curfd = -1;
-			r = 0;
-			goto out;
-		}
-		if (!S_ISDIR(res->st.st_mode)) {
-			snprintf(err, errcap, "%s: `%s' is not a directory", path, comp);
-			r = -ENOTDIR;
-			goto out;
-		}
-		{
-			uint8_t cid[VL_DIRID_LEN];
-			int fd = vl_dir_open(curfd, res->e.disk);
-
-			if (fd < 0) {
-				r = fd;
-				snprintf(err, errcap, "%s: %s", path, strerror(-r));
-				goto out;
-			}
-			r = vl_dir_read_id(v, fd, res->e.is_alt ? res->e.altid : id, res->e.full,
-					     res->e.fulllen, cid);
-			if (r < 0) {
-				close(fd);
-				snprintf(err, errcap, "%s: bad directory ID in %s (run veilctl fsck)",
-					 path, vc_path_str(&res->cpath));
-				goto out;
-			}
-			close(curfd);
-			curfd = fd;
-			memcpy(id, cid, VL_DIRID_LEN);
-		}
-	}
-	r = 0;
-out:
-	free(copy);
-	if (curfd >= 0 && res->is_root && r == 0) {
-		/* the root: parentfd stays -1; the caller opens it with vc_res_opendir */
-	}
-	if (curfd >= 0)
-		close(curfd);
-	if (r < 0)
-		vc_res_free(res);
-	return r;
+	res->is_root = r.is_root;
+	res->parentfd = r.parentfd;
+	r.parentfd = -1; /* now res's */
+	memcpy(res->parent_id, r.parent_id, VL_DIRID_LEN);
+	res->e = r.e;
+	res->st = r.st;
+	if (!r.is_root)
+		vc_path_push(&res->cpath, r.cpath);
+	vl_resolved_release(&r);
+	return 0;
 }
 
 int vc_res_opendir(struct vl_vault *v, const struct vc_res *res, uint8_t id[static VL_DIRID_LEN])
 {
-	int fd, r;
+	struct vl_resolved r = {
+		.is_root = res->is_root,
+		.parentfd = res->parentfd,
+		.e = res->e,
+		.st = res->st,
+	};
 
-	if (res->is_root) {
-		memcpy(id, vl_vault_root_id(v), VL_DIRID_LEN);
-		return vl_dir_open(vl_vault_rootfd(v), ".");
-	}
-	if (!S_ISDIR(res->st.st_mode))
-		return -ENOTDIR;
-	fd = vl_dir_open(res->parentfd, res->e.disk);
-	if (fd < 0)
-		return fd;
-	/* A name found under a veilfs.dirid copy's ID re-derives from that ID. */
-	r = vl_dir_read_id(v, fd, res->e.is_alt ? res->e.altid : res->parent_id, res->e.full,
-			   res->e.fulllen, id);
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
-	return fd;
+	memcpy(r.parent_id, res->parent_id, VL_DIRID_LEN);
+	return vl_resolved_opendir(v, &r, id);
 }
 
 /* Resolves PATH and prints the error; returns the exit status. */
@@ -1215,10 +1131,12 @@ out:
 	return ex;
 }
 
-/* ---- encrypt-path / decrypt-path ---- */
+/* ---- encrypt-path / decrypt-path (the implementation is fs/resolve.c) ---- */
 
-static const char encpath_usage[] = "veilctl encrypt-path [--passfile FILE | --extpass CMD] CIPHERDIR PLAINPATH";
-static const char decpath_usage[] = "veilctl decrypt-path [--passfile FILE | --extpass CMD] CIPHERDIR CIPHERPATH";
+static const char encpath_usage[] =
+	"veilctl encrypt-path [--passfile FILE | --extpass CMD] CIPHERDIR|MOUNTPOINT PLAINPATH";
+static const char decpath_usage[] =
+	"veilctl decrypt-path [--passfile FILE | --extpass CMD] CIPHERDIR|MOUNTPOINT CIPHERPATH";
 
 /* Common option loop of the two commands. */
 static int path_cmd_opts(int argc, char **argv, const char *usage, const char *what)
@@ -1241,258 +1159,51 @@ static int path_cmd_opts(int argc, char **argv, const char *usage, const char *w
 	return VL_EXIT_OK;
 }
 
-
-/* A growing text of lines. */
-struct lines {
-	char *s;
-	size_t len;
-};
-
-static int lines_add(struct lines *l, const char *prefix, const char *text)
+/* Runs one of the two commands: through the mount's control socket when the first operand
+ * is a veilfs mountpoint, else by unlocking the cipher directory. */
+static int path_cmd(int argc, char **argv, enum vl_ctl_op op, const char *usage, const char *what)
 {
-	size_t a = strlen(prefix), b = strlen(text);
-	char *n = realloc(l->s, l->len + a + b + 2);
+	struct vl_vault *v = NULL;
+	char err[512] = "";
+	char *text = NULL;
+	int ex, r;
 
-	if (!n)
-		return -ENOMEM;
-	l->s = n;
-	memcpy(l->s + l->len, prefix, a);
-	memcpy(l->s + l->len + a, text, b);
-	l->len += a + b;
-	l->s[l->len++] = '\n';
-	l->s[l->len] = '\0';
-	return 0;
+	ex = path_cmd_opts(argc, argv, usage, what);
+	if (ex)
+		return ex < 0 ? VL_EXIT_OK : ex;
+	if (vc_mounted_call(argv[optind], op, argv[optind + 1], &ex))
+		return ex;
+	ex = vc_unlock(argv[optind], &v);
+	if (ex)
+		return ex;
+	if (op == VL_CTL_ENCRYPT_PATH)
+		r = vl_path_encrypt(v, argv[optind + 1], &text, err, sizeof(err));
+	else
+		r = vl_path_decrypt(v, argv[optind], argv[optind + 1], &text, err, sizeof(err));
+	if (r < 0) {
+		vc_err("%s", err[0] ? err : strerror(-r));
+		ex = r == -ENOENT ? VL_EXIT_NOTFOUND : VL_EXIT_FAILURE;
+	} else {
+		fputs(text, stdout);
+	}
+	free(text);
+	vl_vault_free(v);
+	return ex;
 }
 
 int cmd_encrypt_path(int argc, char **argv)
 {
-	struct vc_path cp = { 0 };
-	struct lines side = { 0 };
-	struct vl_vault *v = NULL;
-	uint8_t id[VL_DIRID_LEN];
-	char *copy = NULL, *save = NULL, *comp;
-	int ex, curfd = -1, r;
-
-	ex = path_cmd_opts(argc, argv, encpath_usage,
-			   "Prints the ciphertext path (relative to CIPHERDIR) of a plaintext path, then one\n"
-			   "`sidecar: PATH' line per long-named component. Components that do not exist yet\n"
-			   "are shown as veilfs would create them as a file or directory.");
-	if (ex)
-		return ex < 0 ? VL_EXIT_OK : ex;
-	ex = vc_unlock(argv[optind], &v);
-	if (ex)
-		return ex;
-	ex = VL_EXIT_FAILURE;
-	copy = strdup(argv[optind + 1]);
-	curfd = vl_dir_open(vl_vault_rootfd(v), ".");
-	if (!copy || curfd < 0)
-		goto out;
-	memcpy(id, vl_vault_root_id(v), VL_DIRID_LEN);
-	for (comp = strtok_r(copy, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
-		uint8_t cid[VL_DIRID_LEN];
-		struct vl_ename e;
-		struct stat st;
-		size_t old;
-
-		if (!strcmp(comp, "."))
-			continue;
-		if (!strcmp(comp, "..")) {
-			vc_err("`..' is not supported in vault paths");
-			ex = VL_EXIT_USAGE;
-			goto out;
-		}
-		r = curfd >= 0 ? vl_dir_lookup(v, curfd, id, comp, strlen(comp), &e, &st) : -ENOENT;
-		if (r == -ENOENT) {
-			r = vl_ename_make(v, id, comp, strlen(comp), VL_KIND_PLAIN, &e);
-			if (curfd >= 0)
-				close(curfd);
-			curfd = -1;
-		}
-		if (r < 0) {
-			vc_err("%s: %s", comp, r == -EINVAL ? "invalid name" : strerror(-r));
-			goto out;
-		}
-		if (e.is_long) {
-			old = vc_path_push(&cp, e.sidecar);
-			if (lines_add(&side, "sidecar: ", cp.s) < 0)
-				goto out;
-			vc_path_pop(&cp, old);
-		}
-		vc_path_push(&cp, e.disk);
-		if (curfd >= 0 && S_ISDIR(st.st_mode)) {
-			int fd = vl_dir_open(curfd, e.disk);
-
-			if (fd < 0 || vl_dir_read_id(v, fd, e.is_alt ? e.altid : id, e.full, e.fulllen,
-						   cid) < 0) {
-				vc_err("%s: cannot read its directory ID (run veilctl fsck)", comp);
-				if (fd >= 0)
-					close(fd);
-				goto out;
-			}
-			close(curfd);
-			curfd = fd;
-		} else {
-			/* not there (yet): the ID it would get */
-			if (vl_dirid_derive(vl_vault_keys(v), id, e.full, e.fulllen, cid) < 0)
-				goto out;
-			if (curfd >= 0)
-				close(curfd);
-			curfd = -1;
-		}
-		memcpy(id, cid, VL_DIRID_LEN);
-	}
-	printf("%s\n%s", vc_path_str(&cp), side.s ? side.s : "");
-	ex = VL_EXIT_OK;
-out:
-	if (curfd >= 0)
-		close(curfd);
-	free(copy);
-	free(side.s);
-	vc_path_free(&cp);
-	vl_vault_free(v);
-	return ex;
-}
-
-/* Full encoded name of on-disk name comp in curfd: itself when short, the verified sidecar
- * contents when long ('8...') or when comp is the sidecar ('9...'). Length or -errno. */
-static int full_name(int curfd, const char *comp, char full[static VL_ENCNAME_MAX + 1], const char **what)
-{
-	size_t len = strlen(comp);
-	char side[VL_LONGNAME_LEN + 1];
-	ssize_t n;
-
-	*what = NULL;
-	switch (vl_name_classify(comp, len)) {
-	case VL_ONDISK_SHORT:
-		memcpy(full, comp, len + 1);
-		return (int)len;
-	case VL_ONDISK_LONG:
-	case VL_ONDISK_SIDECAR:
-		if (curfd < 0)
-			return -ENOENT;
-		memcpy(side, comp, VL_LONGNAME_LEN + 1);
-		if (comp[0] == VL_MARK_SIDECAR)
-			*what = "sidecar";
-		side[0] = VL_MARK_SIDECAR;
-		n = vl_read_small(curfd, side, full, VL_ENCNAME_MAX);
-		if (n < 0)
-			return n == -ENOENT ? -ENODATA : (int)n;
-		if (vl_name_sidecar_check(comp, full, (size_t)n) < 0)
-			return -EBADMSG;
-		full[n] = '\0';
-		return (int)n;
-	case VL_ONDISK_RESERVED:
-		*what = "veilfs helper file";
-		return -EISDIR;
-	default:
-		return -EINVAL;
-	}
+	return path_cmd(argc, argv, VL_CTL_ENCRYPT_PATH, encpath_usage,
+			"Prints the ciphertext path (relative to CIPHERDIR) of a plaintext path, then one\n"
+			"`sidecar: PATH' line per long-named component. Components that do not exist yet\n"
+			"are shown as veilfs would create them as a file or directory. Given the\n"
+			"MOUNTPOINT of a mounted vault, asks its daemon: no password needed.");
 }
 
 int cmd_decrypt_path(int argc, char **argv)
 {
-	struct vc_path pp = { 0 };
-	struct vl_vault *v = NULL;
-	uint8_t id[VL_DIRID_LEN];
-	const char *arg, *what = NULL;
-	char *copy = NULL, *save = NULL, *comp, *next;
-	int ex, curfd = -1, r;
-	size_t cdl;
-
-	ex = path_cmd_opts(argc, argv, decpath_usage,
-			   "Prints the plaintext path of a ciphertext path (relative to CIPHERDIR, or starting\n"
-			   "with CIPHERDIR). Long names ('8...') and sidecars ('9...') are read from their sidecar.");
-	if (ex)
-		return ex < 0 ? VL_EXIT_OK : ex;
-	ex = vc_unlock(argv[optind], &v);
-	if (ex)
-		return ex;
-	ex = VL_EXIT_FAILURE;
-	arg = argv[optind + 1];
-	cdl = strlen(argv[optind]);
-	while (cdl > 1 && argv[optind][cdl - 1] == '/')
-		cdl--;
-	if (!strncmp(arg, argv[optind], cdl) && arg[cdl] == '/')
-		arg += cdl + 1;
-	copy = strdup(arg);
-	curfd = vl_dir_open(vl_vault_rootfd(v), ".");
-	if (!copy || curfd < 0)
-		goto out;
-	memcpy(id, vl_vault_root_id(v), VL_DIRID_LEN);
-	comp = strtok_r(copy, "/", &save);
-	for (; comp; comp = next) {
-		char full[VL_ENCNAME_MAX + 1], name[256];
-		uint8_t cid[VL_DIRID_LEN];
-		enum vl_kind kind;
-		int flen;
-
-		next = strtok_r(NULL, "/", &save);
-		if (!strcmp(comp, "."))
-			continue;
-		flen = full_name(curfd, comp, full, &what);
-		if (flen == -EISDIR && !next) {
-			vc_path_push(&pp, comp);
-			printf("%s (%s)\n", vc_path_str(&pp), what);
-			ex = VL_EXIT_OK;
-			goto out;
-		}
-		if (flen < 0) {
-			if (flen == -ENODATA)
-				vc_err("%s: its sidecar %c%s is missing (run veilctl fsck)", comp,
-				       VL_MARK_SIDECAR, comp + 1);
-			else if (flen == -EBADMSG)
-				vc_err("%s: its sidecar does not match the name (run veilctl fsck)", comp);
-			else if (flen == -EINVAL || flen == -EISDIR)
-				vc_err("%s: not an encrypted veilfs name", comp);
-			else if (flen == -ENOENT)
-				vc_err("%s: a long name needs its sidecar, and the directory holding it does not exist",
-				       comp);
-			else
-				vc_err("%s: %s", comp, strerror(-flen));
-			ex = flen == -ENOENT ? VL_EXIT_NOTFOUND : VL_EXIT_FAILURE;
-			goto out;
-		}
-		r = vl_name_decrypt(vl_vault_keys(v), id, full, (size_t)flen, name, sizeof(name), &kind);
-		if (r < 0) {
-			vc_err("%s: does not decrypt in this directory (a wrong path, a moved entry, or corruption)",
-			       comp);
-			goto out;
-		}
-		vc_path_push(&pp, name);
-		if (!next)
-			break;
-		{
-			int fd = curfd >= 0 ? vl_dir_open(curfd, comp) : -ENOENT;
-
-			if (fd >= 0) {
-				r = vl_dir_read_id(v, fd, id, full, (size_t)flen, cid);
-			} else if (fd == -ENOENT) {
-				r = vl_dirid_derive(vl_vault_keys(v), id, full, (size_t)flen, cid);
-			} else {
-				r = fd;
-			}
-			if (r < 0) {
-				vc_err("%s: cannot read its directory ID: %s", comp, strerror(-r));
-				if (fd >= 0)
-					close(fd);
-				goto out;
-			}
-			if (curfd >= 0)
-				close(curfd);
-			curfd = fd >= 0 ? fd : -1;
-			memcpy(id, cid, VL_DIRID_LEN);
-		}
-	}
-	if (what)
-		printf("%s (%s)\n", vc_path_str(&pp), what);
-	else
-		printf("%s\n", vc_path_str(&pp));
-	ex = VL_EXIT_OK;
-out:
-	if (curfd >= 0)
-		close(curfd);
-	free(copy);
-	vc_path_free(&pp);
-	vl_vault_free(v);
-	return ex;
+	return path_cmd(argc, argv, VL_CTL_DECRYPT_PATH, decpath_usage,
+			"Prints the plaintext path of a ciphertext path (relative to CIPHERDIR, or starting\n"
+			"with CIPHERDIR). Long names ('8...') and sidecars ('9...') are read from their sidecar.\n"
+			"Given the MOUNTPOINT of a mounted vault, asks its daemon: no password needed.");
 }

@@ -25,6 +25,7 @@
 #include "../fs/log.h"
 #include "../fs/recovery.h"
 #include "../fs/vault.h"
+#include "../fs/vaultinfo.h"
 #include "veilctl.h"
 
 struct vc_common vc;
@@ -540,11 +541,12 @@ out:
 
 /* ---- info ---- */
 
-static const char info_usage[] = "veilctl info [--config FILE] CIPHERDIR";
+static const char info_usage[] = "veilctl info [--config FILE] CIPHERDIR|MOUNTPOINT";
 
 static int cmd_info(int argc, char **argv)
 {
 	static const struct option lo[] = { VC_COMMON_LONGOPTS, { 0 } };
+	char text[VL_VAULTINFO_MAX];
 	struct vl_config cfg;
 	const char *cipherdir;
 	int c, ex;
@@ -554,7 +556,9 @@ static int cmd_info(int argc, char **argv)
 		if (vc_common_opt(c, optarg))
 			continue;
 		if (c == 'h') {
-			printf("usage: %s\n\nShows a vault's settings; needs no password.\n", info_usage);
+			printf("usage: %s\n\nShows a vault's settings; needs no password. Given the MOUNTPOINT of a\n"
+			       "mounted vault, its daemon answers, with the mount's state.\n",
+			       info_usage);
 			return VL_EXIT_OK;
 		}
 		return vc_usage(info_usage);
@@ -562,6 +566,8 @@ static int cmd_info(int argc, char **argv)
 	if (argc - optind != 1)
 		return vc_usage(info_usage);
 	cipherdir = argv[optind];
+	if (vc_mounted_call(cipherdir, VL_CTL_INFO, NULL, &ex))
+		return ex;
 	ex = read_config(cipherdir, &cfg);
 	if (ex)
 		return ex;
@@ -570,20 +576,14 @@ static int cmd_info(int argc, char **argv)
 		printf("config: %s\n", vc.config);
 	else
 		printf("config: %s/%s\n", cipherdir, VL_CONFIG_FILE);
-	printf("format: %u\n"
-	       "features: none\n"
-	       "block_size: %u\n"
-	       "name_max: %u\n"
-	       "kdf: scrypt\n"
-	       "scrypt_log2_n: %u\n"
-	       "scrypt_r: %u\n"
-	       "scrypt_p: %u\n"
-	       "scrypt_memory: %llu MiB\n"
-	       "cipher: AES-256-GCM (contents), AES-256-SIV (names), HKDF-SHA256 subkeys\n",
-	       cfg.format, cfg.block_size, cfg.name_max, cfg.scrypt_log2_n, cfg.scrypt_r,
-	       cfg.scrypt_p, (unsigned long long)(128ull * cfg.scrypt_r << cfg.scrypt_log2_n) >> 20);
+	if (vl_vaultinfo_text(&cfg, text, sizeof(text)) < 0) {
+		vc_err("cannot format the settings");
+		ex = VL_EXIT_FAILURE;
+	} else {
+		fputs(text, stdout);
+	}
 	vl_wipe(&cfg, sizeof(cfg));
-	return VL_EXIT_OK;
+	return ex;
 }
 
 /* ---- speed ---- */

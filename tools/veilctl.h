@@ -12,6 +12,7 @@
 
 #include "../crypto/common.h"
 #include "../crypto/names.h"
+#include "../fs/ctlproto.h"
 #include "../fs/dirs.h"
 #include "../fs/exitcodes.h"
 #include "../fs/password.h"
@@ -86,6 +87,12 @@ int vc_resolve(struct vl_vault *v, const char *path, struct vc_res *res, char *e
 void vc_res_free(struct vc_res *res);
 /* Opens the resolved directory and reads its ID. fd or -errno. */
 int vc_res_opendir(struct vl_vault *v, const struct vc_res *res, uint8_t id[static VL_DIRID_LEN]);
+
+/* When target (the first operand of info, encrypt-path or decrypt-path) is the root of a
+ * mounted veilfs, asks its daemon over the control socket (no password), prints the answer
+ * or the error, and returns true with the exit status in *ex. False when target is not a
+ * veilfs mount: the command then treats it as a cipher directory. (tools/mounted.c) */
+bool vc_mounted_call(const char *target, enum vl_ctl_op op, const char *arg, int *ex);
 
 int cmd_fsck(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
