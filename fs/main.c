@@ -31,6 +31,7 @@
 #include "../crypto/secmem.h"
 #include "ctl.h"
 #include "exitcodes.h"
+#include "feedback.h"
 #include "log.h"
 #include "mountinfo.h"
 #include "password.h"
@@ -251,6 +252,8 @@ static int unlock(const struct vl_cmd *c, struct vl_vault **v)
 		vl_wipe(key, sizeof(key));
 	} else {
 		struct vl_pwsrc src = { .passfile = c->passfile, .extpass = c->extpass };
+		struct vl_feedback fb = { 0 };
+		struct vl_config cfg;
 		char *pw = NULL;
 		size_t pwlen = 0;
 
@@ -259,7 +262,11 @@ static int unlock(const struct vl_cmd *c, struct vl_vault **v)
 			fprintf(stderr, "veilfs: %s\n", err[0] ? err : strerror(-r));
 			return VL_EXIT_NOPASS;
 		}
+		/* The costs for the estimate; vl_vault_open reads and reports the config. */
+		if (vl_vault_read_config(c->cipherdir, c->config, &cfg, NULL, 0) == 0)
+			vl_feedback_begin(&fb, "unlocking", &cfg);
 		r = vl_vault_open(v, c->cipherdir, c->config, pw, pwlen, err, sizeof(err));
+		vl_feedback_end(&fb, r == 0);
 		vl_password_free(pw, pwlen);
 	}
 	if (r == 0)

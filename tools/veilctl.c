@@ -22,6 +22,7 @@
 #include "../crypto/names.h"
 #include "../crypto/secmem.h"
 #include "../fs/backing.h"
+#include "../fs/feedback.h"
 #include "../fs/log.h"
 #include "../fs/recovery.h"
 #include "../fs/vault.h"
@@ -133,6 +134,7 @@ static void wrong_password(void)
 
 int vc_unlock(const char *cipherdir, struct vl_vault **v)
 {
+	struct vl_feedback fb = { 0 };
 	struct vl_config cfg;
 	char err[512] = "";
 	char *pw = NULL;
@@ -140,13 +142,19 @@ int vc_unlock(const char *cipherdir, struct vl_vault **v)
 	int ex, r;
 
 	ex = read_config(cipherdir, &cfg);
-	vl_wipe(&cfg, sizeof(cfg));
-	if (ex)
+	if (ex) {
+		vl_wipe(&cfg, sizeof(cfg));
 		return ex;
+	}
 	ex = password_get(&vc.pw, "Password: ", false, &pw, &pwlen);
-	if (ex)
+	if (ex) {
+		vl_wipe(&cfg, sizeof(cfg));
 		return ex;
+	}
+	vl_feedback_begin(&fb, "unlocking", &cfg);
+	vl_wipe(&cfg, sizeof(cfg));
 	r = vl_vault_open(v, cipherdir, vc.config, pw, pwlen, err, sizeof(err));
+	vl_feedback_end(&fb, r == 0);
 	vl_password_free(pw, pwlen);
 	if (r == -VL_EPASSWORD) {
 		wrong_password();
@@ -229,6 +237,7 @@ static int cmd_init(int argc, char **argv)
 		.scrypt_r = 8,
 		.scrypt_p = 1,
 	};
+	struct vl_feedback fb = { 0 };
 	uint8_t *master = NULL;
 	char code[VL_RECOVERY_MAX];
 	char err[512] = "";
@@ -291,7 +300,9 @@ static int cmd_init(int argc, char **argv)
 		ex = VL_EXIT_FAILURE;
 		goto out;
 	}
+	vl_feedback_begin(&fb, "deriving the key from the password", &cfg);
 	r = vl_vault_create(cipherdir, vc.config, &cfg, pw, pwlen, master, err, sizeof(err));
+	vl_feedback_end(&fb, r == 0);
 	if (r < 0) {
 		vc_err("%s", err[0] ? err : strerror(-r));
 		ex = r == -EINVAL ? VL_EXIT_USAGE : VL_EXIT_FAILURE;
@@ -443,6 +454,7 @@ static int cmd_passwd(int argc, char **argv)
 		{ 0 },
 	};
 	struct vl_pwsrc newsrc = { 0 };
+	struct vl_feedback fb = { 0 };
 	struct vl_config cfg;
 	char err[512] = "";
 	char *pw = NULL, *newpw = NULL;
@@ -507,7 +519,9 @@ static int cmd_passwd(int argc, char **argv)
 		ex = password_get(&vc.pw, "Old password: ", false, &pw, &pwlen);
 		if (ex)
 			goto out;
+		vl_feedback_begin(&fb, "checking the old password", &cfg);
 		r = vl_config_unwrap(&cfg, pw, pwlen, master);
+		vl_feedback_end(&fb, r == 0);
 		if (r == -EACCES) {
 			wrong_password();
 			ex = VL_EXIT_PASSWORD;
@@ -522,7 +536,9 @@ static int cmd_passwd(int argc, char **argv)
 	ex = password_get(&newsrc, "New password: ", true, &newpw, &newlen);
 	if (ex)
 		goto out;
+	vl_feedback_begin(&fb, "wrapping the key with the new password", &cfg);
 	r = vl_vault_rewrap(cipherdir, vc.config, &cfg, master, newpw, newlen, err, sizeof(err));
+	vl_feedback_end(&fb, r == 0);
 	if (r < 0) {
 		vc_err("%s", err[0] ? err : strerror(-r));
 		ex = VL_EXIT_FAILURE;
