@@ -25,6 +25,7 @@
 #include "../fs/object.h"
 #include "../fs/resolve.h"
 #include "../fs/vault.h"
+#include "progress.h"
 #include "veilctl.h"
 
 #define COPY_CHUNK (256 * 1024)
@@ -431,6 +432,7 @@ static int copy_out(struct vl_vault *v, int fd, int out_fd)
 			w += k;
 		}
 		off += (uint64_t)n;
+		vc_progress_bytes((uint64_t)n);
 	}
 	r = 0;
 out:
@@ -480,7 +482,15 @@ int cmd_cat(int argc, char **argv)
 		vc_err("%s: cannot open %s: %s", argv[optind + 1], vc_path_str(&res.cpath), strerror(errno));
 		goto out;
 	}
+	{
+		uint64_t psize;
+
+		if (vc_progress_on() && vl_plain_size((uint64_t)res.st.st_size, vl_vault_block_size(v),
+						      &psize) == 0)
+			vc_progress_begin("cat", NULL, 0, psize);
+	}
 	r = copy_out(v, fd, STDOUT_FILENO);
+	vc_progress_end();
 	if (r == -EIO)
 		vc_err("%s (%s): a block fails authentication: the file is corrupt (see veilctl fsck)",
 		       argv[optind + 1], vc_path_str(&res.cpath));
@@ -629,6 +639,7 @@ static void export_entry(struct xp *x, int srcfd, const uint8_t id[static VL_DIR
 			vc_ignore(fchmodat(dstfd, name, st.st_mode & 07777, 0));
 		set_times_at(dstfd, name, &st);
 		x->files++;
+		vc_progress_item(1);
 		return;
 	}
 	fd = openat(srcfd, disk, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -656,6 +667,7 @@ static void export_entry(struct xp *x, int srcfd, const uint8_t id[static VL_DIR
 		vc_ignore(fchmod(ofd, st.st_mode & 07777));
 		set_times(ofd, &st);
 		x->files++;
+		vc_progress_item(1);
 	}
 	close(ofd);
 	close(fd);
@@ -751,6 +763,13 @@ int cmd_export(int argc, char **argv)
 			vc_err("%s: cannot open the directory: %s (run veilctl fsck)", path, strerror(-sfd));
 			goto out;
 		}
+		if (vc_progress_on()) {
+			struct vc_tree_count tc;
+
+			if (vc_progress_count_vault(sfd, vl_vault_block_size(x.v), &tc) < 0)
+				tc.bytes = 0;
+			vc_progress_begin("export", "files", 0, tc.bytes);
+		}
 		export_dir(&x, sfd, id, dstfd, res.is_root ? "" : path);
 		if (!res.is_root) {
 			vc_ignore(fchmod(dstfd, res.st.st_mode & 07777));
@@ -785,9 +804,18 @@ int cmd_export(int argc, char **argv)
 			goto out;
 		}
 		free(dir);
+		if (vc_progress_on()) {
+			uint64_t psize = 0;
+
+			if (S_ISREG(res.st.st_mode) &&
+			    vl_plain_size((uint64_t)res.st.st_size, vl_vault_block_size(x.v), &psize) < 0)
+				psize = 0;
+			vc_progress_begin("export", "files", 1, psize);
+		}
 		export_entry(&x, res.parentfd, res.parent_id, res.e.disk, base, res.e.kind, dstfd, name,
 			     path);
 	}
+	vc_progress_end();
 	fprintf(stderr, "veilctl: exported %lu files and %lu directories%s\n", x.files, x.dirs,
 		x.errors ? " with errors" : "");
 	ex = x.errors ? VL_EXIT_FAILURE : VL_EXIT_OK;
@@ -861,6 +889,7 @@ static int import_file(struct ip *x, int sfd, int dirfd, const struct vl_ename *
 			goto out;
 		}
 		off += (uint64_t)n;
+		vc_progress_bytes((uint64_t)n);
 	}
 	if (fsync(fd) < 0) {
 		r = -errno;
@@ -1006,6 +1035,7 @@ static void import_entry(struct ip *x, int srcdirfd, const char *srcname, int di
 		x->errors++;
 	else
 		x->files++;
+	vc_progress_item(1);
 }
 
 int cmd_import(int argc, char **argv)
@@ -1114,7 +1144,15 @@ int cmd_import(int argc, char **argv)
 		ex = VL_EXIT_FAILURE;
 		goto out;
 	}
+	if (vc_progress_on()) {
+		struct vc_tree_count tc;
+
+		if (vc_progress_count_plain(sdirfd, srcname, &tc) < 0)
+			tc.bytes = 0;
+		vc_progress_begin("import", "files", 0, tc.bytes);
+	}
 	import_entry(&x, sdirfd, srcname, dirfd, id, name, src);
+	vc_progress_end();
 	fprintf(stderr, "veilctl: imported %lu files and %lu directories%s\n", x.files, x.dirs,
 		x.errors ? " with errors" : "");
 	ex = x.errors ? VL_EXIT_FAILURE : VL_EXIT_OK;

@@ -27,6 +27,7 @@
 #include "../fs/recovery.h"
 #include "../fs/vault.h"
 #include "../fs/vaultinfo.h"
+#include "progress.h"
 #include "veilctl.h"
 
 struct vc_common vc;
@@ -35,6 +36,7 @@ void vc_err(const char *fmt, ...)
 {
 	va_list ap;
 
+	vc_progress_clear();
 	fputs("veilctl: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -704,6 +706,10 @@ static int cmd_speed(int argc, char **argv)
 		goto out;
 	}
 	printf("%-10s %12s %12s\n", "block", "seal MB/s", "open MB/s");
+	fflush(stdout);
+	/* the block sizes, names, unlock; each row is cleared off the status line first */
+	vc_progress_begin("speed", "measurements",
+			  (one ? 1 : sizeof(sizes) / sizeof(sizes[0])) + 2, 0);
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		if (one && sizes[i] != one)
 			continue;
@@ -712,11 +718,13 @@ static int cmd_speed(int argc, char **argv)
 			vc_err("block size %u: %s", sizes[i], strerror(-r));
 			goto out;
 		}
+		vc_progress_clear();
 		if (sizes[i] >= 1048576)
 			printf("%-10s %12.1f %12.1f\n", "1M", s, o);
 		else
 			printf("%-10u %12.1f %12.1f\n", sizes[i] / 1024, s, o);
 		fflush(stdout);
+		vc_progress_item(1);
 	}
 	/* Names: a typical 20-byte file name. */
 	t0 = now();
@@ -741,7 +749,10 @@ static int cmd_speed(int argc, char **argv)
 	}
 	t = now();
 	o = (double)n / (t - t0);
+	vc_progress_clear();
 	printf("names: %.0f encrypted/s, %.0f decrypted/s\n", s, o);
+	fflush(stdout);
+	vc_progress_item(1);
 	t0 = now();
 	r = vl_scrypt((uint8_t *)kek, sizeof(kek), "password", 8, salt, sizeof(salt),
 		      VL_SCRYPT_DEFAULT_LOG2N, 8, 1);
@@ -750,10 +761,13 @@ static int cmd_speed(int argc, char **argv)
 		vc_err("scrypt failed: %s", strerror(-r));
 		goto out;
 	}
+	vc_progress_item(1);
+	vc_progress_end();
 	printf("unlock: %.2f s (scrypt N = 2^%d, r = 8, p = 1, the default cost)\n", t - t0,
 	       VL_SCRYPT_DEFAULT_LOG2N);
 	ex = VL_EXIT_OK;
 out:
+	vc_progress_end();
 	vl_wipe(master, sizeof(master));
 	vl_wipe(kek, sizeof(kek));
 	vl_keys_free(keys);
