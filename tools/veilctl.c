@@ -129,6 +129,20 @@ static int password_get(const struct vl_pwsrc *src, const char *prompt, bool con
 	return r == -ENOMEM ? VL_EXIT_FAILURE : VL_EXIT_NOPASS;
 }
 
+int vc_check_config(const char *cipherdir)
+{
+	struct vl_config cfg;
+	int ex = read_config(cipherdir, &cfg);
+
+	vl_wipe(&cfg, sizeof(cfg));
+	return ex;
+}
+
+int vc_password(const char *prompt, char **pw, size_t *len)
+{
+	return password_get(&vc.pw, prompt, false, pw, len);
+}
+
 static void wrong_password(void)
 {
 	vc_err("wrong password (or veilfs.conf was modified); try again, or use `veilctl passwd --recovery'");
@@ -805,6 +819,7 @@ static const struct {
 	{ "decrypt-path", cmd_decrypt_path, "show the plaintext path of a ciphertext path" },
 	{ "conflicts", cmd_conflicts, "list sync conflict copies (--resolve-identical, --resolve-dirids)" },
 	{ "speed", cmd_speed, "measure encryption speed" },
+	{ "run", cmd_run, "run a command that alone sees the vault mounted" },
 };
 
 static void main_help(FILE *f)

@@ -58,6 +58,12 @@ void vc_getopt_reset(void);
 /* Reads the config (exit 4 on a bad one), gets the password and unlocks CIPHERDIR.
  * Returns VL_EXIT_OK and *v, or the exit status after printing why. */
 int vc_unlock(const char *cipherdir, struct vl_vault **v);
+/* Reads and checks CIPHERDIR's config without unlocking it, as vc_unlock does first: exit
+ * status, after printing why. */
+int vc_check_config(const char *cipherdir);
+/* Gets the password from the common options' source (or the terminal, or stdin) into
+ * secure memory (vl_password_free it): exit status, after printing why. */
+int vc_password(const char *prompt, char **pw, size_t *len);
 /* Maps a -errno to an exit status for errors that are not about the password. */
 int vc_exit_for(int r);
 
@@ -102,5 +108,6 @@ int cmd_import(int argc, char **argv);
 int cmd_encrypt_path(int argc, char **argv);
 int cmd_decrypt_path(int argc, char **argv);
 int cmd_conflicts(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif
