@@ -92,3 +92,9 @@ EXTRA_DIST += tests/t67-lookup-cache.sh
 # ---- packaging and login mounts: password on stdin, pam_mount, systemd, Debian package (owner: pkg) ----
 TESTS += tests/t80-password-stdin.sh
 EXTRA_DIST += tests/t80-password-stdin.sh
+
+# ---- veilctl run, the control socket, feedback on a terminal (owner: run; issue 12 §4, §5, §8) ----
+check_PROGRAMS += tests/unit/test_ctl
+tests_unit_test_ctl_SOURCES = tests/unit/test_ctl.c tests/unit/tap.h
+tests_unit_test_ctl_LDADD = $(VL_CORE_LIBS)
+TESTS += tests/unit/test_ctl
