@@ -210,6 +210,24 @@ static int write_full(int fd, const uint8_t *buf, size_t len, const struct times
 	return 0;
 }
 
+/* Reads and drops what the peer still sends, up to one longest request, until its end of
+ * the stream or the deadline. */
+static void drain(int fd, const struct timespec *deadline)
+{
+	size_t total = 0;
+	uint8_t scratch[4096];
+
+	while (total <= VL_CTL_REQ_HDR + VL_CTL_ARG_MAX && wait_fd(fd, POLLIN, deadline) == 0) {
+		ssize_t n = recv(fd, scratch, sizeof(scratch), MSG_DONTWAIT);
+
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			return;
+		total += (size_t)n;
+	}
+}
+
 /* Reads one message: a header of hdrlen bytes, then as many as size() says. The buffer is
  * allocated to the announced size only after the header passed its bounds check. */
 static int read_msg(int fd, size_t hdrlen, ssize_t (*size)(const uint8_t *), uint8_t **out,
@@ -356,8 +374,14 @@ static void serve(struct vl_ctl *c, int fd)
 		goto out;
 	}
 	r = write_full(fd, out, (size_t)n, &deadline);
-	if (r < 0)
+	if (r < 0) {
 		vl_log(VL_LOG_DEBUG, "control socket: cannot send an answer: %s", strerror(-r));
+		goto out;
+	}
+	/* A malformed request may have left bytes unread: closing on them would reset the
+	 * connection and the client would lose the answer. Take them (bounded) first. */
+	if (shutdown(fd, SHUT_WR) == 0)
+		drain(fd, &deadline);
 out:
 	free(in);
 	free(out);

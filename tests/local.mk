@@ -98,3 +98,7 @@ check_PROGRAMS += tests/unit/test_ctl
 tests_unit_test_ctl_SOURCES = tests/unit/test_ctl.c tests/unit/tap.h
 tests_unit_test_ctl_LDADD = $(VL_CORE_LIBS)
 TESTS += tests/unit/test_ctl
+TESTS += tests/t81-run.sh tests/t81-run-user.sh
+EXTRA_DIST += tests/t81-run.sh tests/t81-run-user.sh
+TESTS += tests/t82-control.sh tests/t82-feedback.sh
+EXTRA_DIST += tests/t82-control.sh tests/t82-feedback.sh
