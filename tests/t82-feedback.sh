@@ -119,6 +119,26 @@ ptyrun cat "$VEILCTL" cat "${P[@]}" "$CIPHER" src/big
 is "cat on a terminal exits 0" 0 $?
 ok "cat's progress ends at 100% of the file" tty_has cat "cat: $(fmt 300000 | ere) \(100%\)"
 ok "and stdout is the file, byte for byte, without the progress" cmp "$VL_TMP/src/big" "$VL_TMP/cat.out"
+cat >"$VL_TMP/ttyout.py" <<'EOF'
+import os, pty, sys
+pid, fd = pty.fork()  # stdout and stderr on one terminal
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+tty = b''
+while True:
+    try:
+        c = os.read(fd, 65536)
+    except OSError:
+        break
+    if not c:
+        break
+    tty += c
+os.waitpid(pid, 0)
+open(sys.argv[1], 'wb').write(tty)
+EOF
+python3 "$VL_TMP/ttyout.py" "$VL_TMP/cattty" "$VEILCTL" cat "${P[@]}" "$CIPHER" src/small.txt
+ok "cat to the terminal itself shows the file" grep -q "^small" "$VL_TMP/cattty"
+nok "and no progress line cuts into it" grep -qa "cat: " "$VL_TMP/cattty"
 # conflicts walks every directory: the root, src and src/sub.
 ptyrun conflicts "$VEILCTL" conflicts "${P[@]}" "$CIPHER"
 is "conflicts on a terminal exits 0 (none)" 0 $?

@@ -485,8 +485,9 @@ int cmd_cat(int argc, char **argv)
 	{
 		uint64_t psize;
 
-		if (vc_progress_on() && vl_plain_size((uint64_t)res.st.st_size, vl_vault_block_size(v),
-						      &psize) == 0)
+		/* Not when the file itself goes to the terminal: the line would cut into it. */
+		if (vc_progress_on() && !isatty(STDOUT_FILENO) &&
+		    vl_plain_size((uint64_t)res.st.st_size, vl_vault_block_size(v), &psize) == 0)
 			vc_progress_begin("cat", NULL, 0, psize);
 	}
 	r = copy_out(v, fd, STDOUT_FILENO);
