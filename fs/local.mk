@@ -27,4 +27,5 @@ libveilcore_a_SOURCES += \
 	fs/ctlproto.c fs/ctlproto.h \
 	fs/ctl.c fs/ctl.h \
 	fs/mountinfo.c fs/mountinfo.h \
+	fs/mounts.c fs/mounts.h \
 	fs/feedback.c fs/feedback.h

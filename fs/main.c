@@ -33,7 +33,7 @@
 #include "exitcodes.h"
 #include "feedback.h"
 #include "log.h"
-#include "mountinfo.h"
+#include "mounts.h"
 #include "password.h"
 #include "recovery.h"
 #include "vault.h"
@@ -430,7 +430,7 @@ static int mount_dev(const char *mountpoint, dev_t *dev)
 
 	if (!me)
 		return -ENOMEM;
-	r = vl_mountinfo_find(mountpoint, 0, me);
+	r = vl_mount_find(mountpoint, 0, me);
 	if (r == 0 && strcmp(me->fstype, "fuse.veilfs"))
 		r = -ENOENT; /* something was mounted over ours already */
 	if (r == 0)

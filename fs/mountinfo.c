@@ -1,172 +1,137 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* /proc/self/mountinfo, proc(5):
- *   ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS
- * Fields are separated by single spaces; spaces, tabs, newlines and backslashes inside a
- * field are written as octal escapes (\040 ...). */
+/* Strict parser of one /proc/self/mountinfo line (proc(5), "/proc/[pid]/mountinfo"). */
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
-#include <unistd.h>
 
 #include "mountinfo.h"
 
-/* A mountinfo line holds two paths of up to PATH_MAX bytes, each escaped up to 4 times
- * over, and options: anything longer is not a line the kernel writes. */
-#define VL_MOUNTINFO_LINE_MAX (10 * PATH_MAX)
-/* Most fields on one line (the optional fields are few: shared:N master:N ...). */
-#define VL_MOUNTINFO_FIELDS 32
-
-/* Copies field f of flen bytes into out (cap bytes), undoing the octal escapes. 0, or
- * -EINVAL when it does not fit or holds a malformed escape. */
-static int unescape(const char *f, size_t flen, char *out, size_t cap)
+/* Takes the next space-separated field of [*p, end): NUL-terminates it and advances *p past
+ * the separator. NULL when there is none, or when it is empty (two spaces in a row). */
+static char *next_field(char **p, char *end)
 {
-	size_t i, o = 0;
+	char *s = *p, *sp;
 
-	for (i = 0; i < flen; i++) {
-		char ch = f[i];
-
-		if (ch == '\\') {
-			if (flen - i < 4 || f[i + 1] < '0' || f[i + 1] > '3' || f[i + 2] < '0' ||
-			    f[i + 2] > '7' || f[i + 3] < '0' || f[i + 3] > '7')
-				return -EINVAL;
-			ch = (char)((f[i + 1] - '0') * 64 + (f[i + 2] - '0') * 8 + (f[i + 3] - '0'));
-			i += 3;
-		}
-		if (ch == '\0' || o + 1 >= cap)
-			return -EINVAL;
-		out[o++] = ch;
+	if (s >= end)
+		return NULL;
+	sp = memchr(s, ' ', (size_t)(end - s));
+	if (sp == s)
+		return NULL;
+	if (sp) {
+		*sp = '\0';
+		*p = sp + 1;
+	} else {
+		*p = end; /* the line's NUL is at end */
 	}
-	out[o] = '\0';
-	return 0;
+	return s;
 }
 
-/* Parses "MAJ:MIN" (decimal, exactly). */
-static int parse_dev(const char *f, size_t flen, dev_t *dev)
+/* A decimal without sign or leading zeros (but "0"), at most 19 digits, ending at stop. */
+static int parse_u64(const char *s, char stop, const char **after, uint64_t *out)
 {
-	unsigned long v[2] = { 0, 0 };
-	size_t i = 0;
+	uint64_t v = 0;
+	size_t n = 0;
 
-	for (int k = 0; k < 2; k++) {
-		size_t start = i;
-
-		while (i < flen && f[i] >= '0' && f[i] <= '9') {
-			if (v[k] > 0xfffffffful / 10)
-				return -EINVAL;
-			v[k] = v[k] * 10 + (unsigned long)(f[i] - '0');
-			i++;
-		}
-		if (i == start || i - start > 10 || v[k] > 0xfffffffful)
-			return -EINVAL;
-		if (k == 0) {
-			if (i >= flen || f[i] != ':')
-				return -EINVAL;
-			i++;
-		}
-	}
-	if (i != flen)
+	if (s[0] == '0' && s[1] >= '0' && s[1] <= '9')
 		return -EINVAL;
-	*dev = makedev((unsigned)v[0], (unsigned)v[1]);
+	for (; s[n] >= '0' && s[n] <= '9'; n++) {
+		if (n == 19)
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(s[n] - '0');
+	}
+	if (n == 0 || s[n] != stop)
+		return -EINVAL;
+	*after = s + n;
+	*out = v;
 	return 0;
 }
 
-/* The user_id= option of a FUSE mount's super options, or -1. */
-static long fuse_owner(const char *f, size_t flen)
+/* Decodes the kernel's octal escapes (seq_file's mangle: space, tab, newline, backslash)
+ * in place. The path must be absolute. -EINVAL for a malformed or NUL escape, or a bare
+ * backslash. */
+static int unescape_path(char *s)
 {
-	size_t i = 0;
+	char *w = s;
 
-	while (i < flen) {
-		size_t end = i;
+	if (s[0] != '/')
+		return -EINVAL;
+	for (; *s; s++) {
+		int v;
 
-		while (end < flen && f[end] != ',')
-			end++;
-		if (end - i > 8 && !memcmp(f + i, "user_id=", 8)) {
-			long v = 0;
-			size_t k;
-
-			for (k = i + 8; k < end && f[k] >= '0' && f[k] <= '9' && v < 0x100000000l; k++)
-				v = v * 10 + (f[k] - '0');
-			return k == end && v < 0x100000000l ? v : -1;
+		if (*s != '\\') {
+			*w++ = *s;
+			continue;
 		}
-		i = end + 1;
+		if (s[1] < '0' || s[1] > '3' || s[2] < '0' || s[2] > '7' || s[3] < '0' ||
+		    s[3] > '7')
+			return -EINVAL;
+		v = (s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0');
+		if (v == 0)
+			return -EINVAL;
+		*w++ = (char)v;
+		s += 3;
 	}
-	return -1;
+	*w = '\0';
+	return 0;
 }
 
-int vl_mountinfo_parse(const char *line, size_t len, struct vl_mountent *out)
+int vl_mountinfo_parse(char *line, size_t len, struct vl_mountinfo *m)
 {
-	const char *f[VL_MOUNTINFO_FIELDS];
-	size_t fl[VL_MOUNTINFO_FIELDS];
-	size_t n = 0, i = 0, sep;
+	char *p = line, *end = line + len, *f, *root, *mnt;
+	const char *after;
+	uint64_t maj, min;
 
-	/* Split on single spaces; an empty field is malformed. */
-	while (i <= len) {
-		size_t start = i;
-
-		while (i < len && line[i] != ' ')
-			i++;
-		if (i == start || n == VL_MOUNTINFO_FIELDS)
+	memset(m, 0, sizeof(*m));
+	line[len] = '\0';
+	if (memchr(line, '\0', len))
+		return -EINVAL;
+	f = next_field(&p, end);
+	if (!f || parse_u64(f, '\0', &after, &m->id) < 0)
+		return -EINVAL;
+	f = next_field(&p, end);
+	if (!f || parse_u64(f, '\0', &after, &m->parent) < 0)
+		return -EINVAL;
+	f = next_field(&p, end);
+	if (!f || parse_u64(f, ':', &after, &maj) < 0 ||
+	    parse_u64(after + 1, '\0', &after, &min) < 0 || maj > 0xfff || min > 0xfffff)
+		return -EINVAL;
+	m->dev = makedev((unsigned)maj, (unsigned)min);
+	root = next_field(&p, end);
+	mnt = next_field(&p, end);
+	if (!root || !mnt || unescape_path(root) < 0 || unescape_path(mnt) < 0)
+		return -EINVAL;
+	if (!next_field(&p, end)) /* per-mount options */
+		return -EINVAL;
+	/* Optional fields ("shared:1", "master:2" ...) until the lone "-". */
+	for (;;) {
+		f = next_field(&p, end);
+		if (!f)
 			return -EINVAL;
-		f[n] = line + start;
-		fl[n++] = i - start;
-		i++;
-	}
-	/* At least the six fixed fields, "-", and the three after it. */
-	for (sep = 6; sep < n; sep++)
-		if (fl[sep] == 1 && f[sep][0] == '-')
+		if (!strcmp(f, "-"))
 			break;
-	if (n < 10 || sep + 4 != n)
+	}
+	f = next_field(&p, end);
+	if (!f)
 		return -EINVAL;
-	memset(out, 0, sizeof(*out));
-	if (parse_dev(f[2], fl[2], &out->dev) < 0 ||
-	    unescape(f[4], fl[4], out->mountpoint, sizeof(out->mountpoint)) < 0 ||
-	    unescape(f[sep + 1], fl[sep + 1], out->fstype, sizeof(out->fstype)) < 0)
-		return -EINVAL;
-	out->owner = strncmp(out->fstype, "fuse", 4) ? -1 : fuse_owner(f[sep + 3], fl[sep + 3]);
+	m->fstype = f;
+	/* The source and the super options follow; the source may be "none" or contain
+	 * escapes, and nothing here needs them. */
+	m->root = root;
+	m->mnt = mnt;
 	return 0;
 }
 
-int vl_mountinfo_find(const char *mnt, dev_t dev, struct vl_mountent *out)
+bool vl_mountinfo_path_within(const char *a, const char *b)
 {
-	struct vl_mountent *cur = NULL;
-	char *line = NULL;
-	size_t cap = 0;
-	bool found = false;
-	ssize_t n;
-	FILE *f;
-	int r = -ENOENT;
+	size_t lb = strlen(b);
 
-	f = fopen("/proc/self/mountinfo", "re");
-	if (!f)
-		return -errno;
-	cur = malloc(sizeof(*cur));
-	if (!cur) {
-		r = -ENOMEM;
-		goto out;
-	}
-	while ((n = getline(&line, &cap, f)) > 0) {
-		if (line[n - 1] == '\n')
-			line[--n] = '\0';
-		if ((size_t)n > VL_MOUNTINFO_LINE_MAX || vl_mountinfo_parse(line, (size_t)n, cur) < 0)
-			continue;
-		if (mnt && strcmp(cur->mountpoint, mnt))
-			continue;
-		if (dev && cur->dev != dev)
-			continue;
-		*out = *cur; /* later lines are newer mounts: keep going */
-		found = true;
-	}
-	if (ferror(f))
-		r = -EIO;
-	else if (found)
-		r = 0;
-out:
-	free(line);
-	free(cur);
-	fclose(f);
-	return r;
+	if (a[0] != '/' || b[0] != '/')
+		return false;
+	if (lb == 1)
+		return true; /* everything is below "/" */
+	if (strncmp(a, b, lb))
+		return false;
+	return a[lb] == '\0' || a[lb] == '/';
 }

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "../fs/ctl.h"
-#include "../fs/mountinfo.h"
+#include "../fs/mounts.h"
 #include "veilctl.h"
 
 /* A plaintext path given as MOUNTPOINT/PATH (as typed, or with the mountpoint's real
@@ -55,18 +55,13 @@ bool vc_mounted_call(const char *target, enum vl_ctl_op op, const char *arg, int
 		goto out;
 	}
 	/* The mount that holds target, in our mount namespace. */
-	if (vl_mountinfo_find(NULL, st.st_dev, me) < 0 || strcmp(me->fstype, "fuse.veilfs"))
+	if (vl_mount_find(NULL, st.st_dev, me) < 0 || strcmp(me->fstype, "fuse.veilfs"))
 		goto out;
 	handled = true;
 	if (strcmp(me->mountpoint, abs)) {
 		vc_err("%s is inside the veilfs mount at %s: give its mountpoint %s, or the cipher directory",
 		       target, me->mountpoint, me->mountpoint);
 		*ex = VL_EXIT_USAGE;
-		goto out;
-	}
-	if (me->owner >= 0 && (uid_t)me->owner != geteuid()) {
-		vc_err("%s is mounted by uid %ld: only that user can ask its daemon; give the cipher directory instead",
-		       target, me->owner);
 		goto out;
 	}
 	if (op == VL_CTL_ENCRYPT_PATH) {
@@ -80,8 +75,8 @@ bool vc_mounted_call(const char *target, enum vl_ctl_op op, const char *arg, int
 	if (r < 0) {
 		vc_err("%s: cannot ask the daemon of this mount: %s%s", target, err,
 		       r == -ENOENT || r == -ECONNREFUSED ?
-			       " (mounted with --no-control, by an older veilfs, or its daemon died);"
-			       " give the cipher directory instead" :
+			       " (mounted by another user, with --no-control, by an older veilfs, or its"
+			       " daemon died); give the cipher directory instead" :
 			       "");
 		goto out;
 	}

@@ -33,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../fs/mountinfo.h"
+#include "../fs/mounts.h"
 #include "../fs/password.h"
 #include "veilctl.h"
 
@@ -306,7 +306,7 @@ static int wait_mounted(struct run *r, dev_t before)
 			ex = 128 + sig;
 			goto out;
 		}
-		if (vl_mountinfo_find(r->mnt, 0, me) == 0 && !strcmp(me->fstype, "fuse.veilfs") &&
+		if (vl_mount_find(r->mnt, 0, me) == 0 && !strcmp(me->fstype, "fuse.veilfs") &&
 		    me->dev != before) {
 			struct stat st;
 

@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The control socket's messages (fs/ctlproto.c) and the mountinfo parser (fs/mountinfo.c):
- * round trips, and every way a message or a line can be malformed is refused. */
+/* The control socket's messages (fs/ctlproto.c): round trips, and every way a message can be
+ * malformed is refused. Mount lookups (fs/mounts.c) on this machine's /proc. */
 #include "config.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 
 #include "../../fs/ctlproto.h"
-#include "../../fs/mountinfo.h"
+#include "../../fs/mounts.h"
 #include "tap.h"
 
 static uint8_t buf[VL_CTL_RESP_HDR + VL_CTL_TEXT_MAX + 16];
@@ -119,51 +120,28 @@ static void test_responses(void)
 	ok(vl_ctl_resp_size(buf) == -EPROTO, "and a header announcing it is refused");
 }
 
-static int mi(const char *line, struct vl_mountent *e)
-{
-	return vl_mountinfo_parse(line, strlen(line), e);
-}
-
-static void test_mountinfo(void)
+static void test_mounts(void)
 {
 	struct vl_mountent *e = malloc(sizeof(*e));
+	struct stat st;
 
-	if (!e)
+	if (!e || stat("/proc", &st) < 0)
 		abort();
-	ok(mi("74 50 0:43 / /tmp/veilfs-test.BNoK4A/mnt rw,nosuid,nodev,relatime - fuse.veilfs "
-	      "/tmp/c rw,user_id=1000,group_id=1000",
-	      e) == 0 &&
-		   e->dev == makedev(0, 43) && !strcmp(e->mountpoint, "/tmp/veilfs-test.BNoK4A/mnt") &&
-		   !strcmp(e->fstype, "fuse.veilfs") && e->owner == 1000,
-	   "a FUSE line: device, mountpoint, type and owner");
-	ok(mi("36 35 98:0 /mnt1 /mnt\\0402 rw,noatime master:1 shared:7 - ext3 /dev/root rw,errors=continue",
-	      e) == 0 &&
-		   e->dev == makedev(98, 0) && !strcmp(e->mountpoint, "/mnt 2") && e->owner == -1,
-	   "optional fields and an escaped space");
-	ok(mi("36 35 98:0 / /a\\134b rw - ext4 /dev/x rw", e) == 0 && !strcmp(e->mountpoint, "/a\\b"),
-	   "an escaped backslash");
-	ok(mi("36 35 98:0 / /a\\999 rw - ext4 /dev/x rw", e) == -EINVAL, "a bad escape: refused");
-	ok(mi("36 35 98:0 / /a\\000 rw - ext4 /dev/x rw", e) == -EINVAL, "an escaped NUL: refused");
-	ok(mi("36 35 98:0 / /a\\04 - ext4 /dev/x rw", e) == -EINVAL, "a cut escape: refused");
-	ok(mi("36 35 98:0 / /a rw ext4 /dev/x rw", e) == -EINVAL, "no separator: refused");
-	ok(mi("36 35 98:0 / /a rw - ext4 /dev/x", e) == -EINVAL, "a field missing after it: refused");
-	ok(mi("36 35 98:0 / /a rw - ext4 /dev/x rw extra", e) == -EINVAL, "one too many: refused");
-	ok(mi("36 35 98-0 / /a rw - ext4 /dev/x rw", e) == -EINVAL, "a device without ':': refused");
-	ok(mi("36 35 98:0x / /a rw - ext4 /dev/x rw", e) == -EINVAL, "a device with junk: refused");
-	ok(mi("36 35 4294967296:0 / /a rw - ext4 /dev/x rw", e) == -EINVAL, "a major over 32 bits: refused");
-	ok(mi("36  35 98:0 / /a rw - ext4 /dev/x rw", e) == -EINVAL, "an empty field: refused");
-	ok(mi("36 35 98:0 / /a rw - ext4 /dev/x rw ", e) == -EINVAL, "a trailing space: refused");
-	ok(mi("", e) == -EINVAL, "an empty line: refused");
-	ok(mi("1 2 0:5 / /m rw - fuse.veilfs c rw,user_id=12x", e) == 0 && e->owner == -1,
-	   "a malformed user_id is no owner");
+	ok(vl_mount_find("/proc", 0, e) == 0 && !strcmp(e->fstype, "proc") && e->dev == st.st_dev,
+	   "/proc is found by its path, as proc, with the st_dev stat gives");
+	ok(vl_mount_find(NULL, st.st_dev, e) == 0 && !strcmp(e->mountpoint, "/proc"),
+	   "and by its device number");
+	ok(vl_mount_find("/proc", makedev(4095, 1048575), e) == -ENOENT,
+	   "a path with another device number: -ENOENT");
+	ok(vl_mount_find("/no/such/mount", 0, e) == -ENOENT, "a path that is no mount: -ENOENT");
 	free(e);
 }
 
 int main(void)
 {
-	plan(47);
+	plan(35);
 	test_requests();
 	test_responses();
-	test_mountinfo();
+	test_mounts();
 	return done_testing();
 }
