@@ -89,7 +89,8 @@ static int ctl_open_dir(const char *path, uid_t uid, bool create, char *err, siz
 	}
 	if (fstat(fd, &st) < 0 || st.st_uid != uid || (st.st_mode & 077)) {
 		vl_seterr(err, errcap,
-			  "%s is not a directory of uid %u closed to others (mode 0700): not using it",
+			  "%s is not a directory of uid %u closed to others (mode 0700): "
+			  "not using it",
 			  path, (unsigned)uid);
 		close(fd);
 		return -EPERM;
@@ -286,7 +287,8 @@ static char *info_text(const struct vl_ctl *c)
 		     "%s"
 		     "mount: %s%s\n"
 		     "daemon_pid: %ld\n",
-		     c->m->mountpoint, c->m->cipherdir, c->m->config ? c->m->config : c->m->cipherdir,
+		     c->m->mountpoint, c->m->cipherdir,
+		     c->m->config ? c->m->config : c->m->cipherdir,
 		     c->m->config ? "" : "/veilfs.conf", settings,
 		     c->m->readonly ? "read-only" : "read-write",
 		     c->m->sharedstorage ? ", shared storage" : "", (long)getpid());
@@ -370,7 +372,8 @@ static void serve(struct vl_ctl *c, int fd)
 	out = malloc(VL_CTL_RESP_HDR + resp.textlen);
 	n = out ? vl_ctl_resp_encode(&resp, out, VL_CTL_RESP_HDR + resp.textlen) : -ENOMEM;
 	if (n < 0) {
-		vl_log(VL_LOG_WARN, "control socket: cannot encode an answer: %s", strerror((int)-n));
+		vl_log(VL_LOG_WARN, "control socket: cannot encode an answer: %s",
+		       strerror((int)-n));
 		goto out;
 	}
 	r = write_full(fd, out, (size_t)n, &deadline);
@@ -524,7 +527,8 @@ void vl_ctl_stop(struct vl_ctl *c)
 	}
 	/* First the name, so that no new client finds a socket nobody answers. */
 	if (unlinkat(c->dirfd, c->name, 0) < 0 && errno != ENOENT)
-		vl_log(VL_LOG_WARN, "control socket: cannot remove %s: %s", c->path, strerror(errno));
+		vl_log(VL_LOG_WARN, "control socket: cannot remove %s: %s", c->path,
+		       strerror(errno));
 	close(c->lfd);
 	close(c->stopfd);
 	close(c->dirfd);
@@ -604,8 +608,9 @@ int vl_ctl_call(dev_t dev, const struct vl_ctl_req *req, int *status, char **tex
 	n = out ? vl_ctl_req_encode(req, out, VL_CTL_REQ_HDR + req->arglen) : -ENOMEM;
 	if (n < 0) {
 		r = (int)n;
-		vl_seterr(err, errcap, "%s", n == -EINVAL ? "invalid request (a path too long, or with a NUL byte)" :
-				       strerror((int)-n));
+		vl_seterr(err, errcap, "%s",
+			  n == -EINVAL ? "invalid request (a path too long, or with a NUL byte)" :
+					 strerror((int)-n));
 		goto out;
 	}
 	deadline_in(&deadline, VL_CTL_TIMEOUT_MS);

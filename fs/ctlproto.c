@@ -122,7 +122,8 @@ int vl_ctl_resp_parse(const uint8_t *buf, size_t len, struct vl_ctl_resp *resp)
 
 ssize_t vl_ctl_resp_encode(const struct vl_ctl_resp *resp, uint8_t *out, size_t cap)
 {
-	if (resp->status < 0 || resp->status > VL_CTL_STATUS_MAX || resp->textlen > VL_CTL_TEXT_MAX ||
+	if (resp->status < 0 || resp->status > VL_CTL_STATUS_MAX ||
+	    resp->textlen > VL_CTL_TEXT_MAX ||
 	    (resp->textlen && memchr(resp->text, '\0', resp->textlen)))
 		return -EINVAL;
 	if (cap < VL_CTL_RESP_HDR + resp->textlen)

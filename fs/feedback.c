@@ -37,9 +37,11 @@ double vl_kdf_estimate(unsigned log2_n, uint32_t r, uint32_t p)
 	/* The best of two runs: the first also pays for OpenSSL's one-time setup. */
 	for (int i = 0; i < 2; i++) {
 		double d;
+		int rc;
 
 		t0 = mono_now();
-		if (vl_scrypt(out, sizeof(out), "calibration", 11, salt, sizeof(salt), cal, r, 1) < 0)
+		rc = vl_scrypt(out, sizeof(out), "calibration", 11, salt, sizeof(salt), cal, r, 1);
+		if (rc < 0)
 			return -1;
 		d = mono_now() - t0;
 		if (i == 0 || d < t)

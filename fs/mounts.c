@@ -32,11 +32,14 @@ int vl_mount_find(const char *mnt, dev_t dev, struct vl_mountent *out)
 	while ((n = getline(&line, &cap, f)) > 0) {
 		if (line[n - 1] == '\n')
 			line[--n] = '\0';
-		if ((size_t)n > VL_MOUNTINFO_LINE_MAX || vl_mountinfo_parse(line, (size_t)n, &m) < 0)
+		if ((size_t)n > VL_MOUNTINFO_LINE_MAX)
+			continue;
+		if (vl_mountinfo_parse(line, (size_t)n, &m) < 0)
 			continue;
 		if ((mnt && strcmp(m.mnt, mnt)) || (dev && m.dev != dev))
 			continue;
-		if (strlen(m.mnt) >= sizeof(out->mountpoint) || strlen(m.fstype) >= sizeof(out->fstype))
+		if (strlen(m.mnt) >= sizeof(out->mountpoint) ||
+		    strlen(m.fstype) >= sizeof(out->fstype))
 			continue;
 		/* later lines are newer mounts: keep going */
 		out->dev = m.dev;

@@ -127,7 +127,8 @@ int vl_resolve(const struct vl_vault *v, const char *path, struct vl_resolved *r
 		r = vl_dir_lookup(v, curfd, id, comp, strlen(comp), &res->e, &res->st);
 		if (r < 0) {
 			if (r == -ENOENT)
-				vl_seterr(err, errcap, "%s: no such file or directory in the vault", path);
+				vl_seterr(err, errcap, "%s: no such file or directory in the vault",
+					  path);
 			else if (r == -EINVAL || r == -ENAMETOOLONG)
 				vl_seterr(err, errcap, "%s: invalid name", path);
 			else
@@ -159,8 +160,8 @@ int vl_resolve(const struct vl_vault *v, const char *path, struct vl_resolved *r
 				   res->e.fulllen, cid);
 		if (r < 0) {
 			close(fd);
-			vl_seterr(err, errcap, "%s: bad directory ID in %s (run veilctl fsck)", path,
-				  cp.s);
+			vl_seterr(err, errcap, "%s: bad directory ID in %s (run veilctl fsck)",
+				  path, cp.s);
 			goto out;
 		}
 		close(curfd);
@@ -232,7 +233,8 @@ int vl_path_encrypt(const struct vl_vault *v, const char *plainpath, char **out,
 		struct stat st;
 
 		if (!strcmp(comp, "..")) {
-			vl_seterr(err, errcap, "%s: `..' is not supported in vault paths", plainpath);
+			vl_seterr(err, errcap, "%s: `..' is not supported in vault paths",
+				  plainpath);
 			r = -EINVAL;
 			goto out;
 		}
@@ -268,12 +270,13 @@ int vl_path_encrypt(const struct vl_vault *v, const char *plainpath, char **out,
 		if (r < 0)
 			goto toolong;
 		if (curfd >= 0 && S_ISDIR(st.st_mode)) {
+			const uint8_t *pid = e.is_alt ? e.altid : id;
 			int fd = vl_dir_open(curfd, e.disk);
 
-			r = fd < 0 ? fd :
-				     vl_dir_read_id(v, fd, e.is_alt ? e.altid : id, e.full, e.fulllen, cid);
+			r = fd < 0 ? fd : vl_dir_read_id(v, fd, pid, e.full, e.fulllen, cid);
 			if (r < 0) {
-				vl_seterr(err, errcap, "%s: cannot read its directory ID (run veilctl fsck)",
+				vl_seterr(err, errcap,
+					  "%s: cannot read its directory ID (run veilctl fsck)",
 					  comp);
 				if (fd >= 0)
 					close(fd);
@@ -376,7 +379,8 @@ static void full_name_err(int r, const char *comp, char *err, size_t errcap)
 		break;
 	case ENOENT:
 		vl_seterr(err, errcap,
-			  "%s: a long name needs its sidecar, and the directory holding it does not exist",
+			  "%s: a long name needs its sidecar, and the directory holding it "
+			  "does not exist",
 			  comp);
 		break;
 	default:
@@ -435,10 +439,12 @@ int vl_path_decrypt(const struct vl_vault *v, const char *prefix, const char *ci
 			full_name_err(flen, comp, err, errcap);
 			goto out;
 		}
-		r = vl_name_decrypt(vl_vault_keys(v), id, full, (size_t)flen, name, sizeof(name), &kind);
+		r = vl_name_decrypt(vl_vault_keys(v), id, full, (size_t)flen, name, sizeof(name),
+				    &kind);
 		if (r < 0) {
 			vl_seterr(err, errcap,
-				  "%s: does not decrypt in this directory (a wrong path, a moved entry, or corruption)",
+				  "%s: does not decrypt in this directory (a wrong path, a moved "
+				  "entry, or corruption)",
 				  comp);
 			r = -EBADMSG;
 			goto out;
@@ -456,7 +462,8 @@ int vl_path_decrypt(const struct vl_vault *v, const char *prefix, const char *ci
 		else
 			r = fd;
 		if (r < 0) {
-			vl_seterr(err, errcap, "%s: cannot read its directory ID: %s", comp, strerror(-r));
+			vl_seterr(err, errcap, "%s: cannot read its directory ID: %s", comp,
+				  strerror(-r));
 			if (fd >= 0)
 				close(fd);
 			goto out;

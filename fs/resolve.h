@@ -27,8 +27,8 @@ struct vl_resolved {
 	int parentfd;			 /* backing dir holding the entry (-1 for the root) */
 	uint8_t parent_id[VL_DIRID_LEN]; /* its directory ID */
 	struct vl_ename e;		 /* the entry's names (unset for the root) */
-	struct stat st;			 /* fstatat of the entry (the root dir for the root) */
-	char *cpath;			 /* ciphertext path relative to CIPHERDIR, "." for the root */
+	struct stat st;			 /* fstatat of the entry (or of the root) */
+	char *cpath;			 /* ciphertext path from CIPHERDIR, "." for the root */
 };
 
 /* Resolves plaintext path (components separated by '/'; empty components and "." are

@@ -59,7 +59,8 @@ bool vc_mounted_call(const char *target, enum vl_ctl_op op, const char *arg, int
 		goto out;
 	handled = true;
 	if (strcmp(me->mountpoint, abs)) {
-		vc_err("%s is inside the veilfs mount at %s: give its mountpoint %s, or the cipher directory",
+		vc_err("%s is inside the veilfs mount at %s: give its mountpoint %s, or the "
+		       "cipher directory",
 		       target, me->mountpoint, me->mountpoint);
 		*ex = VL_EXIT_USAGE;
 		goto out;
@@ -75,8 +76,8 @@ bool vc_mounted_call(const char *target, enum vl_ctl_op op, const char *arg, int
 	if (r < 0) {
 		vc_err("%s: cannot ask the daemon of this mount: %s%s", target, err,
 		       r == -ENOENT || r == -ECONNREFUSED ?
-			       " (mounted by another user, with --no-control, by an older veilfs, or its"
-			       " daemon died); give the cipher directory instead" :
+			       " (mounted by another user, with --no-control, by an older veilfs,"
+			       " or its daemon died); give the cipher directory instead" :
 			       "");
 		goto out;
 	}

@@ -71,8 +71,8 @@ static void draw(void)
 		double div;
 
 		scale(P.bytes_total, &div, &un);
-		n = snprintf(line, sizeof(line), "%s: %.1f/%.1f %s (%u%%)", P.what, (double)done / div,
-			     (double)P.bytes_total / div, un,
+		n = snprintf(line, sizeof(line), "%s: %.1f/%.1f %s (%u%%)", P.what,
+			     (double)done / div, (double)P.bytes_total / div, un,
 			     (unsigned)(done * 100 / P.bytes_total));
 		if (P.unit && n > 0 && (size_t)n < sizeof(line))
 			n += snprintf(line + n, sizeof(line) - (size_t)n, ", %llu %s",
@@ -218,7 +218,8 @@ static int count_tree(int topfd, const char *topname, bool vault, uint32_t bs,
 				r = -ELOOP;
 				break;
 			}
-			fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			fd = openat(dirfd(d), de->d_name,
+				    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (fd < 0)
 				continue;
 			stack[depth] = fdopendir(fd);

@@ -99,12 +99,16 @@ static int enter_namespace(struct run *r)
 	} else {
 		if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) {
 			e = errno;
-			vc_err("cannot make a private mount namespace: unprivileged user namespaces are not available here (%s; e.g. sysctl user.max_user_namespaces is 0, kernel.unprivileged_userns_clone is 0, or an AppArmor or SELinux policy forbids them)",
+			vc_err("cannot make a private mount namespace: unprivileged user "
+			       "namespaces are not available here (%s; e.g. sysctl "
+			       "user.max_user_namespaces is 0, kernel.unprivileged_userns_clone "
+			       "is 0, or an AppArmor or SELinux policy forbids them)",
 			       strerror(e));
-			vc_err("run it as root, or mount with veilfs (then every process of yours sees the files)");
+			vc_err("run it as root, or mount with veilfs (then every process of yours "
+			       "sees the files)");
 			return VL_EXIT_MOUNT;
 		}
-		/* Writing gid_map unprivileged needs setgroups denied first (user_namespaces(7)). */
+		/* An unprivileged gid_map needs setgroups denied first (user_namespaces(7)). */
 		snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)uid, (unsigned)uid);
 		e = write_proc("/proc/self/setgroups", "deny");
 		if (e == 0)
@@ -113,7 +117,8 @@ static int enter_namespace(struct run *r)
 		if (e == 0)
 			e = write_proc("/proc/self/gid_map", map);
 		if (e < 0) {
-			vc_err("cannot map your user and group ids in a new user namespace: %s (a security policy may forbid it); run it as root",
+			vc_err("cannot map your user and group ids in a new user namespace: %s (a "
+			       "security policy may forbid it); run it as root",
 			       strerror(-e));
 			return VL_EXIT_MOUNT;
 		}
@@ -124,7 +129,9 @@ static int enter_namespace(struct run *r)
 	}
 	/* A FUSE mount opens /dev/fuse as this user; say so now rather than after unlocking. */
 	if (r->userns && access("/dev/fuse", R_OK | W_OK) < 0) {
-		vc_err("cannot open /dev/fuse: %s (an ordinary user needs it readable and writable, as on a stock Debian system where it is mode 0666); run it as root",
+		vc_err("cannot open /dev/fuse: %s (an ordinary user needs it readable and "
+		       "writable, as on a stock Debian system where it is mode 0666); run it "
+		       "as root",
 		       strerror(errno));
 		return VL_EXIT_MOUNT;
 	}
@@ -214,7 +221,9 @@ static int start_daemon(struct run *r, const char *pw, size_t pwlen)
 			_exit(VL_EXIT_FAILURE);
 		sigprocmask(SIG_SETMASK, &r->oldmask, NULL);
 		if (r->userns && keep_sys_admin() < 0) {
-			fprintf(stderr, "veilctl: cannot pass CAP_SYS_ADMIN of the user namespace to veilfs: %s\n",
+			fprintf(stderr,
+				"veilctl: cannot pass CAP_SYS_ADMIN of the user namespace to "
+				"veilfs: %s\n",
 				strerror(errno));
 			_exit(VL_EXIT_MOUNT);
 		}
@@ -222,8 +231,8 @@ static int start_daemon(struct run *r, const char *pw, size_t pwlen)
 			execv(veilfs, (char *const *)argv);
 		else
 			execvp("veilfs", (char *const *)argv);
-		fprintf(stderr, "veilctl: cannot run %s: %s\n", veilfs ? veilfs : "veilfs (from PATH)",
-			strerror(errno));
+		fprintf(stderr, "veilctl: cannot run %s: %s\n",
+			veilfs ? veilfs : "veilfs (from PATH)", strerror(errno));
 		_exit(VL_EXIT_FAILURE);
 	}
 	close(p[0]);
@@ -268,7 +277,8 @@ static void reap(struct run *r, int *cmd_status, bool *cmd_done)
 			r->daemon = 0;
 			r->daemon_status = ws;
 			if (!*cmd_done && r->command > 0)
-				vc_err("veilfs stopped (%s %d) while the command runs: its files are gone",
+				vc_err("veilfs stopped (%s %d) while the command runs: its files "
+				       "are gone",
 				       WIFEXITED(ws) ? "exit status" : "signal",
 				       WIFEXITED(ws) ? WEXITSTATUS(ws) : WTERMSIG(ws));
 		}
@@ -297,7 +307,8 @@ static int wait_mounted(struct run *r, dev_t before)
 
 			if (waitpid(r->daemon, &ws, WNOHANG) == r->daemon) {
 				r->daemon = 0;
-				ex = WIFEXITED(ws) && WEXITSTATUS(ws) ? WEXITSTATUS(ws) : VL_EXIT_MOUNT;
+				ex = WIFEXITED(ws) && WEXITSTATUS(ws) ? WEXITSTATUS(ws) :
+									  VL_EXIT_MOUNT;
 				if (!WIFEXITED(ws) || WEXITSTATUS(ws) == 0)
 					vc_err("veilfs ended before the vault was mounted");
 				goto out;
@@ -314,7 +325,8 @@ static int wait_mounted(struct run *r, dev_t before)
 			 * root inode's first attributes (owner 0, unmapped there, so the kernel
 			 * refused writes to the root) with the real ones. */
 			if (stat(r->mnt, &st) < 0) {
-				vc_err("%s: the new mount does not answer: %s", r->mnt, strerror(errno));
+				vc_err("%s: the new mount does not answer: %s", r->mnt,
+				       strerror(errno));
 				goto out;
 			}
 			ex = VL_EXIT_OK;
@@ -353,7 +365,8 @@ static void stop_daemon(struct run *r)
 {
 	if (umount2(r->mnt, 0) < 0) {
 		if (errno == EBUSY) {
-			vc_err("%s is still in use by a process the command left behind: detaching it",
+			vc_err("%s is still in use by a process the command left behind: "
+			       "detaching it",
 			       r->mnt);
 			if (umount2(r->mnt, MNT_DETACH) < 0)
 				vc_err("cannot detach %s: %s", r->mnt, strerror(errno));
@@ -380,7 +393,8 @@ static int make_mountpoint(struct run *r)
 	struct stat st;
 
 	if (r->mnt_arg) {
-		if (!realpath(r->mnt_arg, r->mnt) || stat(r->mnt, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		if (!realpath(r->mnt_arg, r->mnt) || stat(r->mnt, &st) < 0 ||
+		    !S_ISDIR(st.st_mode)) {
 			vc_err("--mountpoint %s: %s", r->mnt_arg,
 			       errno ? strerror(errno) : "not a directory");
 			return VL_EXIT_MOUNT;
@@ -390,7 +404,8 @@ static int make_mountpoint(struct run *r)
 	/* Not secret: only its emptiness is seen outside. */
 	if (!base || base[0] != '/' || stat(base, &st) < 0 || st.st_uid != geteuid())
 		base = "/tmp";
-	if (snprintf(r->mnt, sizeof(r->mnt), "%s/veilctl-run.XXXXXX", base) >= (int)sizeof(r->mnt) ||
+	if (snprintf(r->mnt, sizeof(r->mnt), "%s/veilctl-run.XXXXXX", base) >=
+		    (int)sizeof(r->mnt) ||
 	    !mkdtemp(r->mnt)) {
 		vc_err("cannot make a mountpoint in %s: %s", base, strerror(errno));
 		return VL_EXIT_MOUNT;
@@ -422,10 +437,12 @@ int cmd_run(int argc, char **argv)
 			continue;
 		switch (c) {
 		case 'h':
-			printf("usage: %s\n\nMounts the vault where only COMMAND and its children see it (a private mount\n"
-			       "namespace), runs COMMAND with VEILFS_MOUNTPOINT set to the mountpoint (a new empty\n"
-			       "directory, or --mountpoint DIR), and unmounts when it exits. Signals are passed\n"
-			       "on; the exit status is COMMAND's (128+N after signal N). As root, or as a user\n"
+			printf("usage: %s\n\n"
+			       "Mounts the vault where only COMMAND and its children see it\n"
+			       "(a private mount namespace), runs COMMAND with VEILFS_MOUNTPOINT\n"
+			       "set to the mountpoint (a new empty directory, or --mountpoint\n"
+			       "DIR), and unmounts when it exits. Signals are passed on; the exit\n"
+			       "status is COMMAND's (128+N after signal N). As root, or as a user\n"
 			       "where unprivileged user namespaces are allowed.\n",
 			       run_usage);
 			return VL_EXIT_OK;

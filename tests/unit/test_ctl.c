@@ -30,7 +30,8 @@ static void test_requests(void)
 
 	n = vl_ctl_req_encode(&q, buf, sizeof(buf));
 	ok(n == VL_CTL_REQ_HDR + 10, "a request encodes to header + argument");
-	ok(!memcmp(buf, "VLQ1\x02\x00\x00\x0a", 8), "its header is VLQ1, op 2, 0, length 10 big-endian");
+	ok(!memcmp(buf, "VLQ1\x02\x00\x00\x0a", 8),
+	   "its header is VLQ1, op 2, 0, length 10 big-endian");
 	ok(vl_ctl_req_size(buf) == n, "the header announces the whole length");
 	ok(vl_ctl_req_parse(buf, (size_t)n, &p) == 0 && p.op == VL_CTL_ENCRYPT_PATH &&
 		   p.arglen == 10 && !memcmp(p.arg, "docs/a.txt", 10),
@@ -60,7 +61,8 @@ static void test_requests(void)
 	ok(n == VL_CTL_REQ_HDR && vl_ctl_req_parse(buf, (size_t)n, &p) == 0 && p.op == VL_CTL_INFO,
 	   "info: a header alone, and it parses");
 	q.op = VL_CTL_DECRYPT_PATH;
-	ok(vl_ctl_req_encode(&q, buf, sizeof(buf)) == -EINVAL, "a path op without a path is not encoded");
+	ok(vl_ctl_req_encode(&q, buf, sizeof(buf)) == -EINVAL,
+	   "a path op without a path is not encoded");
 	memcpy(buf, "VLQ1\x03\x00\x00\x00", 8);
 	ok(vl_ctl_req_size(buf) == -EPROTO, "and a path op of length 0 is refused");
 
@@ -75,7 +77,8 @@ static void test_requests(void)
 	memcpy(buf, "VLQ1\x02\x00\x80\x01", 8);
 	ok(vl_ctl_req_size(buf) == -EPROTO, "and a header announcing it is refused");
 	q.arglen = 10;
-	ok(vl_ctl_req_encode(&q, buf, VL_CTL_REQ_HDR + 9) == -ENOSPC, "too small an output: -ENOSPC");
+	ok(vl_ctl_req_encode(&q, buf, VL_CTL_REQ_HDR + 9) == -ENOSPC,
+	   "too small an output: -ENOSPC");
 }
 
 static void test_responses(void)
