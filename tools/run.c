@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../crypto/secmem.h"
 #include "../fs/mounts.h"
 #include "../fs/password.h"
 #include "veilctl.h"
@@ -108,7 +109,14 @@ static int enter_namespace(struct run *r)
 			       "sees the files)");
 			return VL_EXIT_MOUNT;
 		}
-		/* An unprivileged gid_map needs setgroups denied first (user_namespaces(7)). */
+		/* An unprivileged gid_map needs setgroups denied first (user_namespaces(7)).
+		 * The kernel lets a process write its own maps only while it is dumpable
+		 * (/proc/self is root's otherwise): dumpable for these three writes, before
+		 * any secret exists (the caller reads the password after this). */
+		if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) {
+			vc_err("cannot map your user and group ids: %s", strerror(errno));
+			return VL_EXIT_MOUNT;
+		}
 		snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)uid, (unsigned)uid);
 		e = write_proc("/proc/self/setgroups", "deny");
 		if (e == 0)
@@ -116,6 +124,10 @@ static int enter_namespace(struct run *r)
 		snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)gid, (unsigned)gid);
 		if (e == 0)
 			e = write_proc("/proc/self/gid_map", map);
+		if (vl_process_nodump() < 0) {
+			vc_err("cannot make veilctl non-dumpable again: %s", strerror(errno));
+			return VL_EXIT_FAILURE;
+		}
 		if (e < 0) {
 			vc_err("cannot map your user and group ids in a new user namespace: %s (a "
 			       "security policy may forbid it); run it as root",
@@ -475,10 +487,12 @@ int cmd_run(int argc, char **argv)
 		ex = VL_EXIT_MOUNT;
 		goto out;
 	}
-	ex = vc_password("Password: ", &pw, &pwlen);
+	/* The namespace first: entering a user namespace makes us dumpable for a moment
+	 * (enter_namespace), which must happen before the password is in memory. */
+	ex = enter_namespace(&r);
 	if (ex)
 		goto out;
-	ex = enter_namespace(&r);
+	ex = vc_password("Password: ", &pw, &pwlen);
 	if (ex)
 		goto out;
 	/* From here every signal we care about waits for sigwaitinfo: none is lost between
