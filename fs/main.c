@@ -281,6 +281,7 @@ static int unlock(const struct vl_cmd *c, struct vl_vault **v)
 	case VL_EFORMAT:
 	case EINVAL:
 	case ENOENT:
+	case EBUSY: /* the upgrading feature: veilctl upgrade must finish first */
 		status = VL_EXIT_CONFIG;
 		break;
 	}

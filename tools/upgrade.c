@@ -38,10 +38,15 @@
 static const char upgrade_usage[] =
 	"veilctl upgrade [--passfile FILE | --extpass CMD] [--config FILE] CIPHERDIR";
 
+/* The temporary names of conversions (and of fs/backing.c's atomic writes): junk to
+ * listings (crypto/conflict.c). */
+#define VC_TMP_PREFIX ".veilfs.tmp."
+
 struct up {
 	struct vl_vault *v1, *v2; /* the same keys read as format 1 and as format 2 */
 	unsigned long dirs, files, done_before, sidecars, errors, seen, total;
 	unsigned long damaged; /* unreadable in format 1 already: left as they are */
+	unsigned long tmps;    /* temporaries of a killed upgrade, removed */
 	bool progress;
 	struct vc_path path; /* ciphertext path, for messages */
 };
@@ -136,7 +141,7 @@ static int tmp_name(char out[static 48])
 
 	if (r < 0)
 		return r;
-	o = (size_t)snprintf(out, 48, ".veilfs.tmp.");
+	o = (size_t)snprintf(out, 48, VC_TMP_PREFIX);
 	for (size_t i = 0; i < sizeof(rnd); i++) {
 		out[o++] = hex[rnd[i] >> 4];
 		out[o++] = hex[rnd[i] & 15];
@@ -513,20 +518,34 @@ static void convert_dir(struct up *u, int dfd, struct vl_dirinfo *di,
 		return;
 	}
 	while ((d = readdir(dir))) {
+		struct stat st;
+
 		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
 			continue;
+		/* A temporary of an upgrade (or a write) that was killed: only this upgrade
+		 * writes the vault now, and the copy is whole elsewhere or redone below. */
+		if (!strncmp(d->d_name, VC_TMP_PREFIX, strlen(VC_TMP_PREFIX)) &&
+		    fstatat(dfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
+			if (unlinkat(dfd, d->d_name, 0) == 0)
+				u->tmps++;
+			continue;
+		}
 		if (n == cap) {
 			size_t nc = cap ? cap * 2 : 64;
 			char **nv = realloc(names, nc * sizeof(*nv));
 
-			if (!nv)
+			if (!nv) {
+				up_err(u, ".", "cannot list", -ENOMEM);
 				break;
+			}
 			names = nv;
 			cap = nc;
 		}
 		names[n] = strdup(d->d_name);
 		if (names[n])
 			n++;
+		else
+			up_err(u, d->d_name, "cannot convert", -ENOMEM);
 	}
 	closedir(dir);
 	for (size_t i = 0; i < n; i++) {
@@ -672,6 +691,9 @@ int cmd_upgrade(int argc, char **argv)
 	vc_progress_end();
 	fprintf(stderr, "veilctl: %lu directories, %lu files converted (%lu were already), %lu sidecars removed%s\n",
 		u.dirs, u.files, u.done_before, u.sidecars, u.errors ? "; with errors" : "");
+	if (u.tmps)
+		fprintf(stderr, "veilctl: %lu temporar%s of an interrupted run removed\n", u.tmps,
+			u.tmps == 1 ? "y" : "ies");
 	if (u.errors) {
 		vc_err("%lu entr%s could not be converted (above); the vault stays marked \"upgrading\": fix them (see veilctl fsck) and run veilctl upgrade again",
 		       u.errors, u.errors == 1 ? "y" : "ies");

@@ -188,7 +188,8 @@ int vc_unlock(const char *cipherdir, struct vl_vault **v)
 	}
 	if (r < 0) {
 		vc_err("%s", err[0] ? err : strerror(-r));
-		return r == -ENOENT || r == -VL_EFORMAT || r == -EINVAL ? VL_EXIT_CONFIG : VL_EXIT_FAILURE;
+		return r == -ENOENT || r == -VL_EFORMAT || r == -EINVAL || r == -EBUSY ? VL_EXIT_CONFIG :
+											  VL_EXIT_FAILURE;
 	}
 	return VL_EXIT_OK;
 }
