@@ -530,6 +530,21 @@ static void hidden_name(struct fsck *f, int dfd, const struct vl_dirinfo *di, co
 	default:
 		break;
 	}
+	if (!strncmp(it->disk, ".veilfs.tmp.", 12)) {
+		struct stat st;
+
+		/* veilfs's own temporary (an ID file, a copy, an upgrade's file): one that is
+		 * still here when nothing runs was left by a crash. */
+		if (!f->repair)
+			problem(f, "a temporary file left by an interrupted veilfs write or upgrade: `veilctl fsck --repair' removes it");
+		else if (fstatat(dfd, it->disk, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			problem(f, "a temporary file left by an interrupted veilfs write; not a regular file now: left alone");
+		else if (unlinkat(dfd, it->disk, 0) < 0)
+			problem(f, "a temporary file left by an interrupted veilfs write; cannot remove it: %s", strerror(errno));
+		else
+			repaired(f, "a temporary file left by an interrupted veilfs write removed");
+		return;
+	}
 	if (vl_conflict_is_junk(it->disk, len)) {
 		note(f, "a sync client's or the system's own file (ignored)");
 		return;
