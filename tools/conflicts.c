@@ -26,6 +26,7 @@
 #include "../fs/fileio.h"
 #include "../fs/log.h"
 #include "../fs/vault.h"
+#include "progress.h"
 #include "veilctl.h"
 #include "walk.h"
 
@@ -232,6 +233,7 @@ static void one_conflict(struct cx *x, int dfd, const struct ents *l, const stru
 		if (!l->v[i].is_conflict && !strcmp(l->v[i].name, c->orig))
 			o = &l->v[i];
 	x->found++;
+	vc_progress_clear(); /* the listing goes to the same terminal */
 	old = vc_path_push(&x->path, c->orig);
 	printf("/%s\t", vc_path_str(&x->path));
 	vc_path_pop(&x->path, old);
@@ -327,6 +329,7 @@ static void reserved_copies(struct cx *x, int dfd)
 		x->found++;
 		if (!conf && x->resolve_dirids)
 			continue; /* resolve_dirids() reports it */
+		vc_progress_clear();
 		fprintf(stderr,
 			conf ? "veilctl: /%s: %s is a sync client's copy of the vault config: the password "
 			       "was changed on two devices; keep the config whose password you know and "
@@ -415,6 +418,8 @@ static void resolve_dirids(struct cx *x, int dfd, const struct vl_dirinfo *di0)
 	struct vl_listcb cb = { collect, NULL };
 	uint8_t cid[VL_DIRID_LEN];
 	struct dirent *d;
+
+	vc_progress_clear(); /* its report goes to the same terminal */
 	DIR *dir = NULL;
 	size_t old;
 	int fd, r;
@@ -568,6 +573,7 @@ static int cx_enter(struct vc_walk *w, void *frame, const int fd[VC_WALK_TREES])
 	struct ents l = { .vault = x->v, .di = f->di };
 	int r;
 
+	vc_progress_item(1);
 	reserved_copies(x, fd[0]);
 	if (x->resolve_dirids)
 		resolve_dirids(x, fd[0], f->di);
@@ -696,6 +702,15 @@ int cmd_conflicts(int argc, char **argv)
 		ex = VL_EXIT_FAILURE;
 		goto out;
 	}
+	if (vc_progress_on()) {
+		struct vc_tree_count tc;
+
+		vc_progress_begin("conflicts", "directories",
+				  vc_progress_count_vault(fd, x.v, &tc) == 0 ?
+					  tc.dirs + 1 :
+					  0,
+				  0);
+	}
 	{
 		struct cx_frame root = { .di = vl_vault_root_info(x.v) };
 		int fds[VC_WALK_TREES] = { fd, -1 }, r;
@@ -706,6 +721,7 @@ int cmd_conflicts(int argc, char **argv)
 			x.errors++;
 		}
 	}
+	vc_progress_end();
 	close(fd);
 	if (x.errors)
 		ex = VL_EXIT_FAILURE;
