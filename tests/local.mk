@@ -163,7 +163,10 @@ tests/fifo_swap.so: $(srcdir)/tests/fifo_swap.c
 	$(AM_V_CC)$(CC) -std=gnu11 -O1 -Wall -shared -fPIC -o $@ $(srcdir)/tests/fifo_swap.c -ldl
 
 # ---- harden's tests on format 2 (issue 9 §4 on issue 10's format): a tree of 100,000 levels
-# made with the key, as veilfs makes each level (owner: toolsmerge) ----
+# made with the key, as veilfs makes each level; conflicts --resolve-dirids keeps a
+# directory's ID file (v2attack-9) (owner: toolsmerge) ----
 check_PROGRAMS += tests/mkdeep
 tests_mkdeep_SOURCES = tests/mkdeep.c
 tests_mkdeep_LDADD = $(VL_CORE_LIBS)
+TESTS += tests/t64-resolve-dirids-idfile.sh
+EXTRA_DIST += tests/t64-resolve-dirids-idfile.sh

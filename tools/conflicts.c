@@ -410,7 +410,8 @@ static int move_to_id(struct cx *x, int dfd, const struct vl_dirinfo *di, const 
  * prove) under the primary ID (docs/SYNC.md), then removes the copies of veilfs.dirid whose ID
  * no name uses any more. Conflict copies under such an ID and names taken under the primary
  * ID are left and reported. */
-static void resolve_dirids(struct cx *x, int dfd, const struct vl_dirinfo *di0)
+static void resolve_dirids(struct cx *x, int dfd, const struct vl_dirinfo *di0,
+			   const uint8_t ptoken[static VL_TOKEN_LEN])
 {
 	struct vl_dirinfo *di = malloc(sizeof(*di));
 	struct ents l = { .vault = x->v };
@@ -423,7 +424,7 @@ static void resolve_dirids(struct cx *x, int dfd, const struct vl_dirinfo *di0)
 	DIR *dir = NULL;
 	size_t old;
 	int fd, r;
-	bool conf, here;
+	bool conf, here, idfile_ok;
 
 	if (!di) {
 		x->errors++;
@@ -467,8 +468,28 @@ static void resolve_dirids(struct cx *x, int dfd, const struct vl_dirinfo *di0)
 		if (r < 0 && k < di->nalt)
 			left[k]++;
 	}
+	/* Format 2: when the directory's own ID is only in sync clients' copies of veilfs.dirid
+	 * (rclone bisync renames both sides'), veilfs.dirid is written from them before any
+	 * goes, as fsck --repair does; a long-named directory's name lives in its ID files
+	 * (v2attack-9). Without a valid veilfs.dirid, no copy holding that ID is removed. */
+	idfile_ok = di->format < VL_FORMAT_V2 || (di->flags & VL_DI_FILE);
+	if (!idfile_ok && (di->filed & 1u) && (di->root || di->place.namelen > 0)) {
+		old = vc_path_push(&x->path, VL_DIRID_FILE);
+		r = vl_dirinfo_write(x->v, dfd, di, ptoken, NULL, false);
+		if (r < 0) {
+			printf("/%s\tnot written (%s): the copies holding the directory's ID are kept\n",
+			       vc_path_str(&x->path), strerror(-r));
+			x->errors++;
+		} else {
+			printf("/%s\twritten from the sync client's copy holding the directory's ID\n",
+			       vc_path_str(&x->path));
+			idfile_ok = true;
+		}
+		vc_path_pop(&x->path, old);
+	}
 	/* Remove the copies that no name needs any more (and those holding the directory's
-	 * primary ID); keep malformed ones, those of another place and those still in use. */
+	 * primary ID, once veilfs.dirid holds it); keep malformed ones, those of another place
+	 * and those still in use. */
 	fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	dir = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!dir) {
@@ -492,6 +513,9 @@ static void resolve_dirids(struct cx *x, int dfd, const struct vl_dirinfo *di0)
 			if (k < di->nalt && left[k]) {
 				printf("/%s\tkept (%u name%s still under its ID)\n", vc_path_str(&x->path), left[k],
 				       left[k] == 1 ? "" : "s");
+			} else if (!idfile_ok && !memcmp(cid, di->id, VL_DIRID_LEN)) {
+				printf("/%s\tkept (it holds the directory's own ID, and veilfs.dirid does not: run veilctl fsck --repair)\n",
+				       vc_path_str(&x->path));
 			} else if (unlinkat(fd, d->d_name, 0) < 0) {
 				printf("/%s\tkept (cannot remove: %s)\n", vc_path_str(&x->path), strerror(errno));
 				x->errors++;
@@ -523,6 +547,7 @@ struct cx_sub {
 struct cx_frame {
 	const struct vl_dirinfo *di;
 	struct vl_dirinfo *own; /* di when the frame's own (not the root's) */
+	uint8_t ptoken[VL_TOKEN_LEN]; /* its parent's place token (zeros in the root) */
 	struct cx_sub *sub;	/* its entries of the plain kind */
 	size_t n, i;		/* how many; the next to look at for a subdirectory */
 	size_t old;		/* x->path before this directory's name */
@@ -576,7 +601,7 @@ static int cx_enter(struct vc_walk *w, void *frame, const int fd[VC_WALK_TREES])
 	vc_progress_item(1);
 	reserved_copies(x, fd[0]);
 	if (x->resolve_dirids)
-		resolve_dirids(x, fd[0], f->di);
+		resolve_dirids(x, fd[0], f->di, f->ptoken);
 	r = vl_dir_list(x->v, fd[0], f->di, collect, &l);
 	if (r < 0) {
 		vc_err("/%s: cannot list: %s", vc_path_str(&x->path), strerror(-r));
@@ -610,6 +635,10 @@ static int cx_next(struct vc_walk *w, void *frame, const int fd[VC_WALK_TREES], 
 			return -ENOMEM;
 		c->di = c->own;
 		cfd = vc_subdir_open(x->v, fd[0], f->di, e->e, c->own);
+		if (cfd >= 0 && vl_dir_ptoken(x->v, f->di, vl_ename_id(e->e, f->di), c->ptoken) < 0) {
+			close(cfd);
+			cfd = -EIO;
+		}
 		if (cfd < 0) {
 			vc_err("/%s/%s: cannot open the directory", vc_path_str(&x->path), e->name);
 			x->errors++;
