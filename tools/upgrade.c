@@ -28,9 +28,11 @@
 #include "../crypto/secmem.h"
 #include "../fs/backing.h"
 #include "../fs/dirinfo.h"
+#include "../fs/feedback.h"
 #include "../fs/dirs.h"
 #include "../fs/fileio.h"
 #include "../fs/vault.h"
+#include "progress.h"
 #include "veilctl.h"
 
 static const char upgrade_usage[] =
@@ -39,20 +41,15 @@ static const char upgrade_usage[] =
 struct up {
 	struct vl_vault *v1, *v2; /* the same keys read as format 1 and as format 2 */
 	unsigned long dirs, files, done_before, sidecars, errors, seen, total;
+	unsigned long damaged; /* unreadable in format 1 already: left as they are */
 	bool progress;
 	struct vc_path path; /* ciphertext path, for messages */
 };
 
 static void up_progress(struct up *u)
 {
-	if (!u->progress || (u->seen & 63))
-		return;
-	if (u->total)
-		fprintf(stderr, "\rveilctl upgrade: %lu of %lu entries (%lu%%)", u->seen, u->total,
-			u->seen * 100 / u->total);
-	else
-		fprintf(stderr, "\rveilctl upgrade: %lu entries", u->seen);
-	fflush(stderr);
+	if (u->progress)
+		vc_progress_item(1);
 }
 
 static void up_err(struct up *u, const char *name, const char *what, int r)
@@ -60,7 +57,7 @@ static void up_err(struct up *u, const char *name, const char *what, int r)
 	size_t old = vc_path_push(&u->path, name);
 
 	if (u->progress)
-		fputc('\n', stderr);
+		vc_progress_clear();
 	vc_err("%s: %s%s%s", vc_path_str(&u->path), what, r ? ": " : "", r ? strerror(-r) : "");
 	vc_path_pop(&u->path, old);
 	u->errors++;
@@ -217,7 +214,11 @@ static void convert_file(struct up *u, int dfd, const struct vl_dirinfo *di, con
 		u->done_before++;
 		goto out;
 	case VL_FILE_DAMAGED:
-		up_err(u, name, "damaged (not a format-1 file: a torn header?); left as it is, see veilctl fsck", 0);
+		/* Unreadable in format 1 too (a torn or foreign header): nothing to convert, and
+		 * no reason to keep the whole vault from format 2. fsck reports it afterwards. */
+		up_err(u, name, "damaged (not a format-1 file: a torn header?), unreadable before as after; left as it is, `veilctl fsck' reports it", 0);
+		u->errors--;
+		u->damaged++;
 		goto out;
 	default:
 		break;
@@ -558,6 +559,7 @@ int cmd_upgrade(int argc, char **argv)
 	struct vl_dirinfo *root = NULL;
 	struct up u = { 0 };
 	struct vl_vault *v = NULL;
+	struct vl_feedback fb = { 0 };
 	struct vl_config cfg;
 	uint8_t *master = NULL;
 	char err[512] = "";
@@ -600,7 +602,9 @@ int cmd_upgrade(int argc, char **argv)
 		ex = VL_EXIT_FAILURE;
 		goto out;
 	}
+	vl_feedback_begin(&fb, "unlocking", &cfg);
 	r = vl_config_unwrap(&cfg, pw, pwlen, master);
+	vl_feedback_end(&fb, r == 0);
 	if (r == -EACCES) {
 		vc_wrong_password();
 		ex = VL_EXIT_PASSWORD;
@@ -655,16 +659,17 @@ int cmd_upgrade(int argc, char **argv)
 			goto out;
 		}
 	}
-	u.progress = isatty(STDERR_FILENO);
-	if (u.progress)
+	u.progress = vc_progress_on();
+	if (u.progress) {
 		u.total = count_names(fd, 0);
+		vc_progress_begin("upgrade", "entries", u.total, 0);
+	}
 	{
 		uint8_t zero[VL_TOKEN_LEN] = { 0 };
 
 		convert_dir(&u, fd, root, zero, 0);
 	}
-	if (u.progress)
-		fprintf(stderr, "\r%60s\r", "");
+	vc_progress_end();
 	fprintf(stderr, "veilctl: %lu directories, %lu files converted (%lu were already), %lu sidecars removed%s\n",
 		u.dirs, u.files, u.done_before, u.sidecars, u.errors ? "; with errors" : "");
 	if (u.errors) {
@@ -678,6 +683,12 @@ int cmd_upgrade(int argc, char **argv)
 		goto out;
 	fprintf(stderr, "veilctl: %s is a format-2 vault now\n", cipherdir);
 	ex = VL_EXIT_OK;
+	if (u.damaged) {
+		vc_err("%lu damaged entr%s left as %s (above): run veilctl fsck %s", u.damaged,
+		       u.damaged == 1 ? "y was" : "ies were", u.damaged == 1 ? "it was" : "they were",
+		       cipherdir);
+		ex = VL_EXIT_FSCK_FOUND; /* the same meaning: problems found and left */
+	}
 out:
 	if (fd >= 0)
 		close(fd);

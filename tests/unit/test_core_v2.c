@@ -26,6 +26,7 @@
 #include "crypto/content.h"
 #include "crypto/dirid.h"
 #include "crypto/names.h"
+#include "crypto/secmem.h"
 #include "crypto/xattr.h"
 #include "fs/backing.h"
 #include "fs/dirinfo.h"
@@ -1211,7 +1212,8 @@ static void entries(void)
 			   no_sidecars(W.fd),
 		   "\"8<hash> (conflict_on_...)\" and \"8<hash>..path1\" list under their display names");
 		ok(has_hidden(&s, c3, VL_HIDDEN_OTHER_ENTRY),
-		   "a copy name holding another long file's header is not listed (reported as another entry's)");
+		   "a copy name holding another long file's header is not listed (reported as another "
+		   "entry's)");
 		ok(lookup(W.fd, &W.di, d1, &e, &st) == 0 && e.is_conflict && e.is_long && !strcmp(e.disk, c1) &&
 			   reads_as(W.fd, &W.di, &e, dz, sizeof(dz)),
 		   "the conflict_on copy is found and reads from its own header");
@@ -1360,6 +1362,8 @@ int main(void)
 {
 	char dir[PATH_MAX];
 
+	if (vl_crypto_init() != 0) /* first: libcrypto allocates in the secure pool */
+		return 99;
 	umask(022);
 	v = tc_vault(dir, VL_FORMAT_V2, B, 220, NULL);
 	root = vl_vault_root_info(v);
