@@ -88,3 +88,7 @@ TESTS += tests/t64-dirid-conflict.sh tests/t65-sync-mounted.sh tests/t66-syncthi
 # ---- lookups of missing names: per-directory knowledge of copies and objects (owner: perf) ----
 TESTS += tests/t67-lookup-cache.sh
 EXTRA_DIST += tests/t67-lookup-cache.sh
+
+# ---- packaging and login mounts: password on stdin, pam_mount, systemd, Debian package (owner: pkg) ----
+TESTS += tests/t80-password-stdin.sh
+EXTRA_DIST += tests/t80-password-stdin.sh

@@ -118,8 +118,8 @@ static int password_get(const struct vl_pwsrc *src, const char *prompt, bool con
 	if (r == 0)
 		return VL_EXIT_OK;
 	if (r == -ENOTTY)
-		vc_err("%s (give --passfile FILE or --extpass CMD, or run on a terminal)",
-		       err[0] ? err : "no password source: stdin is not a terminal");
+		vc_err("%s (give --passfile FILE or --extpass CMD, or pipe the password in)",
+		       err[0] ? err : "no password source: cannot open /dev/tty");
 	else
 		vc_err("%s", err[0] ? err : strerror(-r));
 	return r == -ENOMEM ? VL_EXIT_FAILURE : VL_EXIT_NOPASS;
@@ -244,7 +244,9 @@ static int cmd_init(int argc, char **argv)
 			continue;
 		switch (c) {
 		case 'h':
-			printf("usage: %s\n\nCreates a vault in the empty directory CIPHERDIR and prints its recovery code.\n",
+			printf("usage: %s\n\nCreates a vault in the empty directory CIPHERDIR and prints its recovery code.\n"
+			       "The password is asked twice on a terminal; from a pipe or file on standard input\n"
+			       "(or --passfile -) its first line is read, once.\n",
 			       init_usage);
 			return VL_EXIT_OK;
 		case O_BS:
@@ -458,7 +460,9 @@ static int cmd_passwd(int argc, char **argv)
 		switch (c) {
 		case 'h':
 			printf("usage: %s\n\nChanges the vault's password: new salt, new nonce, the whole config replaced.\n"
-			       "--recovery reads the recovery code (from the terminal, or stdin) instead of the old password.\n",
+			       "--recovery reads the recovery code (from the terminal, or all of stdin) instead of the old password.\n"
+			       "When standard input is not a terminal, each password not given by a file is the next\n"
+			       "line of stdin: the old password on line 1, the new one on line 2 (read once).\n",
 			       passwd_usage);
 			return VL_EXIT_OK;
 		case O_NEWPASS:
@@ -475,6 +479,14 @@ static int cmd_passwd(int argc, char **argv)
 		return vc_usage(passwd_usage);
 	if (recovery && (vc.pw.passfile || vc.pw.extpass)) {
 		vc_err("--recovery replaces the old password: give the new one with --new-passfile");
+		return VL_EXIT_USAGE;
+	}
+	/* Without a terminal, the recovery code takes all of stdin: no line is left for the
+	 * new password. */
+	if (recovery && !isatty(STDIN_FILENO) &&
+	    (!newsrc.passfile || vl_passfile_is_stdin(newsrc.passfile))) {
+		vc_err("--recovery reads the recovery code from standard input, which is not a "
+		       "terminal: give the new password with --new-passfile FILE");
 		return VL_EXIT_USAGE;
 	}
 	cipherdir = argv[optind];
@@ -771,7 +783,10 @@ static void main_help(FILE *f)
 		   "Commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-13s %s\n", commands[i].name, commands[i].what);
-	fprintf(f, "\n`veilctl COMMAND --help' describes a command; see veilctl(1).\n");
+	fprintf(f, "\nPasswords come from --passfile FILE (its first line), --extpass CMD, a no-echo prompt\n"
+		   "on a terminal, or the first line of standard input when it is not a terminal\n"
+		   "(--passfile - says so explicitly).\n"
+		   "\n`veilctl COMMAND --help' describes a command; see veilctl(1).\n");
 }
 
 int main(int argc, char **argv)
