@@ -90,5 +90,6 @@ TESTS += tests/t67-lookup-cache.sh
 EXTRA_DIST += tests/t67-lookup-cache.sh
 
 # ---- packaging and login mounts: password on stdin, pam_mount, systemd, Debian package (owner: pkg) ----
-TESTS += tests/t80-password-stdin.sh tests/t80-pam-mount.sh
-EXTRA_DIST += tests/t80-password-stdin.sh tests/t80-pam-mount.sh contrib/pam_mount/pam_mount.conf.xml
+TESTS += tests/t80-password-stdin.sh tests/t80-pam-mount.sh tests/t80-systemd.sh tests/t80-install.sh
+EXTRA_DIST += tests/t80-password-stdin.sh tests/t80-pam-mount.sh tests/t80-systemd.sh \
+	tests/t80-install.sh
