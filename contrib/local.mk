@@ -19,3 +19,6 @@ contrib/systemd/credential.conf: $(srcdir)/contrib/systemd/credential.conf.in Ma
 # bash-completion loads completions by command name: veilfs shares veilctl's file.
 contrib/bash-completion/veilfs: $(srcdir)/contrib/bash-completion/veilctl
 	$(AM_V_GEN)$(MKDIR_P) contrib/bash-completion && cp $(srcdir)/contrib/bash-completion/veilctl $@
+# The Debian packaging travels with the sources (a native package).
+EXTRA_DIST += debian/changelog debian/control debian/copyright debian/rules \
+	debian/source/format debian/veilfs.docs

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # tests/run-all.sh: installs the dependencies, builds veilfs twice (the release build with
-# -Werror, and an ASan+UBSan build), runs the whole test suite on both, and ends with
+# -Werror, and an ASan+UBSan build), runs the whole test suite on both, builds, installs and
+# purges the Debian package, and ends with
 # `tests: N passed, M failed`. This is what `.ci/run` runs. Needs root (apt, FUSE mounts).
 #   VEILFS_NO_SANITIZERS=1  skip the sanitizer build
+#   VEILFS_NO_DEB=1         skip the Debian package stage (tests/deb-test.sh)
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -36,6 +38,21 @@ run_build release --enable-werror
 if [ -z "${VEILFS_NO_SANITIZERS:-}" ]; then
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		VEILFS_SANITIZED=1 run_build sanitizers --enable-werror --enable-sanitizers
+fi
+# The Debian package (tests/deb-test.sh): built from a copy of the tree, installed (in a
+# private overlay of /usr, /etc and /var), used through /etc/fstab, purged. Its TAP results
+# count in the summary like every test's.
+if [ -z "${VEILFS_NO_DEB:-}" ]; then
+	b=$top/build/deb
+	rm -rf "$b" && mkdir -p "$b" && builds+=("$b")
+	echo "=== deb package"
+	AM_TAP_AWK=awk bash build-aux/tap-driver.sh --test-name tests/deb-test.sh \
+		--log-file "$b/deb-test.log" --trs-file "$b/deb-test.trs" --color-tests no \
+		--enable-hard-errors yes --expect-failure no -- bash tests/deb-test.sh "$b/work"
+	grep -q '^:test-result: \(FAIL\|ERROR\)' "$b/deb-test.trs" && {
+		status=1
+		grep -E '^(not ok|Bail out)' -A3 "$b/deb-test.log" | head -40
+	}
 fi
 tests/summary.sh "${builds[@]}" || status=1
 exit $status
