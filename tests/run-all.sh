@@ -11,6 +11,11 @@ cd "$top"
 jobs=$(nproc 2>/dev/null || echo 2)
 
 bash .ci/deps || exit 1
+if [ -f config.status ]; then
+	echo "run-all: $top was configured in place (an older tools/demo.sh did that), which breaks" >&2
+	echo "run-all: the out-of-tree builds below; run \`make distclean' in $top first" >&2
+	exit 1
+fi
 if [ ! -x configure ] || [ configure.ac -nt configure ]; then
 	autoreconf -fi || exit 1
 fi

@@ -33,7 +33,7 @@ if command -v mount.fuse3 >/dev/null || [ -x /sbin/mount.fuse3 ]; then
 		ok "the fuse.veilfs mount shows the file" mounted_file
 		vl_umount
 	else
-		skip_test "mount -t fuse.veilfs" "veilfs is not installed in the system PATH (make install)"
+		skip_test "mount -t fuse.veilfs" "veilfs is not installed in the system PATH (tests/deb-test.sh installs the package and tests it)"
 	fi
 else
 	skip_test "mount(8) and fstab" "mount.fuse3 is not installed"
