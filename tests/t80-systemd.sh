@@ -87,6 +87,8 @@ sd_cleanup() {
 	if [ -n "$made_user" ]; then
 		mountpoint -q "$home/Private" && umount -l "$home/Private"
 		for pid in $(ps -o pid= -u "$user" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
+		# a cgroup can be removed only once its processes are gone
+		for _ in $(seq 1 50); do [ -z "$(ps -o pid= -u "$user")" ] && break; sleep 0.1; done
 		userdel "$user" 2>/dev/null
 		groupdel "$user" 2>/dev/null
 	fi
