@@ -131,10 +131,6 @@ tests_keyscan_LDADD = $(VL_CORE_LIBS)
 TESTS += tests/unit/test_secmem tests/t12-secrets-core.sh
 EXTRA_DIST += tests/t12-secrets-core.sh
 
-# ---- packaging and login mounts: password on stdin, pam_mount, systemd, Debian package (owner: pkg) ----
-TESTS += tests/t80-password-stdin.sh
-EXTRA_DIST += tests/t80-password-stdin.sh
-
 # ---- veilctl run, the control socket, feedback on a terminal (owner: run; issue 12 §4, §5, §8) ----
 check_PROGRAMS += tests/unit/test_ctl
 tests_unit_test_ctl_SOURCES = tests/unit/test_ctl.c tests/unit/tap.h
@@ -145,6 +141,18 @@ EXTRA_DIST += tests/t81-run.sh tests/t81-run-user.sh
 TESTS += tests/t82-control.sh tests/t82-feedback.sh
 EXTRA_DIST += tests/t82-control.sh tests/t82-feedback.sh
 
+# ---- packaging and login mounts: password on stdin, pam_mount, systemd, Debian package (owner: pkg) ----
+TESTS += tests/t80-password-stdin.sh tests/t80-pam-mount.sh tests/t80-systemd.sh tests/t80-install.sh
+EXTRA_DIST += tests/t80-password-stdin.sh tests/t80-pam-mount.sh tests/t80-systemd.sh \
+	tests/t80-install.sh tests/deb-test.sh
+# The unit tests only: no FUSE, no root, nothing changed outside the build tree. What a
+# package build runs (debian/rules). A new tests/unit/ program belongs in this list too.
+VL_UNIT_CHECK = $(VL_CORE_TESTS) tests/unit/test_kat tests/unit/test_format \
+	tests/unit/test_config tests/unit/test_conflict
+check-unit:
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(VL_UNIT_CHECK)'
+.PHONY: check-unit
+
 # ---- issue 9 §2-§6: mountpoint safety, exit codes and signals, hostile trees in veilctl,
 # conflict-copy names (owner: harden) ----
 check_PROGRAMS += tests/unit/test_nesting
@@ -152,6 +160,7 @@ tests_unit_test_nesting_SOURCES = tests/unit/test_nesting.c tests/unit/tap.h
 tests_unit_test_nesting_LDADD = $(VL_CORE_LIBS)
 TESTS += tests/unit/test_nesting \
 	tests/t13-mount-safety.sh tests/t14-veilctl-hostile.sh tests/t14-deep-trees.sh
+VL_UNIT_CHECK += tests/unit/test_nesting
 EXTRA_DIST += tests/t13-mount-safety.sh tests/t14-veilctl-hostile.sh tests/t14-deep-trees.sh \
 	tests/fifo_swap.c
 # An LD_PRELOAD helper of t14 (a fifo swapped in after a type check). Built without the

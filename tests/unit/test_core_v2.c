@@ -531,7 +531,7 @@ static void fileio(void)
 		   "a long file copied to another long name: found by name, reads EIO (wrong name)");
 		ok(list(Bd.fd, &Bd.di, &s, NULL) == 0 && find(&s, ln) < 0 && find(&s, longname(ln, 'g', 200)) >= 0 &&
 			   has_hidden(&s, el2.disk, VL_HIDDEN_OTHER_ENTRY),
-		   "and the listing does not show it (reported: its name cannot be read)");
+		   "and the listing does not show it (reported: an authentic header of another entry)");
 		(void)unlinkat(Bd.fd, el2.disk, 0);
 	}
 
