@@ -121,3 +121,8 @@ tests_unit_test_core_v2_SOURCES = tests/unit/test_core_v2.c $(VL_CORE_TEST_HDRS)
 tests_unit_test_core_v2_LDADD = $(VL_CORE_LIBS)
 TESTS += tests/unit/test_core_v2
 EXTRA_DIST += tests/unit/test_core_v2.c
+
+# ---- format 2: veilctl upgrade from format 1, killed at many points; the golden v2 tree is
+# read by t05 (owner: v2golden) ----
+TESTS += tests/t16-upgrade.sh
+EXTRA_DIST += tests/t16-upgrade.sh
