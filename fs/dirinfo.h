@@ -52,8 +52,9 @@ struct vl_dirinfo {
 	unsigned filed;
 };
 
-/* The root directory of the vault. 0 or -errno (-EIO: the root's ID file holds another ID and
- * format 2: logged; the root still uses ID_root, FORMAT.md §5.1). */
+/* The root directory of the vault. 0 or -errno. Format 2: a missing or invalid root ID file
+ * (another ID, another place) is logged and flagged (VL_DI_FILE unset, VL_DI_BAD_FILES); the
+ * root still uses ID_root (FORMAT.md §5.1). */
 int vl_dirinfo_root(const struct vl_vault *v, int rootfd, struct vl_dirinfo *out) VL_MUST_CHECK;
 /* The directory dirfd, found in its parent (info pparent) under the ID parent_id (the parent's
  * primary or one of its others) with on-disk base name disk (no conflict text) and full

@@ -146,15 +146,17 @@ struct vl_dirent {
 enum vl_hidden {
 	VL_HIDDEN_UNDECRYPTABLE, /* an entry name (or copy) that decrypts under no ID */
 	VL_HIDDEN_LONG_NAME,	 /* a long name whose full name cannot be read */
+	VL_HIDDEN_OTHER_ENTRY,	 /* format 2: a long entry whose header holds another's name */
 	VL_HIDDEN_TOO_LONG,	 /* a short name longer than name_max */
 	VL_HIDDEN_TOO_MANY,	 /* over VL_CONFLICT_LIST_MAX conflict copies */
-	VL_HIDDEN_FOREIGN,	 /* a foreign name that is not junk and not a conflict copy */
+	VL_HIDDEN_FOREIGN,	 /* a foreign name that is not a conflict copy (junk included) */
 };
 /* Optional callbacks of vl_dir_list2. */
 struct vl_listcb {
 	/* Every shown entry; returns 0 to continue, non-zero to stop (returned). */
 	int (*entry)(void *ctx, const struct vl_dirent *de);
-	/* Every on-disk name that is not shown and not junk, a helper file or reserved. */
+	/* Every on-disk name that is not shown and is not a helper file (veilfs.dirid and its
+	 * copies, veilfs.conf, format 1's sidecars): junk is reported as VL_HIDDEN_FOREIGN. */
 	void (*hidden)(void *ctx, const char *disk, enum vl_hidden why);
 };
 

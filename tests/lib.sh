@@ -196,3 +196,27 @@ vl_csize() {
 	fi
 	echo $((h + (p / b) * (b + 28) + (p % b > 0 ? p % b + 28 : 0)))
 }
+
+# --- /dev/fuse for ordinary users (added by pkg) ---
+# vl_fuse_for_users: makes /dev/fuse 0666, as on a stock Debian system (these machines have
+# 0600), for the rest of the test, holding an exclusive lock so that tests running in
+# parallel never restore each other's mode. Call vl_fuse_restore from the EXIT trap: it puts
+# the old mode back and releases the lock.
+VL_FUSE_MODE=
+VL_FUSE_LOCKFD=
+vl_fuse_for_users() {
+	local dir=/run/lock
+	[ -d "$dir" ] || dir=/tmp
+	exec {VL_FUSE_LOCKFD}>>"$dir/veilfs-dev-fuse.lock" || return 1
+	flock -w 900 "$VL_FUSE_LOCKFD" || return 1
+	VL_FUSE_MODE=$(stat -c %a /dev/fuse) && chmod 0666 /dev/fuse
+}
+vl_fuse_restore() {
+	[ -n "$VL_FUSE_MODE" ] && chmod "$VL_FUSE_MODE" /dev/fuse
+	VL_FUSE_MODE=
+	if [ -n "$VL_FUSE_LOCKFD" ]; then
+		exec {VL_FUSE_LOCKFD}>&-
+		VL_FUSE_LOCKFD=
+	fi
+	return 0
+}

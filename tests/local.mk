@@ -122,6 +122,41 @@ tests_unit_test_core_v2_LDADD = $(VL_CORE_LIBS)
 TESTS += tests/unit/test_core_v2
 EXTRA_DIST += tests/unit/test_core_v2.c
 
+# ---- keys out of core dumps: the secure pool, keyscan, gcore and SIGABRT (owner: secmem) ----
+check_PROGRAMS += tests/unit/test_secmem tests/keyscan
+tests_unit_test_secmem_SOURCES = tests/unit/test_secmem.c tests/unit/tap.h
+tests_unit_test_secmem_LDADD = $(VL_UNIT_LDADD)
+tests_keyscan_SOURCES = tests/keyscan.c
+tests_keyscan_LDADD = $(VL_CORE_LIBS)
+TESTS += tests/unit/test_secmem tests/t12-secrets-core.sh
+EXTRA_DIST += tests/t12-secrets-core.sh
+
+# ---- packaging and login mounts: password on stdin, pam_mount, systemd, Debian package (owner: pkg) ----
+TESTS += tests/t80-password-stdin.sh
+EXTRA_DIST += tests/t80-password-stdin.sh
+
+# ---- veilctl run, the control socket, feedback on a terminal (owner: run; issue 12 §4, §5, §8) ----
+check_PROGRAMS += tests/unit/test_ctl
+tests_unit_test_ctl_SOURCES = tests/unit/test_ctl.c tests/unit/tap.h
+tests_unit_test_ctl_LDADD = $(VL_CORE_LIBS)
+TESTS += tests/unit/test_ctl
+TESTS += tests/t81-run.sh tests/t81-run-user.sh
+EXTRA_DIST += tests/t81-run.sh tests/t81-run-user.sh
+TESTS += tests/t82-control.sh tests/t82-feedback.sh
+EXTRA_DIST += tests/t82-control.sh tests/t82-feedback.sh
+
+# ---- packaging and login mounts: password on stdin, pam_mount, systemd, Debian package (owner: pkg) ----
+TESTS += tests/t80-password-stdin.sh tests/t80-pam-mount.sh tests/t80-systemd.sh tests/t80-install.sh
+EXTRA_DIST += tests/t80-password-stdin.sh tests/t80-pam-mount.sh tests/t80-systemd.sh \
+	tests/t80-install.sh tests/deb-test.sh
+# The unit tests only: no FUSE, no root, nothing changed outside the build tree. What a
+# package build runs (debian/rules). A new tests/unit/ program belongs in this list too.
+VL_UNIT_CHECK = $(VL_CORE_TESTS) tests/unit/test_kat tests/unit/test_format \
+	tests/unit/test_config tests/unit/test_conflict
+check-unit:
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(VL_UNIT_CHECK)'
+.PHONY: check-unit
+
 # ---- format 2: veilctl upgrade from format 1, killed at many points; the golden v2 tree is
 # read by t05 (owner: v2golden) ----
 TESTS += tests/t16-upgrade.sh

@@ -33,7 +33,7 @@ if command -v mount.fuse3 >/dev/null || [ -x /sbin/mount.fuse3 ]; then
 		ok "the fuse.veilfs mount shows the file" mounted_file
 		vl_umount
 	else
-		skip_test "mount -t fuse.veilfs" "veilfs is not installed in the system PATH (make install)"
+		skip_test "mount -t fuse.veilfs" "veilfs is not installed in the system PATH (tests/deb-test.sh installs the package and tests it)"
 	fi
 else
 	skip_test "mount(8) and fstab" "mount.fuse3 is not installed"
@@ -42,9 +42,8 @@ fi
 # An ordinary user mounts through the set-uid fusermount3.
 user=nobody
 if id "$user" >/dev/null 2>&1 && command -v setpriv >/dev/null; then
-	fuse_mode=$(stat -c %a /dev/fuse)
-	trap 'chmod "$fuse_mode" /dev/fuse; vl_cleanup' EXIT
-	chmod 0666 /dev/fuse # as on a desktop system; restored by the trap
+	trap 'vl_fuse_restore; vl_cleanup' EXIT
+	vl_fuse_for_users || bail "cannot lock /dev/fuse" # 0666 as on a desktop; restored by the trap
 	ucipher=$VL_TMP/user-cipher umnt=$VL_TMP/user-mnt
 	mkdir -p "$ucipher" "$umnt"
 	cp "$PASSFILE" "$VL_TMP/user-pass"

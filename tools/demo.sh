@@ -8,9 +8,12 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 if [ "$(id -u)" -eq 0 ]; then bash .ci/deps; else sudo bash .ci/deps; fi
+# Build out of the source tree, in build/demo: a tree configured in place would make the
+# VPATH builds of tests/run-all.sh fail ("source directory already configured").
 [ -x configure ] || autoreconf -fi
-[ -f Makefile ] || ./configure -q
-make -s -j"$(nproc)" veilfs veilctl
+mkdir -p build/demo
+(cd build/demo && { [ -f Makefile ] || ../../configure -q; } && make -s -j"$(nproc)" veilfs veilctl)
+bin=$top/build/demo
 
 demo=$top/demo
 mkdir -p "$demo/cipher" "$demo/plain"
@@ -22,9 +25,9 @@ if [ ! -f "$demo/cipher/veilfs.conf" ]; then
 	umask 077
 	head -c 18 /dev/urandom | base64 >"$demo/passfile"
 	echo "demo: creating a vault in $demo/cipher (password in $demo/passfile)"
-	./veilctl init --passfile "$demo/passfile" "$demo/cipher" </dev/null
+	"$bin/veilctl" init --passfile "$demo/passfile" "$demo/cipher" </dev/null
 fi
-./veilfs --passfile "$demo/passfile" "$demo/cipher" "$demo/plain" </dev/null
+"$bin/veilfs" --passfile "$demo/passfile" "$demo/cipher" "$demo/plain" </dev/null
 echo "Hello from veilfs. This line is stored encrypted." >"$demo/plain/hello.txt"
 mkdir -p "$demo/plain/photos" && date >"$demo/plain/photos/taken-at.txt"
 echo
