@@ -275,7 +275,8 @@ is "veilctl upgrade exits 0" 0 $?
 sed 's/^/# /' "$c.err"
 is "the config says format 2" 2 "$(vl_format "$c")"
 is "the config has no feature left" "features =" "$(grep '^features' "$c/veilfs.conf")"
-ok "no error message" sh -c '! grep -qi error "$1"' sh "$c.err"
+# (Y's veilfs.dirid is missing in format 1, renamed away by bisync: that one is said)
+is "no error message but Y's missing ID file" "" "$(grep -i error "$c.err" | grep -v 'missing directory ID file')"
 is "no format-1 sidecar and no temporary left" "format2 0 sidecars, 0 temporaries" \
 	"$(state_of "$c" | sed 's/ [0-9]*\/[0-9]* files in format 2,//')"
 is "every file has a format-2 header" yes "$(state_of "$c" | awk '{ split($2, a, "/"); print (a[1] == a[2]) ? "yes" : "no" }')"
@@ -459,6 +460,7 @@ cp -R "$gold/v1" "$G" && chmod -R u+w "$G"
 printf 'golden\n' >"$VL_TMP/goldenpass"
 "$VEILCTL" upgrade --passfile "$VL_TMP/goldenpass" "$G" </dev/null >/dev/null 2>"$VL_TMP/golden.err"
 is "golden v1: the upgrade exits 0" 0 $?
+is "golden v1: the upgrade of a clean vault prints no error" "" "$(grep -i error "$VL_TMP/golden.err")"
 "$VEILCTL" fsck --passfile "$VL_TMP/goldenpass" "$G" </dev/null >"$VL_TMP/golden.fsck" 2>&1
 is "golden v1: fsck of the upgraded tree is clean" 0 $?
 "$VEILFS" --passfile "$VL_TMP/goldenpass" -o ro "$G" "$MNT" </dev/null
@@ -467,17 +469,19 @@ manifest "$MNT" >"$VL_TMP/golden.manifest"
 vl_umount
 ok "golden v1: the upgraded tree shows v1.expect" diff -u "$gold/v1.expect" "$VL_TMP/golden.manifest"
 
-# ---- progress on a terminal (tools/upgrade.c: a line every 64 entries when stderr is one) ----
+# ---- progress on a terminal (tools/progress.h: "upgrade: N/M entries (P%)", redrawn, ended at
+# 100%, only when stderr is a terminal) ----
 c=$VL_TMP/progress
 cp -a "$P" "$c"
 if vl_have script; then
 	script -qec "'$VEILCTL' upgrade --passfile '$PASSFILE' '$c' </dev/null" /dev/null >"$VL_TMP/progress.tty" 2>&1
 	is "on a terminal: the upgrade exits 0" 0 $?
-	ok "on a terminal: it shows progress (N of M entries)" grep -aq "veilctl upgrade: [0-9]* of [0-9]* entries ([0-9]*%)" "$VL_TMP/progress.tty"
+	ok "on a terminal: its progress line ends at 100% of the entries" \
+		grep -aqE 'upgrade: ([0-9]+)/\1 entries \(100%\)' "$VL_TMP/progress.tty"
 else
 	skip_test "on a terminal: progress" "script(1) is not installed"
 fi
 cp -a "$P" "$c.2"
 upgrade_of "$c.2"
-nok "not on a terminal: no progress line" grep -q "entries (" "$c.2.err"
+nok "not on a terminal: no progress line" grep -qaE $'\r|upgrade: [0-9]+/' "$c.2.err"
 done_testing
