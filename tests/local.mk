@@ -114,3 +114,9 @@ tests_unit_test_format_v2_SOURCES = tests/unit/test_format_v2.c tests/unit/tap.h
 tests_unit_test_format_v2_LDADD = $(VL_CORE_LIBS)
 TESTS += tests/unit/test_format_v2
 EXTRA_DIST += tests/unit/format_vectors_v2.py
+
+# ---- format 2 attacks: sync engines' and the storage side's changes made by hand, checked
+# through the mount, veilctl and fsck (owner: v2attack) ----
+TESTS += tests/t83-v2-engines-by-hand.sh tests/t84-v2-tamper.sh
+EXTRA_DIST += tests/t83-v2-engines-by-hand.sh tests/t84-v2-tamper.sh tests/v2attack-lib.sh tests/v2attack-manifest.py \
+	tests/v2attack-merge.py
