@@ -3,7 +3,8 @@
 # (default: the source tree; `make libveilcore.a libveilcrypto.a` first) and prints the
 # instructions of every phase under callgrind (comparable on a busy machine), then one
 # wall-clock run without valgrind. Instruction counts are whole-phase totals: divide by the
-# phase's work (see the header of bench/hotpath.c).
+# phase's work (see the header of bench/hotpath.c). VL_BENCH_FORMAT=1|2 picks the vault's
+# format (default 2).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -15,7 +16,7 @@ trap 'rm -rf "$tmp"' EXIT
 make -s -C "$B" libveilcore.a libveilcrypto.a
 cc -std=gnu11 -O2 -g -pthread -I"$top" -I"$B" -o "$tmp/hotpath" "$here/hotpath.c" \
 	"$B/libveilcore.a" "$B/libveilcrypto.a" $(pkg-config --libs libcrypto libxxhash)
-echo "# instructions per phase ($MB MiB file, callgrind)"
+echo "# instructions per phase ($MB MiB file, format ${VL_BENCH_FORMAT:-2}, callgrind)"
 for p in seqwrite seqwrite128 overwrite partial seqread randread keys; do
 	valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$p" --toggle-collect='phase_*' \
 		"$tmp/hotpath" "$MB" "$p" >/dev/null 2>"$tmp/err.$p" || { cat "$tmp/err.$p"; exit 1; }

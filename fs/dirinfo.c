@@ -484,7 +484,10 @@ static int read_v2(const struct vl_vault *v, int dfd, struct vl_dirinfo *di, con
 	free_names(names, nn);
 	if (have || di->root)
 		return 0;
-	/* No valid ID file: the children's evidence, else the derived ID. */
+	/* No valid ID file: the children's evidence, else the derived ID. A long name was
+	 * known only from an ID file: it is lost either way (FORMAT.md §5.4 step 2). */
+	if (di->place.namelen == 0)
+		di->flags |= VL_DI_NAME_LOST;
 	r = recover(v, dfd, di, &have);
 	if (r > 0) {
 		di->flags |= VL_DI_RECOVERED;

@@ -930,18 +930,82 @@ static int retry_under(const struct vl_vault *v, int fd, const struct vl_dirinfo
 	return 1;
 }
 
+/* True when name t decrypts under one of di's IDs (primary or other). scratch: room for a
+ * copy's parse. */
+static bool decrypts_under_any(const struct vl_vault *v, int fd, const struct vl_dirinfo *di,
+			       const struct retry *t, const char *dname, struct pend *scratch)
+{
+	char plain[256];
+	enum vl_kind kind;
+	size_t dlen = strlen(dname);
+	bool ok = false;
+
+	for (unsigned i = 0; i <= di->nalt && !ok; i++) {
+		const uint8_t *id = i == 0 ? di->id : di->alt[i - 1];
+
+		if (!t->copy)
+			ok = list_one(v, fd, id, dname, dlen, t->d_type, plain, sizeof(plain), &kind,
+				      NULL) >= 0;
+		else
+			ok = list_conflict(v, fd, id, dname, dlen, t->d_type, scratch) >= 0;
+	}
+	vl_wipe(plain, sizeof(plain));
+	vl_wipe(scratch, sizeof(*scratch));
+	return ok;
+}
+
+/* Format 2, FORMAT.md §5.4 step 3: adds to di the IDs proven for its place by the names
+ * (of rt) that decrypt under none of its IDs. Every such name is asked before any name is
+ * retried, so what is shown does not depend on readdir order. Returns how many were added. */
+static int prove_ids(const struct vl_vault *v, int fd, struct vl_dirinfo *di,
+		     const struct retries *rt)
+{
+	struct pend *scratch = malloc(sizeof(*scratch));
+	int added = 0;
+
+	if (!scratch)
+		return -ENOMEM;
+	for (size_t k = 0; k < rt->n; k++) {
+		const struct retry *t = &rt->v[k];
+		const char *dname = rt->names + t->off;
+		uint8_t ids[VL_EVIDENCE_MAX][VL_DIRID_LEN];
+		unsigned n = 0;
+
+		if (decrypts_under_any(v, fd, di, t, dname, scratch))
+			continue;
+		if (vl_dir_child_evidence(v, fd, dname, di->place.parent, di->disk, di->disklen, ids,
+					  &n) < 0)
+			continue;
+		for (unsigned j = 0; j < n; j++) {
+			if (vl_dirinfo_has(di, ids[j]) || !vl_dirinfo_add(di, ids[j]))
+				continue; /* known, or the table is full (logged by fsck) */
+			di->flags |= VL_DI_EVIDENCE;
+			added++;
+		}
+	}
+	free(scratch);
+	return added;
+}
+
 /* Retries the names that did not decrypt under the directory's primary ID under each other
- * ID, then (format 2) under the IDs their own evidence proves for the directory's place:
- * entries are shown at once, conflict copies join the pending ones. Names that decrypt under
- * no ID are logged and reported. di is the listing's own copy: proven IDs are added to it.
- * Returns 0, the callback's non-zero return, or -errno. */
+ * ID, after (format 2) adding the IDs the names' own evidence proves for the directory's
+ * place: entries are shown at once, conflict copies join the pending ones. Names that
+ * decrypt under no ID are logged and reported. di is the listing's own copy: proven IDs are
+ * added to it. Returns 0, the callback's non-zero return, or -errno. */
 static int list_retries(const struct vl_vault *v, int fd, struct vl_dirinfo *di,
 			const struct retries *rt, struct pend **pd, size_t *np, size_t *cap,
 			const struct vl_listcb *cb, void *ctx)
 {
-	struct vl_ename *e = malloc(sizeof(*e));
+	struct vl_ename *e;
 	int stop = 0, shown = 0;
 
+	if (is_v2(v) && rt->n) {
+		int r = prove_ids(v, fd, di, rt);
+
+		if (r < 0)
+			return r;
+	}
+	e = malloc(sizeof(*e));
 	if (!e)
 		return -ENOMEM;
 	for (size_t k = 0; k < rt->n && !stop && shown >= 0; k++) {
@@ -951,22 +1015,6 @@ static int list_retries(const struct vl_vault *v, int fd, struct vl_dirinfo *di,
 		shown = 0;
 		for (unsigned i = 0; i < di->nalt && !shown; i++)
 			shown = retry_under(v, fd, di, i, t, dname, pd, np, cap, e, cb, ctx, &stop);
-		if (!shown && is_v2(v)) {
-			uint8_t ids[VL_EVIDENCE_MAX][VL_DIRID_LEN];
-			unsigned n = 0;
-
-			/* Evidence of the name's own: IDs it proves for this place. */
-			if (vl_dir_child_evidence(v, fd, dname, di->place.parent, di->disk, di->disklen,
-						  ids, &n) == 0) {
-				for (unsigned j = 0; j < n && !shown; j++) {
-					if (vl_dirinfo_has(di, ids[j]) || !vl_dirinfo_add(di, ids[j]))
-						continue;
-					di->flags |= VL_DI_EVIDENCE;
-					shown = retry_under(v, fd, di, di->nalt - 1, t, dname, pd, np,
-							    cap, e, cb, ctx, &stop);
-				}
-			}
-		}
 		if (shown == 0) {
 			vl_log_bad_entry(fd, dname, t->copy ? "undecryptable conflict copy"
 							    : "undecryptable name");
@@ -1130,4 +1178,46 @@ int vl_dir_list(const struct vl_vault *v, int dirfd, const struct vl_dirinfo *di
 	struct vl_listcb lc = { adapt_entry, NULL };
 
 	return vl_dir_list2(v, dirfd, di, &lc, &a, NULL);
+}
+
+static int prove_entry(void *ctx, const struct vl_dirent *de)
+{
+	(void)ctx;
+	(void)de;
+	return 0;
+}
+
+int vl_dir_prove_ids(const struct vl_vault *v, int dirfd, struct vl_dirinfo *di)
+{
+	const struct vl_listcb cb = { prove_entry, NULL };
+	struct vl_dirinfo *found;
+	int r;
+
+	if (!is_v2(v))
+		return 0;
+	found = malloc(sizeof(*found));
+	if (!found)
+		return -ENOMEM;
+	r = vl_dir_list2(v, dirfd, di, &cb, NULL, found);
+	if (r == 0) {
+		r = (int)(found->nalt - di->nalt);
+		if (r > 0)
+			*di = *found;
+	}
+	free(found);
+	return r;
+}
+
+int vl_dir_lookup_proving(const struct vl_vault *v, int dirfd, struct vl_dirinfo *di,
+			  const char *name, size_t len, struct vl_ename *e, struct stat *st,
+			  unsigned flags)
+{
+	int r = vl_dir_lookup(v, dirfd, di, name, len, e, st, flags);
+
+	if (r != -ENOENT || !is_v2(v))
+		return r;
+	r = vl_dir_prove_ids(v, dirfd, di);
+	if (r <= 0)
+		return r < 0 ? r : -ENOENT; /* *e still holds the plain kind's names */
+	return vl_dir_lookup(v, dirfd, di, name, len, e, st, 0);
 }

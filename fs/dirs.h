@@ -85,6 +85,16 @@ int vl_ename_make_id(const struct vl_vault *v, const uint8_t id[static VL_DIRID_
 int vl_dir_lookup(const struct vl_vault *v, int dirfd, const struct vl_dirinfo *di, const char *name,
 		  size_t len, struct vl_ename *e, struct stat *st, unsigned flags) VL_MUST_CHECK;
 
+/* Format 2, FORMAT.md §5.4 step 3: the IDs that names of directory dirfd prove for its place
+ * and that di lacks, added to di (a listing without callbacks). Returns how many were added
+ * (0 for format 1), or -errno. */
+int vl_dir_prove_ids(const struct vl_vault *v, int dirfd, struct vl_dirinfo *di) VL_MUST_CHECK;
+/* vl_dir_lookup, and on -ENOENT (format 2) vl_dir_prove_ids and, when it added IDs, the
+ * lookup again under them: what a lookup without a cache of the directory does. */
+int vl_dir_lookup_proving(const struct vl_vault *v, int dirfd, struct vl_dirinfo *di,
+			  const char *name, size_t len, struct vl_ename *e, struct stat *st,
+			  unsigned flags) VL_MUST_CHECK;
+
 /* The directory entry e found in dirfd (info di) is a directory open as cfd: its info. */
 int vl_dir_child_info(const struct vl_vault *v, int cfd, const struct vl_dirinfo *di,
 		      const struct vl_ename *e, struct vl_dirinfo *out) VL_MUST_CHECK;

@@ -367,6 +367,8 @@ static int dir_lookup_di(struct vl_fs *fs, struct vl_inode *dir, struct vl_dirin
 	flags = dir_flags(dir, &rescanned);
 	if (di->nalt)
 		flags &= ~VL_LOOKUP_NO_CONFLICTS; /* names under the directory's other IDs */
+	if (vl_conflict_is_fallback(name, len))
+		flags &= ~VL_LOOKUP_NO_CONFLICTS; /* "(name lost) {conflict H}" is no copy */
 	r = -ENOENT; /* *e holds the plain kind's names */
 	if (flags != VL_LOOKUP_NOTHING_ELSE)
 		r = vl_dir_lookup(fs->vault, dir->fd, di, name, len, e, st, flags);
@@ -376,6 +378,23 @@ static int dir_lookup_di(struct vl_fs *fs, struct vl_inode *dir, struct vl_dirin
 	if (r == -ENOENT && rescanned && vl_watch_refresh_dirid(fs, dir, &changed, old) == 0 &&
 	    changed) {
 		vl_inode_dirinfo(dir, di);
+		r = vl_dir_lookup(fs->vault, dir->fd, di, name, len, e, st, 0);
+	}
+	/* Format 2: names may be under IDs that only other names prove (FORMAT.md §5.4 step
+	 * 3). Asked once per change of the directory by someone else (dir_flags' scan): our
+	 * own creations keep the directory known, so a run of creates costs no listing. */
+	if (r == -ENOENT && rescanned && vl_dir_prove_ids(fs->vault, dir->fd, di) > 0) {
+		/* A listing may have set more meanwhile: keep the larger set. */
+		struct vl_dirinfo *cur = malloc(sizeof(*cur));
+
+		if (cur) {
+			vl_inode_dirinfo(dir, cur);
+			/* On ENOMEM the inode keeps the old set; this lookup still uses di. */
+			if (cur->nalt < di->nalt && !memcmp(cur->id, di->id, VL_DIRID_LEN) &&
+			    vl_inode_set_dirinfo(dir, di) < 0)
+				vl_log_bad_entry(dir->fd, ".", "out of memory keeping proven IDs");
+			free(cur);
+		}
 		r = vl_dir_lookup(fs->vault, dir->fd, di, name, len, e, st, 0);
 	}
 	return r;

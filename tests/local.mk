@@ -115,6 +115,13 @@ tests_unit_test_format_v2_LDADD = $(VL_CORE_LIBS)
 TESTS += tests/unit/test_format_v2
 EXTRA_DIST += tests/unit/format_vectors_v2.py
 
+# ---- libveilcore unit tests of format 2 (owner: v2unit) ----
+check_PROGRAMS += tests/unit/test_core_v2
+tests_unit_test_core_v2_SOURCES = tests/unit/test_core_v2.c $(VL_CORE_TEST_HDRS)
+tests_unit_test_core_v2_LDADD = $(VL_CORE_LIBS)
+TESTS += tests/unit/test_core_v2
+EXTRA_DIST += tests/unit/test_core_v2.c
+
 # ---- format 2 attacks: sync engines' and the storage side's changes made by hand, checked
 # through the mount, veilctl and fsck (owner: v2attack) ----
 TESTS += tests/t83-v2-engines-by-hand.sh tests/t84-v2-tamper.sh

@@ -53,8 +53,10 @@ def tap(good, desc, diag=None):
 def engine():
     log = open(os.path.join(o.work, "engine-%s.log" % o.engine), "a")
     if o.engine == "bisync":
+        # --force: a renamed top directory is most of the vault deleted and created again,
+        # which bisync's safety check stops (as unison's -confirmbigdel=false below).
         cmd = ["rclone", "bisync", o.ca, o.cb, "--workdir", os.path.join(o.work, "bisync"),
-               "--config", "/dev/null", "-q"]
+               "--config", "/dev/null", "-q", "--force"]
     else:
         cmd = ["unison", o.ca, o.cb, "-batch", "-auto", "-silent", "-times", "-prefer", "newer",
                "-copyonconflict", "-confirmbigdel=false"]

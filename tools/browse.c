@@ -151,7 +151,7 @@ int vc_resolve(struct vl_vault *v, const char *path, struct vc_res *res, char *e
 			r = -EINVAL;
 			goto out;
 		}
-		r = vl_dir_lookup(v, curfd, cur, comp, strlen(comp), &res->e, &res->st, 0);
+		r = vl_dir_lookup_proving(v, curfd, cur, comp, strlen(comp), &res->e, &res->st, 0);
 		if (r < 0) {
 			if (r == -ENOENT)
 				snprintf(err, errcap, "%s: no such file or directory in the vault", path);
@@ -1363,7 +1363,7 @@ int cmd_encrypt_path(int argc, char **argv)
 			ex = VL_EXIT_USAGE;
 			goto out;
 		}
-		r = curfd >= 0 ? vl_dir_lookup(v, curfd, cur, comp, strlen(comp), &e, &st, 0) : -ENOENT;
+		r = curfd >= 0 ? vl_dir_lookup_proving(v, curfd, cur, comp, strlen(comp), &e, &st, 0) : -ENOENT;
 		if (r == -ENOENT) {
 			r = vl_ename_make(v, cur, comp, strlen(comp), VL_KIND_PLAIN, &e);
 			if (curfd >= 0)

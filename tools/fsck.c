@@ -46,6 +46,9 @@ struct fsck {
 	struct vc_path cpath; /* ciphertext path of what is being checked */
 	struct vc_path ppath; /* plaintext path, "" for the root */
 	bool ppath_known;
+	/* The directory being checked has a valid veilfs.dirid holding its primary ID (read,
+	 * or written by this repair): only then are duplicate copies of it removed. */
+	bool idfile_ok;
 };
 
 static void progress(struct fsck *f)
@@ -665,8 +668,11 @@ static void check_idfiles(struct fsck *f, int dfd, const struct vl_dirinfo *di,
 				problem(f, "directory ID file of another place (moved, copied or dropped here from another directory): not used");
 		} else if (is_file) {
 			/* valid veilfs.dirid: nothing to say */
-		} else if (!memcmp(id, di->id, VL_DIRID_LEN) && (di->filed & 1u)) {
-			if (!f->repair)
+		} else if (!memcmp(id, di->id, VL_DIRID_LEN)) {
+			/* Without a valid veilfs.dirid this copy holds the ID: check_ids2 said so. */
+			if (!f->idfile_ok)
+				;
+			else if (!f->repair)
 				problem(f, "a sync client's copy of veilfs.dirid holding the directory's own ID again: `veilctl fsck --repair' removes it");
 			else if (unlinkat(dfd, d->d_name, 0) < 0)
 				problem(f, "a duplicate copy of veilfs.dirid; cannot remove it: %s", strerror(errno));
@@ -716,7 +722,21 @@ static void check_ids2(struct fsck *f, int dfd, const struct vl_dirinfo *di,
 		}
 		return;
 	}
-	if (!unfiled || di->place.namelen == 0)
+	if (di->place.namelen == 0)
+		return;
+	if (!unfiled && !(di->flags & VL_DI_FILE) && (di->flags & VL_DI_MISSING)) {
+		/* The primary ID is only in a sync client's copy (bisync renamed both sides'
+		 * veilfs.dirid): write veilfs.dirid before any duplicate copy goes. */
+		if (!f->repair) {
+			problem(f, "veilfs.dirid is missing; the directory's ID is in a sync client's copy of it: `veilctl fsck --repair' writes veilfs.dirid");
+		} else if ((r = vl_dirinfo_write(f->v, dfd, di, ptoken, NULL, false)) < 0) {
+			problem(f, "veilfs.dirid is missing; cannot write it from the sync client's copy: %s", strerror(-r));
+		} else {
+			repaired(f, "veilfs.dirid written again from the sync client's copy holding the directory's ID");
+			f->idfile_ok = true;
+		}
+	}
+	if (!unfiled)
 		return;
 	if (!f->repair) {
 		problem(f, "%s: `veilctl fsck --repair' writes the ID file%s",
@@ -804,6 +824,7 @@ static void check_dir(struct fsck *f, int dfd, const struct vl_dirinfo *di,
 		return;
 	}
 	f->ppath_known = true;
+	f->idfile_ok = !f->v2 || (di->flags & VL_DI_FILE);
 	if (f->v2)
 		check_ids2(f, dfd, di, ptoken);
 	else
