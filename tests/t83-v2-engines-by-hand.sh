@@ -20,6 +20,7 @@ LF=$(printf 'f%.0s' $(seq 1 150)).txt # a long file name (its encoded name is ov
 LFB=${LF%.txt}
 LD=$(printf 'd%.0s' $(seq 1 150)) # a long directory name
 LD2=$(printf 'e%.0s' $(seq 1 150))
+YL=$(printf 'y%.0s' $(seq 1 150))
 CONF=' (conflict_on_2025-02-10)'
 
 # --- 1. bisync: a long-named file changed on both devices ---------------------------------
@@ -46,6 +47,18 @@ va_fsck bisync-longfile
 is "bisync-longfile: fsck exits 0 (the copies are notes)" 0 "$VA_RC"
 is "bisync-longfile: fsck notes both copies" 2 "$(grep -c '^info: .*conflict copy of /' "$S/bisync-longfile.fsck")"
 va_repair bisync-longfile 0
+# SYNC.md: renaming a copy over the original resolves the conflict; deleting a copy leaves the
+# original (format 2: a long copy needs nothing of the original, nor the original of it).
+vl_mount || bail "mount"
+mv "$MNT/$LFB..path1.txt" "$MNT/$LF" && va_put "$MNT/$LFB (1).txt" "a third version"
+vl_umount
+vl_mount || bail "mount"
+rm "$MNT/$LFB..path2.txt"
+vl_umount
+va_check bisync-longfile-resolved "$(va_line "$LF" "from A")" "$(va_line "$LFB (1).txt" "a third version")"
+va_hasnt "bisync-longfile-resolved: no copy is left" "$S/bisync-longfile-resolved.mnt" "..path"
+va_fsck bisync-longfile-resolved
+is "bisync-longfile-resolved: fsck is clean" 0 "$VA_RC"
 
 # --- 2. bisync: the same new long-named directory made on both devices ---------------------
 # Both write byte-identical ID files (derived ID, same place); bisync still renames both.
@@ -98,32 +111,44 @@ va_repair bisync-samedir 8
 ok "bisync-samedir: after the repair D and D/sub have their veilfs.dirid again" \
 	test -f "$c/veilfs.dirid" -a -f "$(va_enc D/sub)/veilfs.dirid"
 
-# --- 4. bisync: a directory renamed on A (X to Y), created as Y on B ----------------------
-# The two ID files differ (A's keeps X's ID); bisync renames both. A's file a1 was written
-# before the rename (its token names X's place), a2 after it.
+# --- 4. bisync: a directory renamed on A (X to a long name YL), created as YL on B ---------
+# The two ID files differ (A's keeps X's ID); bisync renames both; YL's name is only in them.
+# A's file a1 was written before the rename (its token names X's place), a2 after it.
 va_new bisync-twoids
 va_dev_b
 vl_mount || bail "mount"
-mkdir "$MNT/X" && va_put "$MNT/X/a1" "A before the rename" && mv "$MNT/X" "$MNT/Y" &&
-	va_put "$MNT/Y/a2" "A after the rename"
+mkdir "$MNT/X" && va_put "$MNT/X/a1" "A before the rename" && mv "$MNT/X" "$MNT/$YL" &&
+	va_put "$MNT/$YL/a2" "A after the rename"
 vl_umount
 va_mount_b
-mkdir "$MB/Y" && va_put "$MB/Y/b1" "from B"
+mkdir "$MB/$YL" && va_put "$MB/$YL/b1" "from B"
 cd / && vl_umount_dir "$MB"
-c=$(va_enc Y)
-nok "bisync-twoids: the two devices' ID files of Y differ" cmp -s "$c/veilfs.dirid" "$CB/${c#"$CIPHER"/}/veilfs.dirid"
+c=$(va_enc "$YL")
+nok "bisync-twoids: the two devices' ID files of YL differ" cmp -s "$c/veilfs.dirid" "$CB/${c#"$CIPHER"/}/veilfs.dirid"
 va_merge bisync
-va_check bisync-twoids "$(va_line Y/a1 "A before the rename")" "$(va_line Y/a2 "A after the rename")" \
-	"$(va_line Y/b1 "from B")"
+va_check bisync-twoids "$YL|d||" "$(va_line "$YL/a1" "A before the rename")" "$(va_line "$YL/a2" "A after the rename")" \
+	"$(va_line "$YL/b1" "from B")"
 va_mount_b
 va_umount_b bisync-twoids
 va_fsck bisync-twoids
 # SYNC.md: the names under the other ID are reported until moved (rename, or conflicts
 # --resolve-dirids): fsck exits 7 and says what to do.
-is "bisync-twoids: fsck exits 7 (names under another ID of Y)" 7 "$VA_RC"
+is "bisync-twoids: fsck exits 7 (names under another ID of YL)" 7 "$VA_RC"
 va_finding "bisync-twoids: fsck says which name is under the other ID and what to do" bisync-twoids \
 	"${c#"$CIPHER"/}/" "rename it through the mount"
+cp -a "$CIPHER" "$S/twoids.saved"
 va_repair bisync-twoids 7
+# SYNC.md: `veilctl conflicts --resolve-dirids` moves every name under the directory's own ID
+# and removes the ID file copies no longer needed (format 2: the files are bound to their
+# directory's ID, so their headers must follow).
+rm -rf "$CIPHER" && mv "$S/twoids.saved" "$CIPHER"
+"$VEILCTL" --passfile "$PASSFILE" conflicts --resolve-dirids "$CIPHER" </dev/null >"$S/resolve.out" 2>&1
+is "bisync-twoids: conflicts --resolve-dirids resolves everything (exit 8)" 8 "$?"
+va_check bisync-twoids-resolved "$YL|d||" "$(va_line "$YL/a1" "A before the rename")" "$(va_line "$YL/a2" "A after the rename")" \
+	"$(va_line "$YL/b1" "from B")"
+is "bisync-twoids-resolved: one ID file is left in YL" veilfs.dirid "$(ls "$c" | grep dirid)"
+va_fsck bisync-twoids-resolved
+is "bisync-twoids-resolved: fsck is clean" 0 "$VA_RC"
 
 # --- 4b. the same, under an engine that drops the losing version (Syncthing, max conflicts
 # 0): Y keeps only B's ID file. A's files written before the rename prove nothing (their

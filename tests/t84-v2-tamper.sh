@@ -345,6 +345,40 @@ va_finding "rollback: fsck: the old block at another index" rollback "$(va_enc f
 va_finding "rollback: fsck: the old final block" rollback "$(va_enc g)" "block 1 fails"
 va_repair rollback 7
 
+# --- 8b. §7: what the storage side can do to a directory and to names ------------------------
+# It can hide a directory's entries by deleting its ID file and every child written since its
+# last rename (the rest carry tokens of the old place); deleting the ID file alone hides
+# nothing. And it can choose conflict-copy texts, which veilctl conflicts lists.
+va_new stale
+vl_mount || bail "mount"
+mkdir "$MNT/X" && va_put "$MNT/X/a1" "written before the rename" && mv "$MNT/X" "$MNT/Y" &&
+	va_put "$MNT/Y/a2" "written after the rename" && va_put "$MNT/README" "read me"
+vl_umount
+cy=$(va_enc Y)
+ca1=$(va_enc Y/a1)
+ca2=$(va_enc Y/a2)
+rm -f "$cy/veilfs.dirid"
+va_check stale-idfile "$(va_line Y/a1 "written before the rename")" "$(va_line Y/a2 "written after the rename")"
+rm "$ca2"
+cr=$(va_enc README)
+mv "$cr" "$cr.desktop"
+va_mount stale
+is "stale: with the ID file and the newer child gone, the older child is hidden" "" "$(ls "$MNT/Y" 2>&1)"
+is "stale: ... and not found by a lookup" ENOENT "$(vl_errno "os.stat('$MNT/Y/a1')")"
+is "stale: a text appended to a ciphertext name shows the entry under another name" \
+	"read me" "$(cat "$MNT/README.desktop" 2>&1)"
+va_umount stale
+va_ctl stale
+va_hasnt "stale: the hidden child is not shown anywhere" "$S/stale.mnt" "a1|"
+"$VEILCTL" --passfile "$PASSFILE" conflicts "$CIPHER" </dev/null >"$S/conflicts.out" 2>&1
+is "stale: veilctl conflicts exits 7 (a copy remains)" 7 "$?"
+is "stale: veilctl conflicts lists the renamed entry with its original name" \
+	"$(printf '/README\t/README.desktop')" "$(grep -F README "$S/conflicts.out")"
+va_fsck stale
+is "stale: fsck exits 7" 7 "$VA_RC"
+va_finding "stale: fsck reports the hidden child" stale "$ca1" "does not decrypt"
+va_repair stale 7
+
 # --- 9. §7: the storage side cannot read names, contents, targets or xattrs; nor weaken the KDF
 va_new secrets
 vl_mount || bail "mount"
