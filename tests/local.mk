@@ -124,6 +124,7 @@ EXTRA_DIST += tests/unit/test_core_v2.c
 
 # ---- format 2 attacks: sync engines' and the storage side's changes made by hand, checked
 # through the mount, veilctl and fsck (owner: v2attack) ----
-TESTS += tests/t83-v2-engines-by-hand.sh tests/t84-v2-tamper.sh
-EXTRA_DIST += tests/t83-v2-engines-by-hand.sh tests/t84-v2-tamper.sh tests/v2attack-lib.sh tests/v2attack-manifest.py \
+TESTS += tests/t83-v2-engines-by-hand.sh tests/t84-v2-tamper.sh tests/t85-v2-crash-states.sh
+EXTRA_DIST += tests/t83-v2-engines-by-hand.sh tests/t84-v2-tamper.sh tests/t85-v2-crash-states.sh \
+	tests/v2attack-lib.sh tests/v2attack-manifest.py \
 	tests/v2attack-merge.py
