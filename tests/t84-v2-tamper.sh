@@ -392,6 +392,15 @@ is "secrets: no ciphertext name holds a plaintext name" "" "$(find "$CIPHER" | g
 nok "secrets: no ciphertext file holds plaintext" grep -raq SECRET "$CIPHER"
 nok "secrets: no backing extended attribute holds plaintext" \
 	sh -c 'getfattr -R -d -m - "$1" 2>/dev/null | grep -q SECRET' - "$CIPHER"
+# §7: the storage side controls metadata (a setuid bit on a ciphertext shows through the
+# mount), and veilfs mounts nosuid,nodev so that this gives nothing.
+chmod 4755 "$(va_enc SECRETDIR1/SECRETNAME1)"
+vl_mount || bail "mount"
+is "secrets: a mode set on the ciphertext shows through the mount (the storage controls metadata)" 4755 \
+	"$(stat -c %a "$MNT/SECRETDIR1/SECRETNAME1")"
+o=,$(findmnt -no OPTIONS "$MNT"),
+ok "secrets: the mount is nosuid and nodev" test "${o#*,nosuid,}" != "$o" -a "${o#*,nodev,}" != "$o"
+vl_umount
 # The KDF cost edited in the config: below the minimum, the config is refused (exit 4); any
 # other edit fails the key unwrapping, which authenticates every line (exit 3).
 cp "$CIPHER/veilfs.conf" "$S/conf.orig"
