@@ -270,7 +270,8 @@ int vl_dir_long_name(const struct vl_vault *v, int dfd, const char *base,
 	if (nn < 0)
 		nn = 0;
 	for (int i = -1; i < nn && r == -ENOENT; i++) {
-		if (read_idfile(v, dfd, i < 0 ? VL_DIRID_FILE : names[i], &f) < 0)
+		/* Quiet: a listing that cannot learn the name logs the entry itself. */
+		if (read_idfile_q(v, dfd, i < 0 ? VL_DIRID_FILE : names[i], &f, true) < 0)
 			continue;
 		for (unsigned k = 0; k < f.nplaces; k++) {
 			char n[VL_ENCNAME_MAX + 1];

@@ -27,6 +27,11 @@
 #include "vault.h"
 
 #define VL_HELPER_MODE 0444 /* veilfs.dirid and sidecars: replaced, never edited */
+
+/* The log line of a long-named entry whose (authentic) header holds another entry's name. */
+#define VL_OTHER_ENTRY_TEXT \
+	"long-named entry whose header holds another entry's name (moved, copied or swapped here)"
+
 /* The name shown for a long-named directory whose full name is lost (FORMAT.md §5.4). */
 static const char lost_name[] = "(name lost)";
 
@@ -407,6 +412,7 @@ int vl_dir_make(const struct vl_vault *v, int parentfd, const struct vl_dirinfo 
 	memcpy(ni.disk, e->disk, strlen(e->disk) + 1);
 	ni.disklen = strlen(e->disk);
 	ni.flags = VL_DI_FILE;
+	ni.filed = 1u; /* its ID is in the veilfs.dirid written below, as a read would say */
 	r = vl_dirid_derive(vl_vault_keys(v), pdi->id, e->full, e->fulllen, ni.id);
 	if (r == 0)
 		r = vl_dir_ptoken(v, pdi, pdi->id, ptoken);
@@ -486,9 +492,10 @@ static int long_file_name(const struct vl_vault *v, int fd, const char *base,
 	len = vl_name_full_from_siv((h.flags & VL_HDR_OBJECT) != 0, h.name, h.namelen, full);
 	if (len < 0)
 		return -EIO;
+	/* An authentic header that holds another entry's name: moved, copied or swapped here. */
 	if (vl_name_long(full, (size_t)len, want) < 0 || memcmp(want, base, VL_LONGNAME_LEN) != 0 ||
 	    (size_t)len <= vl_vault_name_max(v))
-		return -EIO;
+		return -EXDEV;
 	return len;
 }
 
@@ -575,14 +582,15 @@ static int list_one(const struct vl_vault *v, int dfd, const uint8_t id[static V
 	case VL_ONDISK_LONG:
 		n = vl_dir_long_entry_name(v, dfd, dname, dlen, enc, side);
 		if (n < 0) {
-			if (is_v2(v) && n != -ENOENT && n != -EIO)
+			if (is_v2(v) && n != -ENOENT && n != -EIO && n != -EXDEV)
 				return n;
-			if (is_v2(v) && is_backing_dir(dfd, dname, d_type))
+			if (is_v2(v) && n != -EXDEV && is_backing_dir(dfd, dname, d_type))
 				return -ENODATA;
 			vl_log_bad_entry(dfd, dname, n == -ENOENT ? "missing long-name sidecar"
+						     : n == -EXDEV ? VL_OTHER_ENTRY_TEXT
 						     : is_v2(v) ? "long name that cannot be read from its entry"
 								: "bad long-name sidecar");
-			return -ENOLINK;
+			return n == -EXDEV ? -EXDEV : -ENOLINK;
 		}
 		full = enc;
 		fulllen = (size_t)n;
@@ -658,12 +666,13 @@ static int list_conflict(const struct vl_vault *v, int dfd, const uint8_t id[sta
 	} else {
 		n = vl_dir_long_entry_name(v, dfd, dname, dlen, p->e.full, p->e.sidecar);
 		if (n < 0) {
-			if (is_v2(v) && n != -ENOENT && n != -EIO)
+			if (is_v2(v) && n != -ENOENT && n != -EIO && n != -EXDEV)
 				return n;
-			if (is_v2(v) && is_backing_dir(dfd, dname, d_type))
+			if (is_v2(v) && n != -EXDEV && is_backing_dir(dfd, dname, d_type))
 				return -ENODATA;
-			vl_log_bad_entry(dfd, dname, "conflict copy of a long name whose name cannot be read");
-			return -ENOLINK;
+			vl_log_bad_entry(dfd, dname, n == -EXDEV ? VL_OTHER_ENTRY_TEXT
+						     : "conflict copy of a long name whose name cannot be read");
+			return n == -EXDEV ? -EXDEV : -ENOLINK;
 		}
 		p->e.fulllen = (size_t)n;
 		p->e.is_long = true;
@@ -886,6 +895,12 @@ static int emit_lost(int fd, const char *dname, size_t dlen, unsigned char d_typ
 	de.d_ino = d_ino;
 	de.names = &e;
 	return cb->entry(ctx, &de);
+}
+
+/* Why list_one or list_conflict's error n hides an entry. */
+static enum vl_hidden hidden_why(int n)
+{
+	return n == -E2BIG ? VL_HIDDEN_TOO_LONG : n == -EXDEV ? VL_HIDDEN_OTHER_ENTRY : VL_HIDDEN_LONG_NAME;
 }
 
 static void hidden(const struct vl_listcb *cb, void *ctx, const char *dname, enum vl_hidden why)
@@ -1114,8 +1129,7 @@ int vl_dir_list2(const struct vl_vault *v, int dirfd, const struct vl_dirinfo *d
 				if (vl_conflict_split(d->d_name, dlen, NULL) == 0)
 					hidden(cb, ctx, d->d_name, VL_HIDDEN_FOREIGN);
 			} else {
-				hidden(cb, ctx, d->d_name, n == -E2BIG ? VL_HIDDEN_TOO_LONG :
-							  VL_HIDDEN_LONG_NAME);
+				hidden(cb, ctx, d->d_name, hidden_why(n));
 			}
 			continue;
 		}
@@ -1126,7 +1140,7 @@ int vl_dir_list2(const struct vl_vault *v, int dirfd, const struct vl_dirinfo *d
 			continue;
 		}
 		if (n < 0) {
-			hidden(cb, ctx, d->d_name, n == -E2BIG ? VL_HIDDEN_TOO_LONG : VL_HIDDEN_LONG_NAME);
+			hidden(cb, ctx, d->d_name, hidden_why(n));
 			continue; /* logged */
 		}
 		memset(&de, 0, sizeof(de));

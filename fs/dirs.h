@@ -146,6 +146,7 @@ struct vl_dirent {
 enum vl_hidden {
 	VL_HIDDEN_UNDECRYPTABLE, /* an entry name (or copy) that decrypts under no ID */
 	VL_HIDDEN_LONG_NAME,	 /* a long name whose full name cannot be read */
+	VL_HIDDEN_OTHER_ENTRY,	 /* format 2: a long entry whose header holds another's name */
 	VL_HIDDEN_TOO_LONG,	 /* a short name longer than name_max */
 	VL_HIDDEN_TOO_MANY,	 /* over VL_CONFLICT_LIST_MAX conflict copies */
 	VL_HIDDEN_FOREIGN,	 /* a foreign name that is not junk and not a conflict copy */

@@ -502,35 +502,42 @@ int vl_exchange(const struct vl_vault *v, struct vl_xchg *x)
 	int r;
 
 	x->arebound = x->brebound = false;
-	same = !memcmp(vl_ename_id(x->a, x->ad), vl_ename_id(x->b, x->bd), VL_DIRID_LEN);
-	if (!is_v2(v) || same) {
-		/* Nothing names a place that changes: the ID is the same, and so is each name's
-		 * layout (one kind, and a name keeps its on-disk form). */
-		if (is_v2(v) && x->a->is_long != x->b->is_long)
-			return -EXDEV;
-		return renameat2(x->afd, x->a->disk, x->bfd, x->b->disk, RENAME_EXCHANGE) < 0 ? -errno : 0;
-	}
-	if (x->a->kind != x->b->kind || x->a->is_long || x->b->is_long)
+	/* An object's on-disk name is marked (FORMAT.md §6) and its contents are sealed as an
+	 * object: it cannot take a plain entry's name as it is. */
+	if (x->a->kind != x->b->kind)
 		return -EXDEV;
+	if (!is_v2(v))
+		return renameat2(x->afd, x->a->disk, x->bfd, x->b->disk, RENAME_EXCHANGE) < 0 ? -errno : 0;
+	/* A long file header holds its own name (§3.1): a copy would be needed. */
+	if ((!S_ISDIR(x->ast.st_mode) && x->a->is_long) || (!S_ISDIR(x->bst.st_mode) && x->b->is_long))
+		return -EXDEV;
+	same = !memcmp(vl_ename_id(x->a, x->ad), vl_ename_id(x->b, x->bd), VL_DIRID_LEN);
+	/* Short-named files of one directory keep their binding (the directory, not the name);
+	 * a directory's place is its name too, so its ID file follows (§5.2). */
+	if (same && !S_ISDIR(x->ast.st_mode) && !S_ISDIR(x->bst.st_mode))
+		return renameat2(x->afd, x->a->disk, x->bfd, x->b->disk, RENAME_EXCHANGE) < 0 ? -errno : 0;
 	/* A file with other links stays bound to its place (as in vl_move). */
-	if ((S_ISREG(x->ast.st_mode) && x->ast.st_nlink > 1) ||
-	    (S_ISREG(x->bst.st_mode) && x->bst.st_nlink > 1))
+	if (!same && ((S_ISREG(x->ast.st_mode) && x->ast.st_nlink > 1) ||
+		      (S_ISREG(x->bst.st_mode) && x->bst.st_nlink > 1)))
 		return -EXDEV;
 	memset(&sa, 0, sizeof(sa));
 	memset(&sb, 0, sizeof(sb));
-	r = xside_prepare(v, &sa, x->afd, x->ad, x->a, &x->ast, x->bd, x->b, x->ac);
-	if (r == 0)
+	sa.fd = sa.cfd = sb.fd = sb.cfd = -1;
+	r = 0;
+	if (!same || S_ISDIR(x->ast.st_mode))
+		r = xside_prepare(v, &sa, x->afd, x->ad, x->a, &x->ast, x->bd, x->b, x->ac);
+	if (r == 0 && (!same || S_ISDIR(x->bst.st_mode)))
 		r = xside_prepare(v, &sb, x->bfd, x->bd, x->b, &x->bst, x->ad, x->a, x->bc);
 	if (r == 0 && renameat2(x->afd, x->a->disk, x->bfd, x->b->disk, RENAME_EXCHANGE) < 0)
 		r = -errno;
 	/* Done: a is named o = b now, and b is named a. */
 	xside_end(v, &sa, r == 0, x->a, x->b);
 	xside_end(v, &sb, r == 0, x->b, x->a);
-	if (r == 0 && !S_ISDIR(x->ast.st_mode)) {
+	if (r == 0 && !same && !S_ISDIR(x->ast.st_mode)) {
 		x->anb = sa.nb;
 		x->arebound = true;
 	}
-	if (r == 0 && !S_ISDIR(x->bst.st_mode)) {
+	if (r == 0 && !same && !S_ISDIR(x->bst.st_mode)) {
 		x->bnb = sb.nb;
 		x->brebound = true;
 	}

@@ -287,8 +287,12 @@ static int read_header(struct vl_content *c, int fd, uint8_t id[static VL_FILEID
 		r = vl_header_parse(hdr, (size_t)n, id);
 	} else {
 		r = vl_header2_parse(vl_vault_keys(c->v), hdr, (size_t)n, &h);
-		if (r == 0 && !header_fits(c, &h))
+		if (r == 0 && !header_fits(c, &h)) {
+			vl_log_bad_block(fd, UINT64_MAX,
+					 "misplaced (authentic, but bound to another directory or "
+					 "name: moved, copied or swapped here)");
 			r = -EIO;
+		}
 		if (r == 0) {
 			memcpy(id, h.id, VL_FILEID_LEN);
 			memcpy(c->htoken, h.token, VL_TOKEN_LEN);
@@ -1066,7 +1070,7 @@ int vl_content_upgrade(const struct vl_vault *v2, enum vl_stream s, const struct
 {
 	struct vl_content *c = NULL;
 	const struct vl_layout l1 = vl_layout_of(VL_FORMAT_V1, vl_vault_block_size(v2), false);
-	uint8_t id[VL_FILEID_LEN], buf[VL_HEADER_LONG_LEN + VL_BLOCK_OVERHEAD];
+	uint8_t id[VL_FILEID_LEN], oid[VL_FILEID_LEN], buf[VL_HEADER_LONG_LEN + VL_BLOCK_OVERHEAD];
 	struct vl_filekey *fk = NULL;
 	enum vl_file_state st;
 	struct stat sst;
@@ -1084,8 +1088,11 @@ int vl_content_upgrade(const struct vl_vault *v2, enum vl_stream s, const struct
 		r = -errno;
 		goto out;
 	}
-	if (sst.st_size == 0)
-		r = vl_random(id, sizeof(id)); /* never written: it had no ID */
+	/* Emptied files get a new ID (FORMAT.md §3.3), so an empty one does on upgrade too;
+	 * a file never written had none. */
+	memcpy(oid, id, sizeof(oid));
+	if (sst.st_size <= VL_HEADER_V1_LEN)
+		r = vl_random(id, sizeof(id));
 	if (r == 0)
 		r = vl_filekey_new(&fk, vl_vault_keys(v2), s, id);
 	if (r < 0)
@@ -1100,6 +1107,8 @@ int vl_content_upgrade(const struct vl_vault *v2, enum vl_stream s, const struct
 		r = vl_block_seal(fk, 0, true, NULL, 0, buf + len, VL_BLOCK_OVERHEAD);
 		if (r == 0)
 			r = vl_pwrite_full(dst, buf, (size_t)len + VL_BLOCK_OVERHEAD, 0);
+		if (r == 0 && sst.st_size > 0)
+			r = reseal_xattrs(c, dst, oid, id);
 		goto out;
 	}
 	/* The same blocks after the new header: the block format did not change. */
@@ -1110,5 +1119,6 @@ out:
 	vl_filekey_free(fk);
 	vl_content_free(c);
 	vl_wipe(id, sizeof(id));
+	vl_wipe(oid, sizeof(oid));
 	return r;
 }

@@ -85,9 +85,10 @@ enum vl_file_state { VL_FILE_V1, VL_FILE_V1_EMPTY, VL_FILE_V2, VL_FILE_DAMAGED }
 enum vl_file_state vl_file_state(const struct vl_vault *v2, int fd, const struct vl_layout *l2,
 				 uint8_t id[static VL_FILEID_LEN]);
 /* veilctl upgrade: writes into the empty file dst the format-2 version of the format-1 file src
- * (stream s): a header bound by b with the same file ID (a new one for an empty file never
- * written), then the same blocks (an empty file: its empty final block). v2 is the format-2
- * view of the vault. 0 or -errno. */
+ * (stream s): a header bound by b with the same file ID, then the same blocks. An empty file
+ * (0 bytes, or only its header) gets a new file ID and its empty final block (FORMAT.md §10),
+ * and the extended-attribute values already copied to dst are sealed again under the new
+ * ID: copy them before. v2 is the format-2 view of the vault. 0 or -errno. */
 int vl_content_upgrade(const struct vl_vault *v2, enum vl_stream s, const struct vl_binding *b,
 		       int src, int dst) VL_MUST_CHECK;
 /* Format 2: the header of the file open as fd, checked against the binding. 0 or -EIO. */

@@ -112,6 +112,11 @@ static void log_once(uint64_t key, const char *fmt, ...)
 
 void vl_log_corrupt_block(int fd, uint64_t block)
 {
+	vl_log_bad_block(fd, block, "corrupt");
+}
+
+void vl_log_bad_block(int fd, uint64_t block, const char *why)
+{
 	struct {
 		uint64_t dev, ino, block;
 		uint8_t kind;
@@ -127,10 +132,10 @@ void vl_log_corrupt_block(int fd, uint64_t block)
 	k.block = block;
 	k.kind = 'b';
 	if (block == UINT64_MAX)
-		log_once(XXH3_64bits(&k, sizeof(k)), "corrupt header in %s",
+		log_once(XXH3_64bits(&k, sizeof(k)), "%s header in %s", why,
 			 vl_fd_path(fd, path, sizeof(path)));
 	else
-		log_once(XXH3_64bits(&k, sizeof(k)), "corrupt block %llu in %s",
+		log_once(XXH3_64bits(&k, sizeof(k)), "%s block %llu in %s", why,
 			 (unsigned long long)block, vl_fd_path(fd, path, sizeof(path)));
 }
 

@@ -19,6 +19,9 @@ void vl_log(enum vl_log_level lvl, const char *fmt, ...) __attribute__((format(p
  * per (file, block) for the life of the process (later ones are counted, not logged).
  * block == UINT64_MAX means the header (or an impossible ciphertext size). */
 void vl_log_corrupt_block(int fd, uint64_t block);
+/* The same with the reason instead of "corrupt" (the header when block is UINT64_MAX): for
+ * example "authentic but misplaced" for a header bound to another entry. */
+void vl_log_bad_block(int fd, uint64_t block, const char *why);
 /* Logs a problem with a ciphertext entry (undecryptable name, bad sidecar, ...) once. */
 void vl_log_bad_entry(int dirfd, const char *diskname, const char *what);
 /* How many repeated corruption/bad-entry reports were counted but not logged. */

@@ -154,7 +154,16 @@ static int vault_finish(struct vl_vault **out, int rootfd, const struct vl_confi
 		vl_seterr(err, errcap, "cannot derive the vault keys: %s", strerror(-r));
 		goto out;
 	}
-	r = vl_dirinfo_root(v, rootfd, &v->root);
+	if (cfg->upgrading) {
+		/* Half converted: its root ID file may still be format 1's. veilctl upgrade
+		 * reads it in the right format itself; the root's ID is ID_root either way. */
+		memset(&v->root, 0, sizeof(v->root));
+		v->root.format = cfg->format;
+		v->root.root = true;
+		r = vl_dirid_root(v->keys, v->root.id);
+	} else {
+		r = vl_dirinfo_root(v, rootfd, &v->root);
+	}
 	if (r < 0) {
 		vl_seterr(err, errcap, "cannot read the root directory ID %s: %s", VL_DIRID_FILE,
 		       strerror(-r));

@@ -515,6 +515,9 @@ static void hidden_name(struct fsck *f, int dfd, const struct vl_dirinfo *di, co
 		else
 			problem(f, "long name whose full name cannot be read from the entry (header or ID file damaged); veilfs does not show it");
 		return;
+	case VL_HIDDEN_OTHER_ENTRY:
+		problem(f, "long-named entry whose header is authentic but holds another entry's name (its ciphertext was moved, copied or swapped here); veilfs does not show it");
+		return;
 	case VL_HIDDEN_TOO_LONG:
 		problem(f, "a short name longer than the vault's name_max: veilfs does not show it");
 		return;

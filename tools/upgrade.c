@@ -225,8 +225,10 @@ static void convert_file(struct up *u, int dfd, const struct vl_dirinfo *di, con
 	r = tmp_name(tmp);
 	if (r < 0)
 		goto fail;
-	/* A second name of a format-1 hard link in this directory: link to the converted file. */
-	first = st.st_nlink > 1 ? links_find(links, &st) : NULL;
+	/* A later short name of a format-1 hard link in this directory: link it to the converted
+	 * file (whatever st_nlink says now: the earlier names left this inode). A long name
+	 * keeps its own name in its header (FORMAT.md §3.1): it gets its own copy. */
+	first = e->is_long ? NULL : links_find(links, &st);
 	if (first) {
 		if (linkat(dfd, first, dfd, tmp, 0) < 0) {
 			r = -errno;
@@ -244,10 +246,11 @@ static void convert_file(struct up *u, int dfd, const struct vl_dirinfo *di, con
 		goto fail;
 	}
 	made = true;
-	r = vl_content_upgrade(u->v2, s, &b, src, dst);
-	vl_wipe(&b, sizeof(b));
+	/* The attributes first: an empty file's are sealed again under its new ID. */
+	r = copy_xattrs(src, dst);
 	if (r == 0)
-		r = copy_xattrs(src, dst);
+		r = vl_content_upgrade(u->v2, s, &b, src, dst);
+	vl_wipe(&b, sizeof(b));
 	if (r < 0)
 		goto fail;
 	if (geteuid() == 0 && fchown(dst, st.st_uid, st.st_gid) < 0) {
@@ -270,7 +273,7 @@ place:
 		goto fail;
 	}
 	made = false;
-	if (st.st_nlink > 1 && !first)
+	if (st.st_nlink > 1 && !first && !e->is_long)
 		links_add(links, &st, name);
 	u->files++;
 	goto out;

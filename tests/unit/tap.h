@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Minimal TAP producer for the C unit tests (automake's tap-driver.sh reads it).
  *   plan(n);  ok(cond, "what %d", x);  ...  return done_testing();
- *   ok_todo(cond, "known bug", "what"): a point that fails until a known bug is fixed.
  * plan() is optional: without it done_testing() prints the plan at the end. The exit status
  * is non-zero when any test failed or the count differs from the plan. Header-only: one
  * test program is one translation unit. */
@@ -60,29 +59,6 @@ static inline bool tap_ok(bool pass, const char *file, int line, const char *fmt
 }
 
 #define ok(cond, ...) tap_ok(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
-
-/* A test point of a known bug that is not fixed yet: "# TODO bug", which the harness counts
- * as an expected failure (XFAIL) while it fails and as an unexpected pass (XPASS, an error)
- * once it passes, so that the marker is removed with the fix. Does not fail the program. */
-static inline bool tap_todo(bool pass, const char *bug, const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-static inline bool tap_todo(bool pass, const char *bug, const char *file, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	tap_run++;
-	printf("%sok %d - ", pass ? "" : "not ", tap_run);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf(" # TODO %s\n", bug);
-	if (!pass)
-		printf("#   failed (known bug) at %s:%d\n", file, line);
-	fflush(stdout);
-	return pass;
-}
-
-#define ok_todo(cond, bug, ...) tap_todo(!!(cond), (bug), __FILE__, __LINE__, __VA_ARGS__)
 
 static inline int done_testing(void)
 {

@@ -592,7 +592,7 @@ static void dirinfo(void)
 		   D.di.place.namelen == D.e.fulllen && !memcmp(D.di.place.name, D.e.full, D.e.fulllen) &&
 		   !strcmp(D.di.disk, D.e.disk),
 	   "vl_dir_make: the new directory's info names its place");
-	ok_todo(D.di.filed & 1u, "v2unit bug 1: vl_dir_make leaves filed = 0",
+	ok(D.di.filed & 1u,
 		"vl_dir_make: its info says its ID has an ID file (filed bit 0, as a read says)");
 	ok(info_at(D.fd, root, &D.e, &di) == 0 && !memcmp(di.id, D.di.id, VL_DIRID_LEN) &&
 		   (di.flags & VL_DI_FILE) && !(di.flags & (VL_DI_BAD_FILES | VL_DI_RECOVERED | VL_DI_DERIVED)) &&
@@ -735,8 +735,7 @@ static void dirinfo(void)
 		ok(info_at(L.fd, root, &le, &di) == 0 && !memcmp(di.id, L.di.id, VL_DIRID_LEN) &&
 			   (di.flags & VL_DI_RECOVERED),
 		   "its ID is recovered from its children (tokens use the on-disk name)");
-		ok_todo((di.flags & VL_DI_NAME_LOST) && di.place.namelen == 0,
-			"v2unit bug 2: read_v2 sets VL_DI_NAME_LOST only without evidence",
+		ok((di.flags & VL_DI_NAME_LOST) && di.place.namelen == 0,
 			"and it is flagged as a directory whose name is lost (fsck reports it)");
 		ok(list(L.fd, &di, &s, NULL) == 0 && s.n == 2 && find(&s, "inside1") >= 0 &&
 			   find(&s, "inside2") >= 0,
@@ -1096,14 +1095,12 @@ static void entries(void)
 	mkf(Y.fd, &Y.di, "in-two", VL_KIND_PLAIN, &g, dy, sizeof(dy));
 	r = xchg(A.fd, &A.di, &X.e, A.fd, &A.di, &Y.e);
 	ok(r == 0, "vl_exchange of two directories of one directory (%d)", r);
-	ok_todo(info_at(X.fd, &A.di, &Y.e, &di) == 0 && !memcmp(di.id, X.di.id, VL_DIRID_LEN) &&
+	ok(info_at(X.fd, &A.di, &Y.e, &di) == 0 && !memcmp(di.id, X.di.id, VL_DIRID_LEN) &&
 			(di.flags & VL_DI_FILE) && lookup(X.fd, &di, "in-one", &f, &st) == 0 &&
 			reads_as(X.fd, &di, &f, dx, sizeof(dx)),
-		"v2unit bug 3: vl_exchange of directories under one ID rewrites no ID file",
 		"dir-one, now named dir-two, keeps its ID and its child (its ID file names its new place)");
-	ok_todo(info_at(Y.fd, &A.di, &X.e, &di) == 0 && !memcmp(di.id, Y.di.id, VL_DIRID_LEN) &&
+	ok(info_at(Y.fd, &A.di, &X.e, &di) == 0 && !memcmp(di.id, Y.di.id, VL_DIRID_LEN) &&
 			(di.flags & VL_DI_FILE) && lookup(Y.fd, &di, "in-two", &g, &st) == 0,
-		"v2unit bug 3: vl_exchange of directories under one ID rewrites no ID file",
 		"dir-two, now named dir-one, keeps its ID and its child");
 	close(X.fd);
 	close(Y.fd);
@@ -1111,20 +1108,18 @@ static void entries(void)
 	mkf(A.fd, &A.di, longname(ln, 'p', 200), VL_KIND_PLAIN, &ea, dx, sizeof(dx));
 	mkf(A.fd, &A.di, longname(ln2, 'q', 200), VL_KIND_PLAIN, &eb, dy, sizeof(dy));
 	r = xchg(A.fd, &A.di, &ea, A.fd, &A.di, &eb);
-	ok_todo((r == 0 && reads_as(A.fd, &A.di, &ea, dy, sizeof(dy)) && reads_as(A.fd, &A.di, &eb, dx, sizeof(dx))) ||
+	ok((r == 0 && reads_as(A.fd, &A.di, &ea, dy, sizeof(dy)) && reads_as(A.fd, &A.di, &eb, dx, sizeof(dx))) ||
 			(r == -EXDEV && reads_as(A.fd, &A.di, &ea, dx, sizeof(dx)) &&
 			 reads_as(A.fd, &A.di, &eb, dy, sizeof(dy))),
-		"v2unit bug 4: vl_exchange swaps long-named files under one ID as they are",
 		"an exchange of two long-named files of one directory: both read after it, or EXDEV and "
 		"nothing changed (%d)", r);
 	/* A regular file and a symlink object of one directory: the name carries the kind. */
 	mkf(A.fd, &A.di, "regular", VL_KIND_PLAIN, &ea, dz, sizeof(dz));
 	mkf(A.fd, &A.di, "object", VL_KIND_OBJECT, &eb, "l/target", 8);
 	r = xchg(A.fd, &A.di, &ea, A.fd, &A.di, &eb);
-	ok_todo((r == 0 && reads_as(A.fd, &A.di, &eb, dz, sizeof(dz))) ||
+	ok((r == 0 && reads_as(A.fd, &A.di, &eb, dz, sizeof(dz))) ||
 			(r == -EXDEV && reads_as(A.fd, &A.di, &ea, dz, sizeof(dz)) &&
 			 reads_as(A.fd, &A.di, &eb, "l/target", 8)),
-		"v2unit bug 5: vl_exchange swaps a file and an object under one ID as they are",
 		"an exchange of a file and an object of one directory: each readable as its new kind, or "
 		"EXDEV and nothing changed (%d)", r);
 
@@ -1343,8 +1338,7 @@ static void upgrade(void)
 	c2 = tc_content(w, vl_vault_root_info(w), &e);
 	ok(fd >= 0 && tc_csize(fd) == H + VL_BLOCK_OVERHEAD && vl_content_read(c2, fd, back, 16, 0) == 0,
 	   "upgrade: it becomes header + empty block, reads empty");
-	ok_todo(vl_content_file_id(c2, fd, id1) == 0 && memcmp(id0, id1, VL_FILEID_LEN) != 0,
-		"v2unit bug 6: vl_content_upgrade keeps the ID of a header-only format-1 file",
+	ok(vl_content_file_id(c2, fd, id1) == 0 && memcmp(id0, id1, VL_FILEID_LEN) != 0,
 		"upgrade: the emptied file gets a new file ID (FORMAT.md §10)");
 	vl_content_free(c2);
 	close(fd);
