@@ -86,7 +86,7 @@ va_fsck crossdir
 is "crossdir: fsck exits 7" 7 "$VA_RC"
 va_finding "crossdir: fsck: the copied file belongs to another directory" crossdir "$cb" "another directory"
 va_finding "crossdir: fsck: the copied symlink object belongs to another directory" crossdir "$cl" "another directory"
-va_finding "crossdir: fsck: the copied long-named file" crossdir "$cf" "another directory|not its own name|long name"
+va_finding "crossdir: fsck: the copied long-named file" crossdir "$cf" "another directory|not its own name|another entry"
 va_finding "crossdir: fsck: the moved-in name does not decrypt" crossdir "$(dirname "$cb")/$(basename "$cm")" "does not decrypt"
 va_repair crossdir 7
 
@@ -272,15 +272,20 @@ va_finding "splice: fsck names block 1 of f" splice "$cf" "block 1 fails"
 va_finding "splice: fsck names block 2 of g" splice "$cg" "block 2 fails"
 va_repair splice 7
 
-# --- 7. two files swapped within one directory (FORMAT.md §7: possible for short names) ------
+# --- 7. two entries swapped within one directory (FORMAT.md §7: possible for two short-named
+# files or two object files; detected for long names and for a file swapped with an object) --
 va_new swap
-ok "swap: FORMAT.md §7 says two files of one directory can be exchanged by swapping names" \
-	grep -q 'exchange the contents of two whole files of one directory by swapping their names' \
+ok "swap: FORMAT.md §7 says two short-named files (or two objects) of one directory can be exchanged" \
+	grep -q 'exchange the contents of two whole short-named files (or two object files) of one directory' \
 	"$TOP_SRCDIR/docs/FORMAT.md"
+ok "swap: FORMAT.md §7 says a swap involving a long-named entry, or a file and an object, is detected" \
+	sh -c 'tr "\n" " " <"$1" | grep -q "a swap involving one is detected (EIO, fsck), and so is a regular file swapped with an *object file"' \
+	- "$TOP_SRCDIR/docs/FORMAT.md"
 vl_mount || bail "mount"
 va_put "$MNT/a" "contents of a" && va_put "$MNT/b" "contents of b, longer"
 va_put "$MNT/$LF" "long one" && va_put "$MNT/$LF2" "long two"
 va_put "$MNT/c" "a regular file" && ln -s a-target "$MNT/s"
+ln -s first-target "$MNT/s1" && ln -s second-target-longer "$MNT/s2"
 vl_umount
 xswap() { mv "$1" "$S/swap.tmp" && mv "$2" "$1" && mv "$S/swap.tmp" "$2"; }
 xswap "$(va_enc a)" "$(va_enc b)"
@@ -290,24 +295,28 @@ xswap "$cl" "$cl2"
 cc=$(va_enc c)
 cs=$(va_enc s)
 xswap "$cc" "$cs"
+xswap "$(va_enc s1)" "$(va_enc s2)"
 va_mount swap
 is "swap: a reads b's contents, without an error" "contents of b, longer" "$(cat "$MNT/a" 2>&1)"
 is "swap: b reads a's contents, without an error" "contents of a" "$(cat "$MNT/b" 2>&1)"
+is "swap: two symlinks swapped show each other's target, without an error" "second-target-longer first-target" \
+	"$(readlink "$MNT/s1" 2>&1) $(readlink "$MNT/s2" 2>&1)"
 is "swap: long-named files swapped: the first reads EIO (its header keeps its name)" EIO "$(va_eio "$MNT/$LF")"
 is "swap: ... the second too" EIO "$(va_eio "$MNT/$LF2")"
 is "swap: a file and a symlink swapped: the file's name reads EIO" EIO "$(va_eio "$MNT/c")"
 is "swap: ... the symlink's name too" EIO "$(va_eio "$MNT/s")"
 va_umount swap
 va_check swap-views "$(va_line a "contents of b, longer")" "$(va_line b "contents of a")" "c|?||ERR" \
-	"s|?||ERR"
+	"s|?||ERR" "s1|l|20|second-target-longer" "s2|l|12|first-target"
 va_hasnt "swap: the mount lists neither long-named file (each header keeps the other's name)" "$S/swap-views.mnt" "$LFB"
 va_hasnt "swap: veilctl lists neither" "$S/swap-views.ctl" "$LFB"
 va_fsck swap
 is "swap: fsck exits 7" 7 "$VA_RC"
-is "swap: fsck cannot see the swap of two short-named files (as §7 says)" 0 \
-	"$(grep -c -e "$(basename "$(va_enc a)")" -e "$(basename "$(va_enc b)")" "$S/swap.fsck")"
-va_finding "swap: fsck: the first long-named file" swap "$cl" "not its own name|long name"
-va_finding "swap: fsck: the second long-named file" swap "$cl2" "not its own name|long name"
+is "swap: fsck cannot see the swap of two short-named files or two symlinks (as §7 says)" 0 \
+	"$(grep -c -e "$(basename "$(va_enc a)")" -e "$(basename "$(va_enc b)")" -e "$(basename "$(va_enc s1)")" \
+		-e "$(basename "$(va_enc s2)")" "$S/swap.fsck")"
+va_finding "swap: fsck: the first long-named file" swap "$cl" "not its own name|another entry"
+va_finding "swap: fsck: the second long-named file" swap "$cl2" "not its own name|another entry"
 va_finding "swap: fsck: the file under the symlink's name" swap "$cs" "says it is"
 va_finding "swap: fsck: the symlink under the file's name" swap "$cc" "says it is"
 va_repair swap 7
