@@ -29,6 +29,7 @@
 
 #include "../tests/unit/core_util.h"
 #include "crypto/content.h"
+#include "crypto/secmem.h"
 #include "fs/fileio.h"
 
 #define NOINLINE __attribute__((noinline))
@@ -156,6 +157,8 @@ int main(int argc, char **argv)
 	double t;
 	int fd;
 
+	if (vl_crypto_init() != 0) /* first: libcrypto allocates in the secure pool */
+		die("vl_crypto_init", 0);
 	if (argc > 1)
 		mb = (size_t)atol(argv[1]);
 	if (mb < 1)

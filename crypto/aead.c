@@ -5,7 +5,10 @@
  * by a pthread key destructor at thread exit (or vl_crypto_thread_cleanup). Nothing is
  * allocated per block. The GCM context remembers the generation of the key it last loaded:
  * consecutive blocks of one file re-initialise it with the IV only, skipping the AES key
- * schedule and the GHASH table. */
+ * schedule and the GHASH table. The contexts keep expanded keys for as long as they live;
+ * like all of libcrypto's memory they are in the secure pool (secmem.c). A key used without
+ * a generation (the password-derived KEK) gets a context of its own, freed (and so wiped)
+ * as soon as the one message is done. */
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -86,13 +89,19 @@ static void fetch_algs(void)
 	tls_key_ok = pthread_key_create(&tls_key, tls_destroy) == 0;
 }
 
+/* The algorithms are fetched, and libcrypto allocates in the secure pool. */
+static bool algs_ready(void)
+{
+	return vl_crypto_ready() && pthread_once(&fetch_once, fetch_algs) == 0 && g_gcm && g_siv256;
+}
+
 static struct vl_tls *tls_get(void)
 {
 	struct vl_tls *t;
 
 	if (tls_cur != NULL)
 		return tls_cur;
-	if (pthread_once(&fetch_once, fetch_algs) != 0 || !tls_key_ok || !g_gcm || !g_siv256)
+	if (!algs_ready() || !tls_key_ok)
 		return NULL;
 	t = calloc(1, sizeof(*t));
 	if (t == NULL)
@@ -149,11 +158,22 @@ uint64_t vl_key_generation(void)
 	return atomic_fetch_add(&counter, 1) + 1; /* never 0 */
 }
 
-/* Loads key (unless this context already holds generation gen) and iv for one message. */
-static EVP_CIPHER_CTX *gcm_begin(const uint8_t *key, uint64_t gen, const uint8_t *iv, int enc)
+/* Loads key (unless this thread's context already holds generation gen) and iv for one
+ * message. gen == 0: a fresh context, also returned in *own for the caller to free as soon
+ * as the message is done. */
+static EVP_CIPHER_CTX *gcm_begin(const uint8_t *key, uint64_t gen, const uint8_t *iv, int enc,
+				 EVP_CIPHER_CTX **own)
 {
-	struct vl_tls *t = tls_get();
+	struct vl_tls *t;
 
+	*own = NULL;
+	if (gen == 0) {
+		if (!algs_ready() || (*own = EVP_CIPHER_CTX_new()) == NULL ||
+		    EVP_CipherInit_ex2(*own, g_gcm, key, iv, enc, NULL) != 1)
+			return NULL;
+		return *own;
+	}
+	t = tls_get();
 	if (t == NULL)
 		return NULL;
 	if (gen != 0 && t->gcm_gen == gen) {
@@ -187,30 +207,34 @@ int vl_gcm_seal(const uint8_t key[static VL_GCM_KEY_LEN], uint64_t gen,
 		const uint8_t iv[static VL_NONCE_LEN], const uint8_t *aad, size_t aadlen,
 		const uint8_t *pt, size_t len, uint8_t *ct, uint8_t tag[static VL_TAG_LEN])
 {
-	EVP_CIPHER_CTX *c = gcm_begin(key, gen, iv, 1);
+	EVP_CIPHER_CTX *own, *c = gcm_begin(key, gen, iv, 1, &own);
 	uint8_t fin[16]; /* GCM's Final writes nothing; a valid pointer even when ct is NULL */
-	int outl = 0;
+	int outl = 0, r = -EIO;
 
 	if (c == NULL)
-		return -EIO;
+		goto out;
 	if (gcm_update(c, aad, aadlen, pt, len, ct) != 0 || EVP_EncryptFinal_ex(c, fin, &outl) != 1 ||
 	    outl != 0 || EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, VL_TAG_LEN, tag) != 1) {
-		tls_cur->gcm_gen = 0;
-		return -EIO;
+		if (own == NULL)
+			tls_cur->gcm_gen = 0;
+		goto out;
 	}
-	return 0;
+	r = 0;
+out:
+	EVP_CIPHER_CTX_free(own); /* cleanses the key schedule */
+	return r;
 }
 
 int vl_gcm_open(const uint8_t key[static VL_GCM_KEY_LEN], uint64_t gen,
 		const uint8_t iv[static VL_NONCE_LEN], const uint8_t *aad, size_t aadlen,
 		const uint8_t *ct, size_t len, const uint8_t tag[static VL_TAG_LEN], uint8_t *pt)
 {
-	EVP_CIPHER_CTX *c = gcm_begin(key, gen, iv, 0);
+	EVP_CIPHER_CTX *own, *c = gcm_begin(key, gen, iv, 0, &own);
 	uint8_t fin[16];
-	int outl = 0;
+	int outl = 0, r = -EIO;
 
 	if (c == NULL)
-		return -EIO;
+		goto out;
 	/* GCM decrypts before the tag can be checked: the plaintext in pt is wiped below
 	 * unless Final verified the tag, so nothing unverified is released. */
 	if (EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, VL_TAG_LEN, (void *)tag) != 1 ||
@@ -218,9 +242,12 @@ int vl_gcm_open(const uint8_t key[static VL_GCM_KEY_LEN], uint64_t gen,
 	    outl != 0) {
 		if (len > 0)
 			OPENSSL_cleanse(pt, len);
-		return -EIO;
+		goto out;
 	}
-	return 0;
+	r = 0;
+out:
+	EVP_CIPHER_CTX_free(own); /* cleanses the key schedule */
+	return r;
 }
 
 int vl_gcm_kat(bool enc, const uint8_t key[static 32], const uint8_t *iv, size_t ivlen,
@@ -232,7 +259,7 @@ int vl_gcm_kat(bool enc, const uint8_t key[static 32], const uint8_t *iv, size_t
 	uint8_t fin[16];
 	int outl = 0, r = -EIO;
 
-	if (pthread_once(&fetch_once, fetch_algs) != 0 || !g_gcm)
+	if (!algs_ready())
 		return -EIO;
 	c = EVP_CIPHER_CTX_new();
 	if (c == NULL)
@@ -263,65 +290,75 @@ static EVP_CIPHER *siv_cipher(enum vl_siv_alg alg)
 
 /* SIV keeps S2V state from the key on, so a context serves one message (RFC 5297). With a
  * key generation (gen != 0) the thread keeps a keyed template per direction and copies it;
- * gen == 0 loads the key into the working context every time. */
+ * gen == 0 loads the key into a fresh context, also returned in *own for the caller to free
+ * as soon as the message is done. */
 static EVP_CIPHER_CTX *siv_begin(enum vl_siv_alg alg, const uint8_t *key, uint64_t gen, int enc,
-				 const struct vl_siv_ad *ad, size_t nad)
+				 const struct vl_siv_ad *ad, size_t nad, EVP_CIPHER_CTX **own)
 {
-	struct vl_tls *t = tls_get();
+	EVP_CIPHER_CTX *c;
 	EVP_CIPHER *cipher;
+	struct vl_tls *t;
 	int outl = 0;
 
-	if (t == NULL)
+	*own = NULL;
+	if (!algs_ready())
 		return NULL;
 	cipher = siv_cipher(alg);
 	if (cipher == NULL)
 		return NULL;
 	if (gen == 0) {
-		if (EVP_CipherInit_ex2(t->siv, cipher, key, NULL, enc, NULL) != 1)
+		c = *own = EVP_CIPHER_CTX_new();
+		if (c == NULL || EVP_CipherInit_ex2(c, cipher, key, NULL, enc, NULL) != 1)
 			return NULL;
 	} else {
+		t = tls_get();
+		if (t == NULL)
+			return NULL;
 		if (t->siv_gen[enc] != gen) {
 			t->siv_gen[enc] = 0;
 			if (EVP_CipherInit_ex2(t->siv_tmpl[enc], cipher, key, NULL, enc, NULL) != 1)
 				return NULL;
 			t->siv_gen[enc] = gen;
 		}
-		if (EVP_CIPHER_CTX_copy(t->siv, t->siv_tmpl[enc]) != 1)
+		c = t->siv;
+		if (EVP_CIPHER_CTX_copy(c, t->siv_tmpl[enc]) != 1)
 			return NULL;
 	}
 	/* Each update with out == NULL is one S2V associated-data component, in order. */
 	for (size_t i = 0; i < nad; i++) {
-		if (ad[i].len > INT_MAX ||
-		    EVP_CipherUpdate(t->siv, NULL, &outl, ad[i].p, (int)ad[i].len) != 1)
+		if (ad[i].len > INT_MAX || EVP_CipherUpdate(c, NULL, &outl, ad[i].p, (int)ad[i].len) != 1)
 			return NULL;
 	}
-	return t->siv;
+	return c;
 }
 
 int vl_siv_seal(enum vl_siv_alg alg, const uint8_t *key, uint64_t gen, const struct vl_siv_ad *ad,
 		size_t nad, const uint8_t *pt, size_t len, uint8_t *out)
 {
-	EVP_CIPHER_CTX *c;
+	EVP_CIPHER_CTX *own = NULL, *c;
 	uint8_t fin[16];
-	int outl = 0, fl = 0;
+	int outl = 0, fl = 0, r = -EIO;
 
 	if (len > INT_MAX)
 		return -EIO;
-	c = siv_begin(alg, key, gen, 1, ad, nad);
+	c = siv_begin(alg, key, gen, 1, ad, nad, &own);
 	if (c == NULL)
-		return -EIO;
+		goto out;
 	/* RFC 5297 output order: V (the synthetic IV) first, then C. */
 	if (EVP_EncryptUpdate(c, out + VL_TAG_LEN, &outl, pt, (int)len) != 1 || (size_t)outl != len ||
 	    EVP_EncryptFinal_ex(c, fin, &fl) != 1 || fl != 0 ||
 	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, VL_TAG_LEN, out) != 1)
-		return -EIO;
-	return 0;
+		goto out;
+	r = 0;
+out:
+	EVP_CIPHER_CTX_free(own); /* cleanses the key schedule */
+	return r;
 }
 
 int vl_siv_open(enum vl_siv_alg alg, const uint8_t *key, uint64_t gen, const struct vl_siv_ad *ad,
 		size_t nad, const uint8_t *in, size_t inlen, uint8_t *pt)
 {
-	EVP_CIPHER_CTX *c;
+	EVP_CIPHER_CTX *own = NULL, *c;
 	uint8_t fin[16];
 	size_t len;
 	int outl = 0, fl = 0, r = -EIO;
@@ -329,7 +366,7 @@ int vl_siv_open(enum vl_siv_alg alg, const uint8_t *key, uint64_t gen, const str
 	if (inlen < VL_TAG_LEN || inlen - VL_TAG_LEN > INT_MAX)
 		return -EIO;
 	len = inlen - VL_TAG_LEN;
-	c = siv_begin(alg, key, gen, 0, ad, nad);
+	c = siv_begin(alg, key, gen, 0, ad, nad, &own);
 	if (c == NULL)
 		goto out;
 	if (EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, VL_TAG_LEN, (void *)in) != 1)
@@ -344,5 +381,6 @@ int vl_siv_open(enum vl_siv_alg alg, const uint8_t *key, uint64_t gen, const str
 out:
 	if (r != 0 && len > 0)
 		OPENSSL_cleanse(pt, len);
+	EVP_CIPHER_CTX_free(own); /* cleanses the key schedule */
 	return r;
 }

@@ -420,7 +420,7 @@ int vl_config_wrap(struct vl_config *cfg, const char *pw, size_t pwlen,
 		   const uint8_t master[static VL_MASTER_KEY_LEN])
 {
 	char text[VL_CONFIG_MAX + 1];
-	uint8_t kek[32];
+	uint8_t *kek = NULL;
 	size_t aadlen = 0;
 	int r;
 
@@ -429,13 +429,17 @@ int vl_config_wrap(struct vl_config *cfg, const char *pw, size_t pwlen,
 	if (vl_random(cfg->salt, sizeof(cfg->salt)) != 0 ||
 	    vl_random(cfg->wrap_nonce, sizeof(cfg->wrap_nonce)) != 0)
 		return -EIO;
+	kek = vl_secure_alloc(32);
+	if (kek == NULL)
+		return -ENOMEM;
 	r = kek_and_aad(cfg, pw, pwlen, kek, text, sizeof(text), &aadlen);
 	if (r != 0)
 		goto out;
+	/* gen 0: a one-shot context, wiped and freed before the call returns. */
 	r = vl_gcm_seal(kek, 0, cfg->wrap_nonce, (const uint8_t *)text, aadlen, master,
 			VL_MASTER_KEY_LEN, cfg->wrapped_key, cfg->wrapped_key + VL_MASTER_KEY_LEN);
 out:
-	vl_wipe(kek, sizeof(kek));
+	vl_secure_free(kek, 32);
 	return r;
 }
 
@@ -443,16 +447,23 @@ int vl_config_unwrap(const struct vl_config *cfg, const char *pw, size_t pwlen,
 		     uint8_t master[static VL_MASTER_KEY_LEN])
 {
 	char text[VL_CONFIG_MAX + 1];
-	uint8_t kek[32], key[VL_MASTER_KEY_LEN];
+	uint8_t *kek = NULL, *key = NULL;
 	size_t aadlen = 0;
 	int r;
 
 	if (!config_valid(cfg))
 		return -EINVAL;
+	kek = vl_secure_alloc(32);
+	key = vl_secure_alloc(VL_MASTER_KEY_LEN);
+	if (kek == NULL || key == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
 	r = kek_and_aad(cfg, pw, pwlen, kek, text, sizeof(text), &aadlen);
 	if (r != 0)
 		goto out;
-	/* A wrong password and an edited field look the same: the tag does not verify. */
+	/* A wrong password and an edited field look the same: the tag does not verify.
+	 * gen 0: a one-shot context, wiped and freed before the call returns. */
 	if (vl_gcm_open(kek, 0, cfg->wrap_nonce, (const uint8_t *)text, aadlen, cfg->wrapped_key,
 			VL_MASTER_KEY_LEN, cfg->wrapped_key + VL_MASTER_KEY_LEN, key) != 0) {
 		r = -EACCES;
@@ -461,7 +472,7 @@ int vl_config_unwrap(const struct vl_config *cfg, const char *pw, size_t pwlen,
 	memcpy(master, key, VL_MASTER_KEY_LEN);
 	r = 0;
 out:
-	vl_wipe(kek, sizeof(kek));
-	vl_wipe(key, sizeof(key));
+	vl_secure_free(kek, 32);
+	vl_secure_free(key, VL_MASTER_KEY_LEN);
 	return r;
 }

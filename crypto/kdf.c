@@ -14,6 +14,7 @@
 #include <openssl/params.h>
 
 #include "kdf.h"
+#include "keys_internal.h"
 
 static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
 static EVP_KDF *g_hkdf;	  /* written once under fetch_once, read-only afterwards */
@@ -31,7 +32,7 @@ static void fetch_algs(void)
 
 static int fetched(void)
 {
-	if (pthread_once(&fetch_once, fetch_algs) != 0)
+	if (!vl_crypto_ready() || pthread_once(&fetch_once, fetch_algs) != 0)
 		return -EIO;
 	if (!g_hkdf || !g_scrypt || !g_hmac || !g_sha256)
 		return -EIO;
@@ -75,6 +76,7 @@ int vl_hkdf_sha256(uint8_t *out, size_t outlen, const uint8_t *ikm, size_t ikmle
 	r = 0;
 out:
 	EVP_KDF_CTX_free(ctx); /* cleanses its key copy */
+	vl_scrub_stack();      /* HMAC's SHA-256 state, which is the output key */
 	return r;
 }
 
@@ -115,6 +117,7 @@ int vl_scrypt(uint8_t *out, size_t outlen, const char *pw, size_t pwlen, const u
 	ret = 0;
 out:
 	EVP_KDF_CTX_free(ctx); /* cleanses its password copy */
+	vl_scrub_stack();      /* PBKDF2's last block, which is the KEK */
 	return ret;
 }
 
@@ -144,6 +147,7 @@ int vl_hmac_sha256(uint8_t out[static 32], const uint8_t *key, size_t keylen, co
 	r = 0;
 out:
 	EVP_MAC_CTX_free(ctx);
+	vl_scrub_stack(); /* SHA-256 states of the keyed hash */
 	return r;
 }
 

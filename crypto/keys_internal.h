@@ -29,9 +29,24 @@ struct vl_keys {
  * IV. Two keys never share a generation, so a stale schedule can never be reused. */
 uint64_t vl_key_generation(void);
 
-/* AES-256-GCM with a 12-byte IV on this thread's reused context. gen == 0 means "do not
- * cache" (the key is loaded every time). seal writes len bytes to ct and the tag; open
- * verifies the tag, writes len bytes to pt and wipes them on failure. 0 or -EIO. */
+/* True once vl_crypto_init has routed libcrypto's allocations into the secure pool. Every
+ * entry point that makes OpenSSL allocate checks it and fails (-EIO) before: a main()
+ * without vl_crypto_init would otherwise put key schedules in the ordinary heap silently. */
+bool vl_crypto_ready(void);
+
+/* Wipes the VL_STACK_SCRUB bytes of stack below the caller's frame: OpenSSL leaves what its
+ * locals held there when it returns (PBKDF2 inside scrypt leaves the derived KEK, HKDF the
+ * SHA-256 state that is the derived key), and a later core of the thread would show it.
+ * Called at the end of the KDF wrappers. OpenSSL 3.0.19 writes at most 4.0 KiB below the
+ * caller's frame in them (scrypt 4023 bytes, HKDF 3767, HMAC 3447): 16 KiB is four times
+ * that, and costs about 0.1 us (glibc's memset). */
+#define VL_STACK_SCRUB (16u << 10)
+void vl_scrub_stack(void);
+
+/* AES-256-GCM with a 12-byte IV on this thread's reused context. gen == 0 means "one-shot":
+ * the key is loaded into a fresh context that is freed (wiped) before the call returns, so
+ * no schedule of it outlives the call (the KEK). seal writes len bytes to ct and the tag;
+ * open verifies the tag, writes len bytes to pt and wipes them on failure. 0 or -EIO. */
 int vl_gcm_seal(const uint8_t key[static VL_GCM_KEY_LEN], uint64_t gen,
 		const uint8_t iv[static VL_NONCE_LEN], const uint8_t *aad, size_t aadlen,
 		const uint8_t *pt, size_t len, uint8_t *ct, uint8_t tag[static VL_TAG_LEN]) VL_MUST_CHECK;
@@ -56,8 +71,8 @@ enum vl_siv_alg {
 	VL_SIV_AES128, /* RFC 5297's vectors (32-byte key): known-answer tests only */
 };
 
-/* SIV seal: out receives V (16) || C (len). gen as for GCM (0: no cached template).
- * 0 or -EIO. */
+/* SIV seal: out receives V (16) || C (len). gen as for GCM (0: a one-shot context, no
+ * cached template). 0 or -EIO. */
 int vl_siv_seal(enum vl_siv_alg alg, const uint8_t *key, uint64_t gen, const struct vl_siv_ad *ad,
 		size_t nad, const uint8_t *pt, size_t len, uint8_t *out) VL_MUST_CHECK;
 /* SIV open of V || C (inlen >= 16): verifies V, writes inlen - 16 bytes to pt (wiped on

@@ -492,9 +492,10 @@ static int long_file_name(const struct vl_vault *v, int fd, const char *base,
 	len = vl_name_full_from_siv((h.flags & VL_HDR_OBJECT) != 0, h.name, h.namelen, full);
 	if (len < 0)
 		return -EIO;
+	if (vl_name_long(full, (size_t)len, want) < 0 || (size_t)len <= vl_vault_name_max(v))
+		return -EIO; /* no writer makes it: damage */
 	/* An authentic header that holds another entry's name: moved, copied or swapped here. */
-	if (vl_name_long(full, (size_t)len, want) < 0 || memcmp(want, base, VL_LONGNAME_LEN) != 0 ||
-	    (size_t)len <= vl_vault_name_max(v))
+	if (memcmp(want, base, VL_LONGNAME_LEN) != 0)
 		return -EXDEV;
 	return len;
 }

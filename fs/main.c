@@ -498,6 +498,14 @@ int main(int argc, char *argv[])
 	int notify = -1;
 	int status = VL_EXIT_USAGE, r;
 
+	/* First of all, before any secret exists: libcrypto allocates in the locked,
+	 * non-dumpable pool, and this process can leave no core dump (a core of a mounted
+	 * vault, kept on disk by systemd-coredump, would hold its keys; non-dumpable also
+	 * keeps other users' processes from ptrace and /proc/PID/mem). */
+	if (vl_crypto_init() != 0 || vl_process_nodump() != 0) {
+		fprintf(stderr, "veilfs: cannot set up protected memory for the keys\n");
+		return VL_EXIT_FAILURE;
+	}
 	/* glibc gives every thread its own malloc arena, and each FUSE worker's arena keeps
 	 * its megabytes of request buffers: with ten workers the daemon held 57 MiB after a
 	 * streaming write, 21 MiB with arenas shared (bench/run's rss row). */

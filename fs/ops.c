@@ -848,9 +848,11 @@ static void note_own(struct vl_inode *in, int fd)
 		in->sknown = false;
 }
 
-/* Before a change of our own through fd: -ESTALE when someone else changed the file since
- * our last change (a write now would land at an offset computed from a size that is no
- * longer true). Caller holds in->lock for writing. */
+/* Before a change of our own through fd: -EIO (logged once) when someone else changed the
+ * file since our last change: a write now would land at an offset computed from a size
+ * that is no longer true, over the other program's version. (A change that lands between
+ * this check and note_own after our write is taken for ours: a true write-write race.)
+ * Caller holds in->lock for writing. */
 static int check_own(struct vl_inode *in, int fd)
 {
 	static atomic_bool logged;

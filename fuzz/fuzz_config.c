@@ -6,8 +6,20 @@
 #include <string.h>
 
 #include "crypto/config.h"
+#include "crypto/secmem.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+/* Before the first OpenSSL call: libcrypto allocates in the secure pool. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	if (vl_crypto_init() != 0)
+		abort();
+	return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

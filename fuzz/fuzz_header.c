@@ -10,8 +10,20 @@
 
 #include "crypto/content.h"
 #include "crypto/keys.h"
+#include "crypto/secmem.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+/* Before the first OpenSSL call: libcrypto allocates in the secure pool. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	if (vl_crypto_init() != 0)
+		abort();
+	return 0;
+}
 
 static struct vl_filekey *fk;
 static struct vl_keys *keys;

@@ -122,6 +122,15 @@ tests_unit_test_core_v2_LDADD = $(VL_CORE_LIBS)
 TESTS += tests/unit/test_core_v2
 EXTRA_DIST += tests/unit/test_core_v2.c
 
+# ---- keys out of core dumps: the secure pool, keyscan, gcore and SIGABRT (owner: secmem) ----
+check_PROGRAMS += tests/unit/test_secmem tests/keyscan
+tests_unit_test_secmem_SOURCES = tests/unit/test_secmem.c tests/unit/tap.h
+tests_unit_test_secmem_LDADD = $(VL_UNIT_LDADD)
+tests_keyscan_SOURCES = tests/keyscan.c
+tests_keyscan_LDADD = $(VL_CORE_LIBS)
+TESTS += tests/unit/test_secmem tests/t12-secrets-core.sh
+EXTRA_DIST += tests/t12-secrets-core.sh
+
 # ---- format 2 attacks: sync engines' and the storage side's changes made by hand, checked
 # through the mount, veilctl and fsck (owner: v2attack) ----
 TESTS += tests/t83-v2-engines-by-hand.sh tests/t84-v2-tamper.sh tests/t85-v2-crash-states.sh

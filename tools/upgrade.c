@@ -39,6 +39,7 @@ static const char upgrade_usage[] =
 struct up {
 	struct vl_vault *v1, *v2; /* the same keys read as format 1 and as format 2 */
 	unsigned long dirs, files, done_before, sidecars, errors, seen, total;
+	unsigned long damaged; /* unreadable in format 1 already: left as they are */
 	bool progress;
 	struct vc_path path; /* ciphertext path, for messages */
 };
@@ -217,7 +218,11 @@ static void convert_file(struct up *u, int dfd, const struct vl_dirinfo *di, con
 		u->done_before++;
 		goto out;
 	case VL_FILE_DAMAGED:
-		up_err(u, name, "damaged (not a format-1 file: a torn header?); left as it is, see veilctl fsck", 0);
+		/* Unreadable in format 1 too (a torn or foreign header): nothing to convert, and
+		 * no reason to keep the whole vault from format 2. fsck reports it afterwards. */
+		up_err(u, name, "damaged (not a format-1 file: a torn header?), unreadable before as after; left as it is, `veilctl fsck' reports it", 0);
+		u->errors--;
+		u->damaged++;
 		goto out;
 	default:
 		break;
@@ -678,6 +683,12 @@ int cmd_upgrade(int argc, char **argv)
 		goto out;
 	fprintf(stderr, "veilctl: %s is a format-2 vault now\n", cipherdir);
 	ex = VL_EXIT_OK;
+	if (u.damaged) {
+		vc_err("%lu damaged entr%s left as %s (above): run veilctl fsck %s", u.damaged,
+		       u.damaged == 1 ? "y was" : "ies were", u.damaged == 1 ? "it was" : "they were",
+		       cipherdir);
+		ex = VL_EXIT_FSCK_FOUND; /* the same meaning: problems found and left */
+	}
 out:
 	if (fd >= 0)
 		close(fd);

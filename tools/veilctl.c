@@ -221,6 +221,50 @@ static bool valid_block_size(unsigned long bs)
 
 /* ---- init ---- */
 
+/* Prints the recovery code with write(2) from secure memory: through stdio it would stay in
+ * stdout's buffer, ordinary heap, for as long as the process runs (a blocked pipe, a slow
+ * terminal). VL_EXIT_OK or VL_EXIT_FAILURE (stdout refused it). */
+static int print_recovery(const char *code, const char *cipherdir)
+{
+	static const char fmt[] =
+		"Recovery code (shown only now; write it down and keep it somewhere safe):\n\n"
+		"    %.41s\n    %s\n\n"
+		"Anyone with this code can decrypt the vault without the password. If the password\n"
+		"is lost, `veilctl passwd --recovery %s' sets a new one with it.\n";
+	size_t len = 0, done = 0;
+	char *text = NULL;
+	int n, e = ENOMEM;
+
+	/* The only time the master key is shown. Two lines of 7 groups fit a terminal. */
+	n = snprintf(NULL, 0, fmt, code, code + 42, cipherdir);
+	if (n < 0)
+		goto out;
+	len = (size_t)n;
+	text = vl_secure_alloc(len + 1);
+	if (!text || snprintf(text, len + 1, fmt, code, code + 42, cipherdir) != n)
+		goto out;
+	e = EIO;
+	if (fflush(stdout) != 0) /* keep the order of anything printed before */
+		goto out;
+	while (done < len) {
+		ssize_t w = write(STDOUT_FILENO, text + done, len - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			e = w < 0 ? errno : EIO;
+			goto out;
+		}
+		done += (size_t)w;
+	}
+	e = 0;
+out:
+	if (e != 0)
+		vc_err("cannot print the recovery code on stdout: %s", strerror(e));
+	vl_secure_free(text, len + 1);
+	return e == 0 ? VL_EXIT_OK : VL_EXIT_FAILURE;
+}
+
 static const char init_usage[] =
 	"veilctl init [--passfile FILE | --extpass CMD] [--block-size N] [--scrypt-log2n N]\n"
 	"             [--name-max N] [--format 1|2] [--config FILE] CIPHERDIR";
@@ -245,7 +289,7 @@ static int cmd_init(int argc, char **argv)
 		.scrypt_p = 1,
 	};
 	uint8_t *master = NULL;
-	char code[VL_RECOVERY_MAX];
+	char *code = NULL; /* the recovery code is the master key: secure memory */
 	char err[512] = "";
 	const char *cipherdir;
 	char *pw = NULL;
@@ -310,7 +354,8 @@ static int cmd_init(int argc, char **argv)
 	if (ex)
 		return ex;
 	master = vl_secure_alloc(VL_MASTER_KEY_LEN);
-	if (!master) {
+	code = vl_secure_alloc(VL_RECOVERY_MAX);
+	if (!master || !code) {
 		vc_err("cannot allocate secure memory");
 		ex = VL_EXIT_FAILURE;
 		goto out;
@@ -321,7 +366,7 @@ static int cmd_init(int argc, char **argv)
 		ex = r == -EINVAL ? VL_EXIT_USAGE : VL_EXIT_FAILURE;
 		goto out;
 	}
-	r = vl_recovery_encode(master, code, sizeof(code));
+	r = vl_recovery_encode(master, code, VL_RECOVERY_MAX);
 	if (r < 0) {
 		vc_err("cannot encode the recovery code");
 		ex = VL_EXIT_FAILURE;
@@ -329,16 +374,9 @@ static int cmd_init(int argc, char **argv)
 	}
 	fprintf(stderr, "veilctl: created a vault in %s (format %u, block size %u, scrypt N = 2^%u)\n",
 		cipherdir, cfg.format, cfg.block_size, cfg.scrypt_log2_n);
-	/* The only time the master key is shown. Two lines of 7 groups fit a terminal. */
-	printf("Recovery code (shown only now; write it down and keep it somewhere safe):\n\n"
-	       "    %.41s\n    %s\n\n"
-	       "Anyone with this code can decrypt the vault without the password. If the password\n"
-	       "is lost, `veilctl passwd --recovery %s' sets a new one with it.\n",
-	       code, code + 42, cipherdir);
-	fflush(stdout);
-	ex = VL_EXIT_OK;
+	ex = print_recovery(code, cipherdir);
 out:
-	vl_wipe(code, sizeof(code));
+	vl_secure_free(code, VL_RECOVERY_MAX);
 	vl_secure_free(master, VL_MASTER_KEY_LEN);
 	vl_password_free(pw, pwlen);
 	vl_wipe(&cfg, sizeof(cfg));
@@ -816,6 +854,14 @@ int main(int argc, char **argv)
 	};
 	int c, ex;
 
+	/* First of all, before any secret exists: libcrypto allocates in the locked,
+	 * non-dumpable pool, and this process can leave no core dump: every command but info
+	 * holds a password or the vault's keys while it runs, and a core kept on disk would
+	 * keep them. Non-dumpable also keeps other users' processes from ptrace. */
+	if (vl_crypto_init() != 0 || vl_process_nodump() != 0) {
+		vc_err("cannot set up protected memory for the keys");
+		return VL_EXIT_FAILURE;
+	}
 	/* Global options stop at the command name ("+"). */
 	while ((c = getopt_long(argc, argv, "+hV", lo, NULL)) != -1) {
 		if (vc_common_opt(c, optarg))

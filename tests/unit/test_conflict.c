@@ -9,6 +9,7 @@
 
 #include "crypto/conflict.h"
 #include "crypto/names.h"
+#include "crypto/secmem.h"
 
 /* A syntactically valid SHORT name: base32 of 32 bytes (52 chars). */
 #define E52 "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrsq"
@@ -81,6 +82,8 @@ int main(void)
 	size_t i;
 	int n;
 
+	if (vl_crypto_init() != 0) /* first: libcrypto allocates in the secure pool */
+		return 99;
 	for (i = 0; i < sizeof(provider) / sizeof(provider[0]); i++) {
 		snprintf(name, sizeof(name), "%s%s", E52, provider[i]);
 		k = VL_ONDISK_FOREIGN;

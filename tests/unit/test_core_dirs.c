@@ -11,6 +11,7 @@
 
 #include "crypto/dirid.h"
 #include "crypto/names.h"
+#include "crypto/secmem.h"
 #include "fs/backing.h"
 #include "fs/dirinfo.h"
 #include "fs/dirs.h"
@@ -628,6 +629,8 @@ static void run(unsigned fmt)
 
 int main(void)
 {
+	if (vl_crypto_init() != 0) /* first: libcrypto allocates in the secure pool */
+		return 99;
 	run(VL_FORMAT_V1);
 	run(VL_FORMAT_V2);
 	return done_testing();

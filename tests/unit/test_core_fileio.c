@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "crypto/content.h"
+#include "crypto/secmem.h"
 #include "fs/fileio.h"
 #include "fs/log.h"
 
@@ -532,6 +533,8 @@ int main(void)
 	const char *env = getenv("VL_TEST_SEED");
 	size_t i, j;
 
+	if (vl_crypto_init() != 0) /* first: libcrypto allocates in the secure pool */
+		return 99;
 	seeds[2] = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	if (!seeds[2])
 		seeds[2] = 1;

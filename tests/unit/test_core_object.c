@@ -9,6 +9,7 @@
 #include "core_util.h"
 
 #include "crypto/content.h"
+#include "crypto/secmem.h"
 #include "fs/fileio.h"
 #include "fs/object.h"
 
@@ -193,6 +194,8 @@ static void run(unsigned fmt)
 
 int main(void)
 {
+	if (vl_crypto_init() != 0) /* first: libcrypto allocates in the secure pool */
+		return 99;
 	run(VL_FORMAT_V1);
 	run(VL_FORMAT_V2);
 	return done_testing();

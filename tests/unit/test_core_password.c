@@ -5,6 +5,7 @@
 #include "tap.h"
 #include "core_util.h"
 
+#include "crypto/secmem.h"
 #include "fs/password.h"
 
 #include <sys/wait.h>
@@ -106,6 +107,8 @@ int main(void)
 	char err[256], big[2000];
 	int devnull;
 
+	if (vl_crypto_init() != 0) /* first: libcrypto allocates in the secure pool */
+		return 99;
 	tc_tmpdir(tmp);
 	memset(&src, 0, sizeof(src));
 

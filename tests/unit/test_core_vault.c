@@ -8,6 +8,7 @@
 
 #include "crypto/dirid.h"
 #include "crypto/names.h"
+#include "crypto/secmem.h"
 #include "fs/backing.h"
 #include "fs/dirinfo.h"
 
@@ -308,6 +309,8 @@ static void upgrading(void)
 
 int main(void)
 {
+	if (vl_crypto_init() != 0) /* first: libcrypto allocates in the secure pool */
+		return 99;
 	run(VL_FORMAT_V1);
 	run(VL_FORMAT_V2);
 	no_config();

@@ -818,6 +818,8 @@ static void test_threads(void)
 
 int main(void)
 {
+	if (vl_crypto_init() != 0) /* first: libcrypto allocates in the secure pool */
+		return 99;
 	for (int i = 0; i < 32; i++)
 		master[i] = (uint8_t)i;
 	for (int i = 0; i < 16; i++)

@@ -1077,8 +1077,9 @@ static void test_library(void)
 	struct vl_listcb cb = {hidden_entry_cb, hidden_cb};
 	ok(vl_dir_list2(v, docsfd, &docs, &cb, &hid, NULL) == 0 &&
 		   was_hidden(&hid, "8aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-			      VL_HIDDEN_LONG_NAME),
-	   "a long file under a long name its header's name does not hash to is hidden (§3.1)");
+			      VL_HIDDEN_OTHER_ENTRY),
+	   "a long file under a long name its header's name does not hash to is hidden, as "
+	   "another entry's (§3.1)");
 	ok(was_hidden(&hid, ln, VL_HIDDEN_LONG_NAME),
 	   "a long header whose F is not longer than name_max is hidden (§3.1, §4.4)");
 	ok(was_hidden(&hid, enc, VL_HIDDEN_TOO_LONG),
@@ -1539,6 +1540,8 @@ out:
 
 int main(void)
 {
+	if (vl_crypto_init() != 0) /* first: libcrypto allocates in the secure pool */
+		return 99;
 	for (int i = 0; i < 32; i++)
 		master[i] = (uint8_t)i;
 	for (int i = 0; i < 16; i++)
