@@ -9,7 +9,7 @@ enum vl_exit {
 	VL_EXIT_USAGE = 2,     /* bad command line */
 	VL_EXIT_PASSWORD = 3,  /* wrong password, or the config was modified */
 	VL_EXIT_CONFIG = 4,    /* config missing, malformed, or of an unsupported version/feature */
-	VL_EXIT_NOPASS = 5,    /* no password source (stdin not a terminal, passfile unreadable) */
+	VL_EXIT_NOPASS = 5,    /* no password (stdin empty, passfile unreadable ...) */
 	VL_EXIT_MOUNT = 6,     /* the mount failed (mountpoint missing or busy, no /dev/fuse ...) */
 	VL_EXIT_FSCK_FOUND = 7,	 /* fsck: problems found (some or all not repaired) */
 	VL_EXIT_FSCK_REPAIRED = 8, /* fsck --repair: problems found and all repaired */

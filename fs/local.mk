@@ -20,3 +20,14 @@ bin_PROGRAMS += veilfs
 veilfs_SOURCES = fs/main.c fs/ops.c fs/ops.h fs/inode.c fs/inode.h fs/watch.c fs/watch.h
 veilfs_CFLAGS = $(AM_CFLAGS) $(FUSE_CFLAGS)
 veilfs_LDADD = $(VL_CORE_LIBS) $(FUSE_LIBS)
+
+# Paths resolved for both veilctl and the control socket, the control socket itself, mount
+# lookups and unlock feedback (issue 12 §5, §8).
+libveilcore_a_SOURCES += \
+	fs/resolve.c fs/resolve.h \
+	fs/vaultinfo.c fs/vaultinfo.h \
+	fs/ctlproto.c fs/ctlproto.h \
+	fs/ctl.c fs/ctl.h \
+	fs/mountinfo.c fs/mountinfo.h \
+	fs/mounts.c fs/mounts.h \
+	fs/feedback.c fs/feedback.h

@@ -23,20 +23,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../crypto/secmem.h"
+#include "ctl.h"
 #include "exitcodes.h"
+#include "feedback.h"
 #include "log.h"
+#include "mounts.h"
 #include "password.h"
 #include "recovery.h"
 #include "vault.h"
 
 struct vl_cmd {
 	char *passfile, *extpass, *config, *idle;
-	int masterkey_stdin, sharedstorage, nonempty;
+	int masterkey_stdin, sharedstorage, nonempty, nocontrol;
 	int ro, allow_other, help, version;
 	char *cipherdir;
 	char *mountpoint; /* as given, for the checks before libfuse's */
@@ -65,6 +69,8 @@ static const struct fuse_opt vl_opts[] = {
 	VL_OPT("--sharedstorage", sharedstorage, 1),
 	VL_OPT("sharedstorage", sharedstorage, 1),
 	VL_OPT("nonempty", nonempty, 1),
+	VL_OPT("--no-control", nocontrol, 1),
+	VL_OPT("nocontrol", nocontrol, 1),
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-V", KEY_VERSION),
@@ -118,7 +124,7 @@ static void usage(FILE *f)
 		"Mounts the plaintext view of the vault in CIPHERDIR on MOUNTPOINT.\n"
 		"\n"
 		"veilfs options:\n"
-		"    --passfile FILE, -o passfile=FILE  password: first line of FILE\n"
+		"    --passfile FILE, -o passfile=FILE  password: first line of FILE (- for stdin)\n"
 		"    --extpass CMD, -o extpass=CMD      password: first line printed by CMD (sh -c)\n"
 		"    --config FILE, -o config=FILE      the vault's config kept outside CIPHERDIR\n"
 		"    --masterkey-stdin                  unlock with the recovery code (or 64 hex\n"
@@ -129,6 +135,8 @@ static void usage(FILE *f)
 		"                                       writeback cache, no attribute caching,\n"
 		"                                       no hardlinks\n"
 		"    -o nonempty                        allow a non-empty mountpoint\n"
+		"    --no-control, -o nocontrol         no control socket (veilctl info, encrypt-path\n"
+		"                                       and decrypt-path given the mountpoint)\n"
 		"    -o ro                              read-only: never writes to CIPHERDIR\n"
 		"    -o allow_other                     other users may use the mount (implies\n"
 		"                                       -o default_permissions)\n"
@@ -139,8 +147,10 @@ static void usage(FILE *f)
 		"    -V, --version                      version\n"
 		"\n"
 		"Without --passfile, --extpass or --masterkey-stdin the password is asked on the\n"
-		"terminal. Other -o options go to FUSE (see below). Names and attributes are\n"
-		"cached by the kernel for 1 s (0 with --sharedstorage). From /etc/fstab:\n"
+		"terminal, or, when standard input is not a terminal (a pipe or a file, as mount\n"
+		"helpers and pam_mount give it), read from its first line. Other -o options go\n"
+		"to FUSE (see below). Names and attributes are cached by the kernel for 1 s (0\n"
+		"with --sharedstorage). From /etc/fstab:\n"
 		"  CIPHERDIR MOUNTPOINT fuse.veilfs passfile=/path/to/file,noauto 0 0\n"
 		"(mount(8) runs mount.fuse3, which runs veilfs from PATH).\n"
 		"\n");
@@ -244,6 +254,8 @@ static int unlock(const struct vl_cmd *c, struct vl_vault **v)
 		vl_wipe(key, sizeof(key));
 	} else {
 		struct vl_pwsrc src = { .passfile = c->passfile, .extpass = c->extpass };
+		struct vl_feedback fb = { 0 };
+		struct vl_config cfg;
 		char *pw = NULL;
 		size_t pwlen = 0;
 
@@ -252,7 +264,11 @@ static int unlock(const struct vl_cmd *c, struct vl_vault **v)
 			fprintf(stderr, "veilfs: %s\n", err[0] ? err : strerror(-r));
 			return VL_EXIT_NOPASS;
 		}
+		/* The costs for the estimate; vl_vault_open reads and reports the config. */
+		if (vl_vault_read_config(c->cipherdir, c->config, &cfg, NULL, 0) == 0)
+			vl_feedback_begin(&fb, "unlocking", &cfg);
 		r = vl_vault_open(v, c->cipherdir, c->config, pw, pwlen, err, sizeof(err));
+		vl_feedback_end(&fb, r == 0);
 		vl_password_free(pw, pwlen);
 	}
 	if (r == 0)
@@ -265,6 +281,7 @@ static int unlock(const struct vl_cmd *c, struct vl_vault **v)
 	case VL_EFORMAT:
 	case EINVAL:
 	case ENOENT:
+	case EBUSY: /* the upgrading feature: veilctl upgrade must finish first */
 		status = VL_EXIT_CONFIG;
 		break;
 	}
@@ -404,54 +421,37 @@ static void detach(int notify)
 	close(notify);
 }
 
-/* Unescapes mountinfo's octal escapes (\040 for a space ...) in place. */
-static void mountinfo_unescape(char *s)
+/* The device number of the veilfs mount on mountpoint, from /proc/self/mountinfo: a stat()
+ * of the mountpoint would wait for the session loop, which is not running yet. 0 or
+ * -errno. */
+static int mount_dev(const char *mountpoint, dev_t *dev)
 {
-	char *w = s;
+	struct vl_mountent *me = malloc(sizeof(*me));
+	int r;
 
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 3;
-		} else {
-			*w++ = *s;
-		}
-	}
-	*w = '\0';
+	if (!me)
+		return -ENOMEM;
+	r = vl_mount_find(mountpoint, 0, me);
+	if (r == 0 && strcmp(me->fstype, "fuse.veilfs"))
+		r = -ENOENT; /* something was mounted over ours already */
+	if (r == 0)
+		*dev = me->dev;
+	free(me);
+	return r;
 }
 
 /* The kernel caps readahead at the mount's bdi read_ahead_kb (128 KiB by default), whatever
  * max_readahead the session negotiated, so cold sequential reads arrive as 128 KiB requests.
- * As root, raise it to 1 MiB for this mount. The bdi is found in /proc/self/mountinfo: a
- * stat() of the mountpoint would wait for the session loop, which is not running yet.
+ * As root, raise it to 1 MiB for this mount (its bdi is named after its device number).
  * Failure only costs speed and is ignored (an ordinary user cannot write sysfs). */
-static void raise_readahead(const char *mountpoint)
+static void raise_readahead(dev_t dev)
 {
-	char line[4096], dev[32] = "", path[96];
-	FILE *f;
+	char path[96];
 	int fd;
 
-	if (geteuid() != 0 || !mountpoint)
+	if (geteuid() != 0 || !dev)
 		return;
-	f = fopen("/proc/self/mountinfo", "re");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		char majmin[32], mnt[PATH_MAX];
-		char *sep = strstr(line, " - ");
-
-		/* "ID PARENT MAJ:MIN ROOT MOUNTPOINT ... - FSTYPE ..."; the newest match wins. */
-		if (!sep || sscanf(line, "%*s %*s %31s %*s %4095s", majmin, mnt) != 2)
-			continue;
-		mountinfo_unescape(mnt);
-		if (strcmp(mnt, mountpoint) == 0 && strncmp(sep + 3, "fuse", 4) == 0)
-			snprintf(dev, sizeof(dev), "%s", majmin);
-	}
-	fclose(f);
-	if (!dev[0] || strchr(dev, '/'))
-		return;
-	snprintf(path, sizeof(path), "/sys/class/bdi/%s/read_ahead_kb", dev);
+	snprintf(path, sizeof(path), "/sys/class/bdi/%u:%u/read_ahead_kb", major(dev), minor(dev));
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
@@ -492,6 +492,10 @@ int main(int argc, char *argv[])
 	struct vl_vault *v = NULL;
 	struct vl_fs *fs = NULL;
 	struct vl_idle idle = { 0 };
+	struct vl_ctl_mount ctlm = { 0 };
+	struct vl_ctl *ctl = NULL;
+	char *cipherdir_abs = NULL;
+	dev_t dev = 0;
 	bool idle_on = false, mounted = false, handlers = false;
 	unsigned long idle_s = 0;
 	char *fsname = NULL;
@@ -561,14 +565,13 @@ int main(int argc, char *argv[])
 	if (fuse_opt_add_opt(&fsname, "subtype=veilfs") < 0)
 		goto nomem;
 	{
-		char *abs = realpath(c.cipherdir, NULL);
 		char *fsopt = NULL;
 
-		if (abs && asprintf(&fsopt, "fsname=%s", abs) > 0)
+		cipherdir_abs = realpath(c.cipherdir, NULL);
+		if (cipherdir_abs && asprintf(&fsopt, "fsname=%s", cipherdir_abs) > 0)
 			r = fuse_opt_add_opt_escaped(&fsname, fsopt);
 		else
 			r = 0;
-		free(abs);
 		free(fsopt);
 		if (r < 0)
 			goto nomem;
@@ -616,7 +619,23 @@ int main(int argc, char *argv[])
 		goto out;
 	}
 	mounted = true;
-	raise_readahead(fo.mountpoint);
+	if (mount_dev(fo.mountpoint, &dev) < 0)
+		vl_log(VL_LOG_WARN, "%s is not in /proc/self/mountinfo as a veilfs mount",
+		       fo.mountpoint);
+	raise_readahead(dev);
+	/* The control socket: started before the umask below, and before detaching so that
+	 * a failure is seen on the terminal. The mount works without it. */
+	if (!c.nocontrol && dev && cipherdir_abs) {
+		char err[512] = "";
+
+		ctlm.cipherdir = cipherdir_abs;
+		ctlm.config = c.config;
+		ctlm.mountpoint = fo.mountpoint;
+		ctlm.readonly = c.ro != 0;
+		ctlm.sharedstorage = c.sharedstorage != 0;
+		if (vl_ctl_start(&ctl, fs->vault, &ctlm, dev, err, sizeof(err)) < 0)
+			vl_log(VL_LOG_WARN, "no control socket: %s", err);
+	}
 	/* The kernel applied the caller's umask to every mode it sends us. */
 	umask(0);
 	if (notify >= 0) {
@@ -669,6 +688,7 @@ nomem:
 out:
 	if (idle_on)
 		idle_stop(&idle);
+	vl_ctl_stop(ctl); /* before the vault goes, and as soon as the mount is gone */
 	if (fs)
 		vl_fs_watch_stop(fs); /* it talks to the kernel through se */
 	if (mounted)
@@ -682,6 +702,7 @@ out:
 	if (notify >= 0)
 		close(notify); /* the parent sees no word and takes our exit status */
 	free(fsname);
+	free(cipherdir_abs);
 	free(fo.mountpoint);
 	free(c.passfile);
 	free(c.extpass);

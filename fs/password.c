@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Password sources: --passfile, --extpass, or a no-echo tty prompt. The password never
- * comes from argv or the environment, and lives only in secure memory. */
+/* Password sources: --passfile, --extpass, standard input, or a no-echo tty prompt. The
+ * password never comes from argv or the environment, and lives only in secure memory. */
 #include "config.h"
 
 #include <errno.h>
@@ -34,23 +34,32 @@ static ssize_t read_retry(int fd, void *buf, size_t len)
 
 /*
  * Reads the first line of fd into pw (VL_PW_ALLOC bytes): bytes up to the first '\n' or
- * end of input; the '\n' is not part of the password. With drain, the rest of the input is
- * read and dropped (up to VL_EXTPASS_DRAIN). Returns the length, -ENAMETOOLONG for a line
- * longer than VL_PASSWORD_MAX, or -errno.
+ * end of input; the '\n' is not part of the password. One byte per read(2), so nothing
+ * after the '\n' is consumed: the next reader of a shared stdin gets the next line. With
+ * drain, the rest of the input is read and dropped (up to VL_EXTPASS_DRAIN). *empty (when
+ * not NULL) tells whether the input ended before its first byte. Returns the length,
+ * -ENAMETOOLONG for a line longer than VL_PASSWORD_MAX, or -errno.
  */
-static ssize_t read_line(int fd, char *pw, bool drain)
+static ssize_t read_line(int fd, char *pw, bool drain, bool *empty)
 {
 	size_t len = 0, drained = 0;
 	bool eol = false;
-	char ch;
+	ssize_t r;
+	char ch = 0;
 
+	if (empty)
+		*empty = true;
 	for (;;) {
 		ssize_t n = read_retry(fd, &ch, 1);
 
-		if (n < 0)
-			return n;
+		if (n < 0) {
+			r = n;
+			goto out;
+		}
 		if (n == 0)
 			break;
+		if (empty)
+			*empty = false;
 		if (eol) {
 			if (!drain || ++drained > VL_EXTPASS_DRAIN)
 				break;
@@ -62,13 +71,17 @@ static ssize_t read_line(int fd, char *pw, bool drain)
 				break;
 			continue;
 		}
-		if (len == VL_PASSWORD_MAX)
-			return -ENAMETOOLONG;
+		if (len == VL_PASSWORD_MAX) {
+			r = -ENAMETOOLONG;
+			goto out;
+		}
 		pw[len++] = ch;
 	}
-	ch = 0;
 	pw[len] = '\0';
-	return (ssize_t)len;
+	r = (ssize_t)len;
+out:
+	vl_wipe(&ch, sizeof(ch)); /* the last password byte read */
+	return r;
 }
 
 static int from_file(const char *path, char *pw, char *err, size_t errcap)
@@ -85,11 +98,13 @@ static int from_file(const char *path, char *pw, char *err, size_t errcap)
 		return -e;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		vl_seterr(err, errcap, "password file %s is not a regular file", path);
+		vl_seterr(err, errcap,
+			  "password file %s is not a regular file (for standard input, use --passfile -)",
+			  path);
 		close(fd);
 		return -EINVAL;
 	}
-	n = read_line(fd, pw, false);
+	n = read_line(fd, pw, false, NULL);
 	close(fd);
 	if (n == -ENAMETOOLONG) {
 		vl_seterr(err, errcap, "password in %s is longer than %d bytes", path, VL_PASSWORD_MAX);
@@ -132,7 +147,7 @@ static int from_program(const char *cmd, char *pw, char *err, size_t errcap)
 		_exit(127);
 	}
 	close(p[1]);
-	n = read_line(p[0], pw, true);
+	n = read_line(p[0], pw, true, NULL);
 	close(p[0]);
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
@@ -181,7 +196,7 @@ static int prompt_tty(int fd, const char *prompt, char *pw, char *err, size_t er
 	if (write(fd, prompt, strlen(prompt)) < 0) {
 		/* keep going: the prompt is cosmetic */
 	}
-	n = read_line(fd, pw, false);
+	n = read_line(fd, pw, false, NULL);
 	if (restore)
 		(void)tcsetattr(fd, TCSANOW, &old);
 	if (n == -ENAMETOOLONG) {
@@ -201,10 +216,6 @@ static int from_tty(const char *prompt, bool confirm, char *pw, char *err, size_
 	char *again = NULL;
 	int fd, n, m, r;
 
-	if (!isatty(STDIN_FILENO)) {
-		vl_seterr(err, errcap, "no password source: stdin is not a terminal; use --passfile or --extpass");
-		return -ENOTTY;
-	}
 	fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		vl_seterr(err, errcap, "no password source: cannot open /dev/tty; use --passfile or --extpass");
@@ -238,6 +249,44 @@ out:
 	return r;
 }
 
+/*
+ * Standard input that is not a terminal: its first line, read once even with confirm (a
+ * pipe cannot be asked twice). explicit: --passfile - was given, for the messages.
+ */
+static int from_stdin(bool explicit, char *pw, char *err, size_t errcap)
+{
+	bool empty;
+	ssize_t n;
+
+	n = read_line(STDIN_FILENO, pw, false, &empty);
+	if (n == -ENAMETOOLONG) {
+		vl_seterr(err, errcap, "the password on standard input is longer than %d bytes",
+			  VL_PASSWORD_MAX);
+		return -EINVAL;
+	}
+	if (n < 0) {
+		vl_seterr(err, errcap, "cannot read the password from standard input: %s",
+			  strerror((int)-n));
+		return (int)n;
+	}
+	if (n == 0 && empty) {
+		if (explicit)
+			vl_seterr(err, errcap, "--passfile -: standard input is empty");
+		else
+			vl_seterr(err, errcap,
+				  "no password: standard input is not a terminal and is empty; "
+				  "pipe the password in, or use --passfile or --extpass");
+		return -ENODATA;
+	}
+	return (int)n;
+}
+
+bool vl_passfile_is_stdin(const char *passfile)
+{
+	return passfile &&
+	       (strcmp(passfile, VL_PASSFILE_STDIN) == 0 || strcmp(passfile, "/dev/stdin") == 0);
+}
+
 int vl_password_get(const struct vl_pwsrc *src, const char *prompt, bool confirm, char **pw,
 		    size_t *len, char *err, size_t errcap)
 {
@@ -255,12 +304,15 @@ int vl_password_get(const struct vl_pwsrc *src, const char *prompt, bool confirm
 		vl_seterr(err, errcap, "cannot allocate secure memory");
 		return -ENOMEM;
 	}
-	if (src && src->passfile)
+	/* A terminal on stdin is always asked with echo off, even for --passfile -. */
+	if (src && src->passfile && !vl_passfile_is_stdin(src->passfile))
 		n = from_file(src->passfile, buf, err, errcap);
 	else if (src && src->extpass)
 		n = from_program(src->extpass, buf, err, errcap);
-	else
+	else if (isatty(STDIN_FILENO))
 		n = from_tty(prompt, confirm, buf, err, errcap);
+	else
+		n = from_stdin(src && src->passfile, buf, err, errcap);
 	if (n == 0) {
 		vl_seterr(err, errcap, "empty passwords are not allowed");
 		n = -EINVAL;

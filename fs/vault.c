@@ -557,3 +557,4 @@ struct vl_layout vl_vault_layout(const struct vl_vault *v, bool long_name)
 {
 	return vl_layout_of(v->cfg.format, v->cfg.block_size, long_name);
 }
+

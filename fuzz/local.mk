@@ -35,3 +35,16 @@ fuzz/fuzz_idfile: $(srcdir)/fuzz/fuzz_idfile.c $(VL_FUZZ_CRYPTO_SRCS) $(VL_FUZZ_
 	@$(MKDIR_P) fuzz
 	$(AM_V_CC)$(VL_FUZZ_LINK) $(srcdir)/fuzz/fuzz_idfile.c $(CRYPTO_LIBS)
 endif
+
+# ---- the control socket's messages (owner: run; issue 12 §5) ----
+EXTRA_DIST += fuzz/fuzz_ctl.c
+VL_FUZZ_CTL_SRCS = $(srcdir)/fs/ctlproto.c
+VL_FUZZ_CTL_HDRS = $(srcdir)/fs/ctlproto.h $(srcdir)/crypto/common.h
+if HAVE_FUZZ
+check_SCRIPTS += fuzz/fuzz_ctl
+CLEANFILES += fuzz/fuzz_ctl
+
+fuzz/fuzz_ctl: $(srcdir)/fuzz/fuzz_ctl.c $(VL_FUZZ_CTL_SRCS) $(VL_FUZZ_CTL_HDRS)
+	@$(MKDIR_P) fuzz
+	$(AM_V_CC)$(FUZZ_CC) $(VL_FUZZ_CFLAGS) -o $@ $(srcdir)/fuzz/fuzz_ctl.c $(VL_FUZZ_CTL_SRCS)
+endif

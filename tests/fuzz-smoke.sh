@@ -4,7 +4,7 @@
 # not built (no clang with -fsanitize=fuzzer) every point is a SKIP, never a pass.
 . "$(dirname "$0")/lib.sh"
 
-targets=(fuzz_config fuzz_header fuzz_name fuzz_idfile)
+targets=(fuzz_config fuzz_header fuzz_name fuzz_idfile fuzz_ctl)
 secs=${VL_FUZZ_SECONDS:-10}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/veilfs-fuzz.XXXXXX") || bail "mktemp failed"

@@ -131,6 +131,20 @@ tests_keyscan_LDADD = $(VL_CORE_LIBS)
 TESTS += tests/unit/test_secmem tests/t12-secrets-core.sh
 EXTRA_DIST += tests/t12-secrets-core.sh
 
+# ---- packaging and login mounts: password on stdin, pam_mount, systemd, Debian package (owner: pkg) ----
+TESTS += tests/t80-password-stdin.sh
+EXTRA_DIST += tests/t80-password-stdin.sh
+
+# ---- veilctl run, the control socket, feedback on a terminal (owner: run; issue 12 §4, §5, §8) ----
+check_PROGRAMS += tests/unit/test_ctl
+tests_unit_test_ctl_SOURCES = tests/unit/test_ctl.c tests/unit/tap.h
+tests_unit_test_ctl_LDADD = $(VL_CORE_LIBS)
+TESTS += tests/unit/test_ctl
+TESTS += tests/t81-run.sh tests/t81-run-user.sh
+EXTRA_DIST += tests/t81-run.sh tests/t81-run-user.sh
+TESTS += tests/t82-control.sh tests/t82-feedback.sh
+EXTRA_DIST += tests/t82-control.sh tests/t82-feedback.sh
+
 # ---- format 2 attacks: sync engines' and the storage side's changes made by hand, checked
 # through the mount, veilctl and fsck (owner: v2attack) ----
 TESTS += tests/t83-v2-engines-by-hand.sh tests/t84-v2-tamper.sh tests/t85-v2-crash-states.sh

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # t10-veilctl-config: veilctl init, info, unlock errors and their exit statuses (wrong
-# password, no password source, edited, truncated, newer-format configs), passwd, and
+# password, no password on an empty stdin, edited, truncated, newer-format configs), passwd, and
 # passwd --recovery with the recovery code init printed. No mount.
 . "$(dirname "$0")/lib.sh"
 vl_setup
@@ -53,7 +53,8 @@ run "$VEILCTL" ls --passfile "$VL_TMP/wrong" "$CIPHER"
 is "a wrong password exits 3" 3 "$rc"
 ok "and says what to do" has "wrong password (or veilfs.conf was modified)"
 run "$VEILCTL" ls "$CIPHER"
-is "no password source and stdin not a terminal exits 5" 5 "$rc"
+is "no password option and an empty stdin (not a terminal) exits 5" 5 "$rc"
+ok "and says stdin is empty" has "standard input is not a terminal and is empty"
 run "$VEILCTL" ls --passfile "$VL_TMP/missing" "$CIPHER"
 is "an unreadable passfile exits 5" 5 "$rc"
 run "$VEILCTL" ls --extpass "printf 'test password'" "$CIPHER"

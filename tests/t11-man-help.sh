@@ -29,7 +29,7 @@ ok "veilfs --version names veilfs" sh -c '"$1" --version | grep -q veilfs' _ "$V
 
 out=$("$VEILCTL" --help 2>&1)
 is "veilctl --help exits 0" 0 $?
-for cmd in init passwd info fsck ls cat export import encrypt-path decrypt-path speed conflicts; do
+for cmd in init passwd info fsck ls cat export import encrypt-path decrypt-path speed conflicts run; do
 	out=$("$VEILCTL" "$cmd" --help 2>&1)
 	is "veilctl $cmd --help exits 0" 0 $?
 	ok "veilctl $cmd --help shows its usage" sh -c 'printf "%s" "$1" | grep -q "usage: veilctl $2"' _ "$out" "$cmd"

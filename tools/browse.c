@@ -24,7 +24,9 @@
 #include "../fs/entry.h"
 #include "../fs/fileio.h"
 #include "../fs/object.h"
+#include "../fs/resolve.h"
 #include "../fs/vault.h"
+#include "progress.h"
 #include "veilctl.h"
 
 #define COPY_CHUNK (256 * 1024)
@@ -74,7 +76,7 @@ const char *vc_path_str(const struct vc_path *p)
 	return p->len ? p->s : ".";
 }
 
-/* ---- resolving plaintext paths ---- */
+/* ---- resolving plaintext paths (the implementation is fs/resolve.c) ---- */
 
 void vc_res_free(struct vc_res *res)
 {
@@ -87,16 +89,7 @@ void vc_res_free(struct vc_res *res)
 int vc_subdir_open(struct vl_vault *v, int fd, const struct vl_dirinfo *di, const struct vl_ename *e,
 		   struct vl_dirinfo *out)
 {
-	int cfd = vl_dir_open(fd, e->disk), r;
-
-	if (cfd < 0)
-		return cfd;
-	r = vl_dir_child_info(v, cfd, di, e, out);
-	if (r < 0) {
-		close(cfd);
-		return r;
-	}
-	return cfd;
+	return vl_subdir_open(v, fd, di, e, out);
 }
 
 int vc_dirent_ename(struct vl_vault *v, const struct vl_dirinfo *di, const struct vl_dirent *de,
@@ -111,100 +104,38 @@ int vc_dirent_ename(struct vl_vault *v, const struct vl_dirinfo *di, const struc
 
 int vc_resolve(struct vl_vault *v, const char *path, struct vc_res *res, char *err, size_t errcap)
 {
-	struct vl_dirinfo *cur = NULL, *next = NULL;
-	char *copy = NULL, *save = NULL, *comp, *nextc;
-	int curfd, r;
+	struct vl_resolved r;
+	int rc = vl_resolve(v, path, &r, err, errcap);
 
 	memset(res, 0, sizeof(*res));
 	res->parentfd = -1;
-	curfd = vl_dir_open(vl_vault_rootfd(v), ".");
-	if (curfd < 0) {
-		snprintf(err, errcap, "cannot open the cipher directory: %s", strerror(-curfd));
-		return curfd;
+	if (rc < 0) {
+		vl_resolved_release(&r);
+		return rc;
 	}
-	cur = malloc(sizeof(*cur));
-	next = malloc(sizeof(*next));
-	copy = strdup(path ? path : "");
-	if (!copy || !cur || !next) {
-		r = -ENOMEM;
-		goto out;
-	}
-	*cur = *vl_vault_root_info(v);
-	comp = strtok_r(copy, "/", &save);
-	while (comp && !strcmp(comp, "."))
-		comp = strtok_r(NULL, "/", &save);
-	if (!comp) {
-		res->is_root = true;
-		if (fstat(curfd, &res->st) < 0) {
-			r = -errno;
-			goto out;
-		}
-		r = 0;
-		goto out;
-	}
-	for (; comp; comp = nextc) {
-		nextc = strtok_r(NULL, "/", &save);
-		while (nextc && !strcmp(nextc, "."))
-			nextc = strtok_r(NULL, "/", &save);
-		if (!strcmp(comp, "..")) {
-			snprintf(err, errcap, "%s: `..' is not supported in vault paths", path);
-			r = -EINVAL;
-			goto out;
-		}
-		r = vl_dir_lookup_proving(v, curfd, cur, comp, strlen(comp), &res->e, &res->st, 0);
-		if (r < 0) {
-			if (r == -ENOENT)
-				snprintf(err, errcap, "%s: no such file or directory in the vault", path);
-			else if (r == -EINVAL || r == -ENAMETOOLONG)
-				snprintf(err, errcap, "%s: invalid name", path);
-			else
-				snprintf(err, errcap, "%s: %s", path, strerror(-r));
-			goto out;
-		}
-		vc_path_push(&res->cpath, res->e.disk);
-		if (!nextc) {
-			res->parentfd = curfd;
-			res->pdi = *cur;
-			curfd = -1;
-			r = 0;
-			goto out;
-		}
-		if (!S_ISDIR(res->st.st_mode)) {
-			snprintf(err, errcap, "%s: `%s' is not a directory", path, comp);
-			r = -ENOTDIR;
-			goto out;
-		}
-		r = vc_subdir_open(v, curfd, cur, &res->e, next);
-		if (r < 0) {
-			snprintf(err, errcap, "%s: cannot open %s: %s (run veilctl fsck)", path,
-				 vc_path_str(&res->cpath), strerror(-r));
-			goto out;
-		}
-		close(curfd);
-		curfd = r;
-		*cur = *next;
-	}
-	r = 0;
-out:
-	free(copy);
-	free(cur);
-	free(next);
-	if (curfd >= 0)
-		close(curfd);
-	if (r < 0)
-		vc_res_free(res);
-	return r;
+	res->is_root = r.is_root;
+	res->parentfd = r.parentfd;
+	r.parentfd = -1; /* now res's */
+	res->pdi = r.pdi;
+	res->e = r.e;
+	res->st = r.st;
+	if (!r.is_root)
+		vc_path_push(&res->cpath, r.cpath);
+	vl_resolved_release(&r);
+	return 0;
 }
 
 int vc_res_opendir(struct vl_vault *v, const struct vc_res *res, struct vl_dirinfo *di)
 {
-	if (res->is_root) {
-		*di = *vl_vault_root_info(v);
-		return vl_dir_open(vl_vault_rootfd(v), ".");
-	}
-	if (!S_ISDIR(res->st.st_mode))
-		return -ENOTDIR;
-	return vc_subdir_open(v, res->parentfd, &res->pdi, &res->e, di);
+	struct vl_resolved r = {
+		.is_root = res->is_root,
+		.parentfd = res->parentfd,
+		.pdi = res->pdi,
+		.e = res->e,
+		.st = res->st,
+	};
+
+	return vl_resolved_opendir(v, &r, di);
 }
 
 /* Resolves PATH and prints the error; returns the exit status. */
@@ -542,6 +473,7 @@ static int copy_out(struct vl_vault *v, const struct vl_dirinfo *di, const struc
 			w += k;
 		}
 		off += (uint64_t)n;
+		vc_progress_bytes((uint64_t)n);
 	}
 	r = 0;
 out:
@@ -591,7 +523,17 @@ int cmd_cat(int argc, char **argv)
 		vc_err("%s: cannot open %s: %s", argv[optind + 1], vc_path_str(&res.cpath), strerror(errno));
 		goto out;
 	}
+	{
+		const struct vl_layout l = vl_vault_layout(v, res.e.is_long);
+		uint64_t psize;
+
+		/* Not when the file itself goes to the terminal: the line would cut into it. */
+		if (vc_progress_on() && !isatty(STDOUT_FILENO) &&
+		    vl_plain_size(&l, (uint64_t)res.st.st_size, &psize) == 0)
+			vc_progress_begin("cat", NULL, 0, psize);
+	}
 	r = copy_out(v, &res.pdi, &res.e, fd, STDOUT_FILENO);
+	vc_progress_end();
 	if (r == -EIO)
 		vc_err("%s (%s): a block fails authentication: the file is corrupt (see veilctl fsck)",
 		       argv[optind + 1], vc_path_str(&res.cpath));
@@ -740,6 +682,7 @@ static void export_entry(struct xp *x, int srcfd, const struct vl_dirinfo *di,
 			vc_ignore(fchmodat(dstfd, name, st.st_mode & 07777, 0));
 		set_times_at(dstfd, name, &st);
 		x->files++;
+		vc_progress_item(1);
 		return;
 	}
 	fd = openat(srcfd, disk, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -767,6 +710,7 @@ static void export_entry(struct xp *x, int srcfd, const struct vl_dirinfo *di,
 		vc_ignore(fchmod(ofd, st.st_mode & 07777));
 		set_times(ofd, &st);
 		x->files++;
+		vc_progress_item(1);
 	}
 	close(ofd);
 	close(fd);
@@ -861,6 +805,13 @@ int cmd_export(int argc, char **argv)
 			vc_err("%s: cannot open the directory: %s (run veilctl fsck)", path, strerror(-sfd));
 			goto out;
 		}
+		if (vc_progress_on()) {
+			struct vc_tree_count tc;
+
+			if (vc_progress_count_vault(sfd, x.v, &tc) < 0)
+				tc.bytes = 0;
+			vc_progress_begin("export", "files", 0, tc.bytes);
+		}
 		export_dir(&x, sfd, &di, dstfd, res.is_root ? "" : path);
 		if (!res.is_root) {
 			vc_ignore(fchmod(dstfd, res.st.st_mode & 07777));
@@ -895,9 +846,19 @@ int cmd_export(int argc, char **argv)
 			goto out;
 		}
 		free(dir);
+		if (vc_progress_on()) {
+			const struct vl_layout l = vl_vault_layout(x.v, res.e.is_long);
+			uint64_t psize = 0;
+
+			if (S_ISREG(res.st.st_mode) &&
+			    vl_plain_size(&l, (uint64_t)res.st.st_size, &psize) < 0)
+				psize = 0;
+			vc_progress_begin("export", "files", 1, psize);
+		}
 		(void)base;
 		export_entry(&x, res.parentfd, &res.pdi, &res.e, dstfd, name, path);
 	}
+	vc_progress_end();
 	fprintf(stderr, "veilctl: exported %lu files and %lu directories%s\n", x.files, x.dirs,
 		x.errors ? " with errors" : "");
 	ex = x.errors ? VL_EXIT_FAILURE : VL_EXIT_OK;
@@ -974,6 +935,7 @@ static int import_file(struct ip *x, int sfd, int dirfd, const struct vl_dirinfo
 			goto out;
 		}
 		off += (uint64_t)n;
+		vc_progress_bytes((uint64_t)n);
 	}
 	if (fsync(fd) < 0) {
 		r = -errno;
@@ -1133,6 +1095,7 @@ static void import_entry(struct ip *x, int srcdirfd, const char *srcname, int di
 		x->errors++;
 	else
 		x->files++;
+	vc_progress_item(1);
 }
 
 int cmd_import(int argc, char **argv)
@@ -1241,7 +1204,15 @@ int cmd_import(int argc, char **argv)
 		ex = VL_EXIT_FAILURE;
 		goto out;
 	}
+	if (vc_progress_on()) {
+		struct vc_tree_count tc;
+
+		if (vc_progress_count_plain(sdirfd, srcname, &tc) < 0)
+			tc.bytes = 0;
+		vc_progress_begin("import", "files", 0, tc.bytes);
+	}
 	import_entry(&x, sdirfd, srcname, dirfd, &di, name, src);
+	vc_progress_end();
 	fprintf(stderr, "veilctl: imported %lu files and %lu directories%s\n", x.files, x.dirs,
 		x.errors ? " with errors" : "");
 	ex = x.errors ? VL_EXIT_FAILURE : VL_EXIT_OK;
@@ -1258,10 +1229,12 @@ out:
 	return ex;
 }
 
-/* ---- encrypt-path / decrypt-path ---- */
+/* ---- encrypt-path / decrypt-path (the implementation is fs/resolve.c) ---- */
 
-static const char encpath_usage[] = "veilctl encrypt-path [--passfile FILE | --extpass CMD] CIPHERDIR PLAINPATH";
-static const char decpath_usage[] = "veilctl decrypt-path [--passfile FILE | --extpass CMD] CIPHERDIR CIPHERPATH";
+static const char encpath_usage[] =
+	"veilctl encrypt-path [--passfile FILE | --extpass CMD] CIPHERDIR|MOUNTPOINT PLAINPATH";
+static const char decpath_usage[] =
+	"veilctl decrypt-path [--passfile FILE | --extpass CMD] CIPHERDIR|MOUNTPOINT CIPHERPATH";
 
 /* Common option loop of the two commands. */
 static int path_cmd_opts(int argc, char **argv, const char *usage, const char *what)
@@ -1284,284 +1257,51 @@ static int path_cmd_opts(int argc, char **argv, const char *usage, const char *w
 	return VL_EXIT_OK;
 }
 
-
-/* A growing text of lines. */
-struct lines {
-	char *s;
-	size_t len;
-};
-
-static int lines_add(struct lines *l, const char *prefix, const char *text)
+/* Runs one of the two commands: through the mount's control socket when the first operand
+ * is a veilfs mountpoint, else by unlocking the cipher directory. */
+static int path_cmd(int argc, char **argv, enum vl_ctl_op op, const char *usage, const char *what)
 {
-	size_t a = strlen(prefix), b = strlen(text);
-	char *n = realloc(l->s, l->len + a + b + 2);
+	struct vl_vault *v = NULL;
+	char err[512] = "";
+	char *text = NULL;
+	int ex, r;
 
-	if (!n)
-		return -ENOMEM;
-	l->s = n;
-	memcpy(l->s + l->len, prefix, a);
-	memcpy(l->s + l->len + a, text, b);
-	l->len += a + b;
-	l->s[l->len++] = '\n';
-	l->s[l->len] = '\0';
-	return 0;
-}
-
-/* The info a directory named e under ID pid would get when created (it does not exist). */
-static int derived_child(struct vl_vault *v, const uint8_t pid[static VL_DIRID_LEN],
-			 const struct vl_ename *e, struct vl_dirinfo *out)
-{
-	size_t bl = vl_ename_base_len(e);
-
-	memset(out, 0, sizeof(*out));
-	out->format = vl_vault_format(v);
-	memcpy(out->place.parent, pid, VL_DIRID_LEN);
-	memcpy(out->place.name, e->full, e->fulllen + 1);
-	out->place.namelen = e->fulllen;
-	memcpy(out->disk, e->disk, bl);
-	out->disk[bl] = '\0';
-	out->disklen = bl;
-	out->flags = VL_DI_DERIVED;
-	return vl_dirid_derive(vl_vault_keys(v), pid, e->full, e->fulllen, out->id);
+	ex = path_cmd_opts(argc, argv, usage, what);
+	if (ex)
+		return ex < 0 ? VL_EXIT_OK : ex;
+	if (vc_mounted_call(argv[optind], op, argv[optind + 1], &ex))
+		return ex;
+	ex = vc_unlock(argv[optind], &v);
+	if (ex)
+		return ex;
+	if (op == VL_CTL_ENCRYPT_PATH)
+		r = vl_path_encrypt(v, argv[optind + 1], &text, err, sizeof(err));
+	else
+		r = vl_path_decrypt(v, argv[optind], argv[optind + 1], &text, err, sizeof(err));
+	if (r < 0) {
+		vc_err("%s", err[0] ? err : strerror(-r));
+		ex = r == -ENOENT ? VL_EXIT_NOTFOUND : VL_EXIT_FAILURE;
+	} else {
+		fputs(text, stdout);
+	}
+	free(text);
+	vl_vault_free(v);
+	return ex;
 }
 
 int cmd_encrypt_path(int argc, char **argv)
 {
-	struct vc_path cp = { 0 };
-	struct lines side = { 0 };
-	struct vl_vault *v = NULL;
-	struct vl_dirinfo *cur = NULL, *next = NULL;
-	char *copy = NULL, *save = NULL, *comp;
-	int ex, curfd = -1, r;
-
-	ex = path_cmd_opts(argc, argv, encpath_usage,
-			   "Prints the ciphertext path (relative to CIPHERDIR) of a plaintext path, then (format 1\n"
-			   "vaults) one `sidecar: PATH' line per long-named component. Components that do not\n"
-			   "exist yet are shown as veilfs would create them as a file or directory.");
-	if (ex)
-		return ex < 0 ? VL_EXIT_OK : ex;
-	ex = vc_unlock(argv[optind], &v);
-	if (ex)
-		return ex;
-	ex = VL_EXIT_FAILURE;
-	copy = strdup(argv[optind + 1]);
-	cur = malloc(sizeof(*cur));
-	next = malloc(sizeof(*next));
-	curfd = vl_dir_open(vl_vault_rootfd(v), ".");
-	if (!copy || !cur || !next || curfd < 0)
-		goto out;
-	*cur = *vl_vault_root_info(v);
-	for (comp = strtok_r(copy, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
-		struct vl_ename e;
-		struct stat st;
-		size_t old;
-
-		if (!strcmp(comp, "."))
-			continue;
-		if (!strcmp(comp, "..")) {
-			vc_err("`..' is not supported in vault paths");
-			ex = VL_EXIT_USAGE;
-			goto out;
-		}
-		r = curfd >= 0 ? vl_dir_lookup_proving(v, curfd, cur, comp, strlen(comp), &e, &st, 0) : -ENOENT;
-		if (r == -ENOENT) {
-			r = vl_ename_make(v, cur, comp, strlen(comp), VL_KIND_PLAIN, &e);
-			if (curfd >= 0)
-				close(curfd);
-			curfd = -1;
-		}
-		if (r < 0) {
-			vc_err("%s: %s", comp, r == -EINVAL ? "invalid name" : strerror(-r));
-			goto out;
-		}
-		if (e.is_long && e.sidecar[0]) {
-			old = vc_path_push(&cp, e.sidecar);
-			if (lines_add(&side, "sidecar: ", cp.s) < 0)
-				goto out;
-			vc_path_pop(&cp, old);
-		}
-		vc_path_push(&cp, e.disk);
-		if (curfd >= 0 && S_ISDIR(st.st_mode)) {
-			int fd = vc_subdir_open(v, curfd, cur, &e, next);
-
-			if (fd < 0) {
-				vc_err("%s: cannot read its directory ID (run veilctl fsck)", comp);
-				goto out;
-			}
-			close(curfd);
-			curfd = fd;
-		} else {
-			/* not there (yet): the ID it would get */
-			if (derived_child(v, vl_ename_id(&e, cur), &e, next) < 0)
-				goto out;
-			if (curfd >= 0)
-				close(curfd);
-			curfd = -1;
-		}
-		*cur = *next;
-	}
-	printf("%s\n%s", vc_path_str(&cp), side.s ? side.s : "");
-	ex = VL_EXIT_OK;
-out:
-	if (curfd >= 0)
-		close(curfd);
-	free(copy);
-	free(cur);
-	free(next);
-	free(side.s);
-	vc_path_free(&cp);
-	vl_vault_free(v);
-	return ex;
-}
-
-/* Full encoded name of on-disk name comp in curfd: itself when short; for a long name ('8...')
- * from the entry (format 2) or its verified sidecar (format 1), also when comp is a format-1
- * sidecar ('9...'). Length or -errno (-ENODATA: the long name cannot be read). */
-static int full_name(struct vl_vault *v, int curfd, const char *comp,
-		     char full[static VL_ENCNAME_MAX + 1], const char **what)
-{
-	char side[VL_CONFLICT_NAME_MAX + 1], ln[VL_LONGNAME_LEN + 1];
-	size_t len = strlen(comp);
-	int n;
-
-	*what = NULL;
-	switch (vl_name_classify(comp, len)) {
-	case VL_ONDISK_SHORT:
-		memcpy(full, comp, len + 1);
-		return (int)len;
-	case VL_ONDISK_SIDECAR:
-		if (vl_vault_format(v) >= VL_FORMAT_V2)
-			return -EINVAL;
-		*what = "sidecar";
-		/* fall through */
-	case VL_ONDISK_LONG:
-		if (curfd < 0)
-			return -ENOENT;
-		memcpy(ln, comp, VL_LONGNAME_LEN + 1);
-		ln[0] = VL_MARK_LONG;
-		n = vl_dir_long_entry_name(v, curfd, ln, VL_LONGNAME_LEN, full, side);
-		if (n == -ENOENT || n == -EIO)
-			return -ENODATA;
-		return n;
-	case VL_ONDISK_RESERVED:
-		*what = "veilfs helper file";
-		return -EISDIR;
-	default:
-		return -EINVAL;
-	}
+	return path_cmd(argc, argv, VL_CTL_ENCRYPT_PATH, encpath_usage,
+			"Prints the ciphertext path (relative to CIPHERDIR) of a plaintext path, then one\n"
+			"`sidecar: PATH' line per long-named component. Components that do not exist yet\n"
+			"are shown as veilfs would create them as a file or directory. Given the\n"
+			"MOUNTPOINT of a mounted vault, asks its daemon: no password needed.");
 }
 
 int cmd_decrypt_path(int argc, char **argv)
 {
-	struct vc_path pp = { 0 };
-	struct vl_vault *v = NULL;
-	struct vl_dirinfo *cur = NULL, *next = NULL;
-	const char *arg, *what = NULL;
-	char *copy = NULL, *save = NULL, *comp, *nextc;
-	int ex, curfd = -1, r;
-	size_t cdl;
-
-	ex = path_cmd_opts(argc, argv, decpath_usage,
-			   "Prints the plaintext path of a ciphertext path (relative to CIPHERDIR, or starting\n"
-			   "with CIPHERDIR). Long names ('8...') are read from the entry (format 1: from the\n"
-			   "sidecar '9...').");
-	if (ex)
-		return ex < 0 ? VL_EXIT_OK : ex;
-	ex = vc_unlock(argv[optind], &v);
-	if (ex)
-		return ex;
-	ex = VL_EXIT_FAILURE;
-	arg = argv[optind + 1];
-	cdl = strlen(argv[optind]);
-	while (cdl > 1 && argv[optind][cdl - 1] == '/')
-		cdl--;
-	if (!strncmp(arg, argv[optind], cdl) && arg[cdl] == '/')
-		arg += cdl + 1;
-	copy = strdup(arg);
-	cur = malloc(sizeof(*cur));
-	next = malloc(sizeof(*next));
-	curfd = vl_dir_open(vl_vault_rootfd(v), ".");
-	if (!copy || !cur || !next || curfd < 0)
-		goto out;
-	*cur = *vl_vault_root_info(v);
-	comp = strtok_r(copy, "/", &save);
-	for (; comp; comp = nextc) {
-		char name[256];
-		struct vl_ename e;
-		enum vl_kind kind;
-		const uint8_t *id = cur->id;
-		int flen;
-
-		nextc = strtok_r(NULL, "/", &save);
-		if (!strcmp(comp, "."))
-			continue;
-		memset(&e, 0, sizeof(e));
-		flen = full_name(v, curfd, comp, e.full, &what);
-		if (flen == -EISDIR && !nextc) {
-			vc_path_push(&pp, comp);
-			printf("%s (%s)\n", vc_path_str(&pp), what);
-			ex = VL_EXIT_OK;
-			goto out;
-		}
-		if (flen < 0) {
-			if (flen == -ENODATA)
-				vc_err("%s: its full name cannot be read from %s (run veilctl fsck)", comp,
-				       vl_vault_format(v) >= VL_FORMAT_V2 ? "the entry" : "its sidecar");
-			else if (flen == -EINVAL || flen == -EISDIR)
-				vc_err("%s: not an encrypted veilfs name", comp);
-			else if (flen == -ENOENT)
-				vc_err("%s: a long name is read from the entry itself, and the directory holding it does not exist",
-				       comp);
-			else
-				vc_err("%s: %s", comp, strerror(-flen));
-			ex = flen == -ENOENT ? VL_EXIT_NOTFOUND : VL_EXIT_FAILURE;
-			goto out;
-		}
-		e.fulllen = (size_t)flen;
-		r = vl_name_decrypt(vl_vault_keys(v), id, e.full, e.fulllen, name, sizeof(name), &kind);
-		for (unsigned i = 0; r < 0 && i < cur->nalt; i++) {
-			id = cur->alt[i];
-			r = vl_name_decrypt(vl_vault_keys(v), id, e.full, e.fulllen, name, sizeof(name), &kind);
-		}
-		if (r < 0) {
-			vc_err("%s: does not decrypt in this directory (a wrong path, a moved entry, or corruption)",
-			       comp);
-			goto out;
-		}
-		vc_path_push(&pp, name);
-		if (!nextc)
-			break;
-		e.kind = kind;
-		e.is_long = comp[0] == VL_MARK_LONG;
-		e.is_alt = id != cur->id;
-		memcpy(e.altid, id, VL_DIRID_LEN);
-		snprintf(e.disk, sizeof(e.disk), "%s", comp);
-		{
-			int fd = curfd >= 0 ? vc_subdir_open(v, curfd, cur, &e, next) : -ENOENT;
-
-			r = fd == -ENOENT ? derived_child(v, id, &e, next) : fd < 0 ? fd : 0;
-			if (r < 0) {
-				vc_err("%s: cannot read its directory ID: %s", comp, strerror(-r));
-				goto out;
-			}
-			if (curfd >= 0)
-				close(curfd);
-			curfd = fd >= 0 ? fd : -1;
-			*cur = *next;
-		}
-	}
-	if (what)
-		printf("%s (%s)\n", vc_path_str(&pp), what);
-	else
-		printf("%s\n", vc_path_str(&pp));
-	ex = VL_EXIT_OK;
-out:
-	if (curfd >= 0)
-		close(curfd);
-	free(copy);
-	free(cur);
-	free(next);
-	vc_path_free(&pp);
-	vl_vault_free(v);
-	return ex;
+	return path_cmd(argc, argv, VL_CTL_DECRYPT_PATH, decpath_usage,
+			"Prints the plaintext path of a ciphertext path (relative to CIPHERDIR, or starting\n"
+			"with CIPHERDIR). Long names ('8...') and sidecars ('9...') are read from their sidecar.\n"
+			"Given the MOUNTPOINT of a mounted vault, asks its daemon: no password needed.");
 }

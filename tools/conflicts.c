@@ -25,6 +25,7 @@
 #include "../fs/fileio.h"
 #include "../fs/log.h"
 #include "../fs/vault.h"
+#include "progress.h"
 #include "veilctl.h"
 
 static const char conflicts_usage[] =
@@ -215,6 +216,7 @@ static void one_conflict(struct cx *x, int dfd, const struct ents *l, const stru
 		if (!l->v[i].is_conflict && !strcmp(l->v[i].name, c->orig))
 			o = &l->v[i];
 	x->found++;
+	vc_progress_clear(); /* the listing goes to the same terminal */
 	old = vc_path_push(&x->path, c->orig);
 	printf("/%s\t", vc_path_str(&x->path));
 	vc_path_pop(&x->path, old);
@@ -295,6 +297,7 @@ static void reserved_copies(struct cx *x, int dfd)
 		x->found++;
 		if (!conf && x->resolve_dirids)
 			continue; /* resolve_dirids() reports it */
+		vc_progress_clear();
 		fprintf(stderr,
 			conf ? "veilctl: /%s: %s is a sync client's copy of the vault config: the password "
 			       "was changed on two devices; keep the config whose password you know and "
@@ -383,6 +386,8 @@ static void resolve_dirids(struct cx *x, int dfd, const struct vl_dirinfo *di0)
 	struct vl_listcb cb = { collect, NULL };
 	uint8_t cid[VL_DIRID_LEN];
 	struct dirent *d;
+
+	vc_progress_clear(); /* its report goes to the same terminal */
 	DIR *dir = NULL;
 	size_t old;
 	int fd, r;
@@ -481,6 +486,7 @@ static int walk(struct cx *x, int dfd, const struct vl_dirinfo *di, int depth)
 
 	if (depth > MAX_DEPTH)
 		return -ELOOP;
+	vc_progress_item(1);
 	reserved_copies(x, dfd);
 	if (x->resolve_dirids)
 		resolve_dirids(x, dfd, di);
@@ -572,7 +578,17 @@ int cmd_conflicts(int argc, char **argv)
 		ex = VL_EXIT_FAILURE;
 		goto out;
 	}
+	if (vc_progress_on()) {
+		struct vc_tree_count tc;
+
+		vc_progress_begin("conflicts", "directories",
+				  vc_progress_count_vault(fd, x.v, &tc) == 0 ?
+					  tc.dirs + 1 :
+					  0,
+				  0);
+	}
 	(void)walk(&x, fd, vl_vault_root_info(x.v), 0);
+	vc_progress_end();
 	close(fd);
 	if (x.errors)
 		ex = VL_EXIT_FAILURE;

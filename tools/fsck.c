@@ -31,6 +31,7 @@
 #include "../fs/fileio.h"
 #include "../fs/object.h"
 #include "../fs/vault.h"
+#include "progress.h"
 #include "veilctl.h"
 
 /* How many failing blocks of one file are named before "and N more". */
@@ -53,16 +54,14 @@ struct fsck {
 
 static void progress(struct fsck *f)
 {
-	if (f->progress && (f->entries & 255) == 0) {
-		fprintf(stderr, "\rfsck: %lu entries checked", f->entries);
-		fflush(stderr);
-	}
+	if (f->progress)
+		vc_progress_item(1);
 }
 
 static void progress_clear(struct fsck *f)
 {
 	if (f->progress)
-		fprintf(stderr, "\r%40s\r", "");
+		vc_progress_clear();
 }
 
 /* One finding line: "KIND: CPATH [/PLAINPATH]: message". */
@@ -144,6 +143,8 @@ static void check_blocks(struct fsck *f, int fd, const struct vl_layout *l, uint
 			problem(f, "block %llu: read error", (unsigned long long)i);
 			goto out;
 		}
+		if (f->progress)
+			vc_progress_bytes(len + (i == 0 ? l->hdrlen : 0));
 		if (vl_block_open(fk, i, last, ct, len, pt, B) >= 0)
 			continue;
 		/* A file cut at a block boundary: its last block is not marked last. */
@@ -528,6 +529,21 @@ static void hidden_name(struct fsck *f, int dfd, const struct vl_dirinfo *di, co
 	case VL_HIDDEN_FOREIGN:
 	default:
 		break;
+	}
+	if (!strncmp(it->disk, ".veilfs.tmp.", 12)) {
+		struct stat st;
+
+		/* veilfs's own temporary (an ID file, a copy, an upgrade's file): one that is
+		 * still here when nothing runs was left by a crash. */
+		if (!f->repair)
+			problem(f, "a temporary file left by an interrupted veilfs write or upgrade: `veilctl fsck --repair' removes it");
+		else if (fstatat(dfd, it->disk, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			problem(f, "a temporary file left by an interrupted veilfs write; not a regular file now: left alone");
+		else if (unlinkat(dfd, it->disk, 0) < 0)
+			problem(f, "a temporary file left by an interrupted veilfs write; cannot remove it: %s", strerror(errno));
+		else
+			repaired(f, "a temporary file left by an interrupted veilfs write removed");
+		return;
 	}
 	if (vl_conflict_is_junk(it->disk, len)) {
 		note(f, "a sync client's or the system's own file (ignored)");
@@ -945,17 +961,25 @@ int cmd_fsck(int argc, char **argv)
 		return ex;
 	f.k = vl_vault_keys(f.v);
 	f.v2 = vl_vault_format(f.v) >= VL_FORMAT_V2;
-	f.progress = !f.quiet && isatty(STDERR_FILENO);
+	f.progress = !f.quiet && vc_progress_on();
+	if (f.progress) {
+		/* entries and bytes: every name is checked, every block of every file read */
+		struct vc_tree_count tc;
+		bool known = vc_progress_count_vault(vl_vault_rootfd(f.v), f.v, &tc) == 0;
+
+		vc_progress_begin("fsck", "entries", known ? tc.names : 0, known ? tc.cbytes : 0);
+	}
 	f.ppath_known = true;
 	fd = vl_dir_open(vl_vault_rootfd(f.v), ".");
 	if (fd < 0) {
+		vc_progress_end();
 		vc_err("%s: %s", argv[optind], strerror(-fd));
 		vl_vault_free(f.v);
 		return VL_EXIT_FAILURE;
 	}
 	check_dir(&f, fd, vl_vault_root_info(f.v), zero);
 	close(fd);
-	progress_clear(&f);
+	vc_progress_end();
 	if (!f.quiet || f.problems)
 		printf("fsck: %lu directories, %lu files, %lu symlinks/special files; %lu problem%s (%lu repaired), %lu note%s\n",
 		       f.dirs, f.files, f.objects, f.problems, f.problems == 1 ? "" : "s", f.repaired,

@@ -28,32 +28,33 @@
 #include "../crypto/secmem.h"
 #include "../fs/backing.h"
 #include "../fs/dirinfo.h"
+#include "../fs/feedback.h"
 #include "../fs/dirs.h"
 #include "../fs/fileio.h"
 #include "../fs/vault.h"
+#include "progress.h"
 #include "veilctl.h"
 
 static const char upgrade_usage[] =
 	"veilctl upgrade [--passfile FILE | --extpass CMD] [--config FILE] CIPHERDIR";
 
+/* The temporary names of conversions (and of fs/backing.c's atomic writes): junk to
+ * listings (crypto/conflict.c). */
+#define VC_TMP_PREFIX ".veilfs.tmp."
+
 struct up {
 	struct vl_vault *v1, *v2; /* the same keys read as format 1 and as format 2 */
 	unsigned long dirs, files, done_before, sidecars, errors, seen, total;
 	unsigned long damaged; /* unreadable in format 1 already: left as they are */
+	unsigned long tmps;    /* temporaries of a killed upgrade, removed */
 	bool progress;
 	struct vc_path path; /* ciphertext path, for messages */
 };
 
 static void up_progress(struct up *u)
 {
-	if (!u->progress || (u->seen & 63))
-		return;
-	if (u->total)
-		fprintf(stderr, "\rveilctl upgrade: %lu of %lu entries (%lu%%)", u->seen, u->total,
-			u->seen * 100 / u->total);
-	else
-		fprintf(stderr, "\rveilctl upgrade: %lu entries", u->seen);
-	fflush(stderr);
+	if (u->progress)
+		vc_progress_item(1);
 }
 
 static void up_err(struct up *u, const char *name, const char *what, int r)
@@ -61,7 +62,7 @@ static void up_err(struct up *u, const char *name, const char *what, int r)
 	size_t old = vc_path_push(&u->path, name);
 
 	if (u->progress)
-		fputc('\n', stderr);
+		vc_progress_clear();
 	vc_err("%s: %s%s%s", vc_path_str(&u->path), what, r ? ": " : "", r ? strerror(-r) : "");
 	vc_path_pop(&u->path, old);
 	u->errors++;
@@ -140,7 +141,7 @@ static int tmp_name(char out[static 48])
 
 	if (r < 0)
 		return r;
-	o = (size_t)snprintf(out, 48, ".veilfs.tmp.");
+	o = (size_t)snprintf(out, 48, VC_TMP_PREFIX);
 	for (size_t i = 0; i < sizeof(rnd); i++) {
 		out[o++] = hex[rnd[i] >> 4];
 		out[o++] = hex[rnd[i] & 15];
@@ -517,20 +518,34 @@ static void convert_dir(struct up *u, int dfd, struct vl_dirinfo *di,
 		return;
 	}
 	while ((d = readdir(dir))) {
+		struct stat st;
+
 		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
 			continue;
+		/* A temporary of an upgrade (or a write) that was killed: only this upgrade
+		 * writes the vault now, and the copy is whole elsewhere or redone below. */
+		if (!strncmp(d->d_name, VC_TMP_PREFIX, strlen(VC_TMP_PREFIX)) &&
+		    fstatat(dfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
+			if (unlinkat(dfd, d->d_name, 0) == 0)
+				u->tmps++;
+			continue;
+		}
 		if (n == cap) {
 			size_t nc = cap ? cap * 2 : 64;
 			char **nv = realloc(names, nc * sizeof(*nv));
 
-			if (!nv)
+			if (!nv) {
+				up_err(u, ".", "cannot list", -ENOMEM);
 				break;
+			}
 			names = nv;
 			cap = nc;
 		}
 		names[n] = strdup(d->d_name);
 		if (names[n])
 			n++;
+		else
+			up_err(u, d->d_name, "cannot convert", -ENOMEM);
 	}
 	closedir(dir);
 	for (size_t i = 0; i < n; i++) {
@@ -563,6 +578,7 @@ int cmd_upgrade(int argc, char **argv)
 	struct vl_dirinfo *root = NULL;
 	struct up u = { 0 };
 	struct vl_vault *v = NULL;
+	struct vl_feedback fb = { 0 };
 	struct vl_config cfg;
 	uint8_t *master = NULL;
 	char err[512] = "";
@@ -605,7 +621,9 @@ int cmd_upgrade(int argc, char **argv)
 		ex = VL_EXIT_FAILURE;
 		goto out;
 	}
+	vl_feedback_begin(&fb, "unlocking", &cfg);
 	r = vl_config_unwrap(&cfg, pw, pwlen, master);
+	vl_feedback_end(&fb, r == 0);
 	if (r == -EACCES) {
 		vc_wrong_password();
 		ex = VL_EXIT_PASSWORD;
@@ -660,18 +678,22 @@ int cmd_upgrade(int argc, char **argv)
 			goto out;
 		}
 	}
-	u.progress = isatty(STDERR_FILENO);
-	if (u.progress)
+	u.progress = vc_progress_on();
+	if (u.progress) {
 		u.total = count_names(fd, 0);
+		vc_progress_begin("upgrade", "entries", u.total, 0);
+	}
 	{
 		uint8_t zero[VL_TOKEN_LEN] = { 0 };
 
 		convert_dir(&u, fd, root, zero, 0);
 	}
-	if (u.progress)
-		fprintf(stderr, "\r%60s\r", "");
+	vc_progress_end();
 	fprintf(stderr, "veilctl: %lu directories, %lu files converted (%lu were already), %lu sidecars removed%s\n",
 		u.dirs, u.files, u.done_before, u.sidecars, u.errors ? "; with errors" : "");
+	if (u.tmps)
+		fprintf(stderr, "veilctl: %lu temporar%s of an interrupted run removed\n", u.tmps,
+			u.tmps == 1 ? "y" : "ies");
 	if (u.errors) {
 		vc_err("%lu entr%s could not be converted (above); the vault stays marked \"upgrading\": fix them (see veilctl fsck) and run veilctl upgrade again",
 		       u.errors, u.errors == 1 ? "y" : "ies");

@@ -22,9 +22,12 @@
 #include "../crypto/names.h"
 #include "../crypto/secmem.h"
 #include "../fs/backing.h"
+#include "../fs/feedback.h"
 #include "../fs/log.h"
 #include "../fs/recovery.h"
 #include "../fs/vault.h"
+#include "../fs/vaultinfo.h"
+#include "progress.h"
 #include "veilctl.h"
 
 struct vc_common vc;
@@ -33,6 +36,7 @@ void vc_err(const char *fmt, ...)
 {
 	va_list ap;
 
+	vc_progress_clear();
 	fputs("veilctl: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -118,11 +122,25 @@ static int password_get(const struct vl_pwsrc *src, const char *prompt, bool con
 	if (r == 0)
 		return VL_EXIT_OK;
 	if (r == -ENOTTY)
-		vc_err("%s (give --passfile FILE or --extpass CMD, or run on a terminal)",
-		       err[0] ? err : "no password source: stdin is not a terminal");
+		vc_err("%s (give --passfile FILE or --extpass CMD, or pipe the password in)",
+		       err[0] ? err : "no password source: cannot open /dev/tty");
 	else
 		vc_err("%s", err[0] ? err : strerror(-r));
 	return r == -ENOMEM ? VL_EXIT_FAILURE : VL_EXIT_NOPASS;
+}
+
+int vc_check_config(const char *cipherdir)
+{
+	struct vl_config cfg;
+	int ex = read_config(cipherdir, &cfg);
+
+	vl_wipe(&cfg, sizeof(cfg));
+	return ex;
+}
+
+int vc_password(const char *prompt, char **pw, size_t *len)
+{
+	return password_get(&vc.pw, prompt, false, pw, len);
 }
 
 static void wrong_password(void)
@@ -135,11 +153,6 @@ int vc_read_config(const char *cipherdir, struct vl_config *cfg)
 	return read_config(cipherdir, cfg);
 }
 
-int vc_password(const char *prompt, char **pw, size_t *len)
-{
-	return password_get(&vc.pw, prompt, false, pw, len);
-}
-
 void vc_wrong_password(void)
 {
 	wrong_password();
@@ -147,6 +160,7 @@ void vc_wrong_password(void)
 
 int vc_unlock(const char *cipherdir, struct vl_vault **v)
 {
+	struct vl_feedback fb = { 0 };
 	struct vl_config cfg;
 	char err[512] = "";
 	char *pw = NULL;
@@ -154,13 +168,19 @@ int vc_unlock(const char *cipherdir, struct vl_vault **v)
 	int ex, r;
 
 	ex = read_config(cipherdir, &cfg);
-	vl_wipe(&cfg, sizeof(cfg));
-	if (ex)
+	if (ex) {
+		vl_wipe(&cfg, sizeof(cfg));
 		return ex;
+	}
 	ex = password_get(&vc.pw, "Password: ", false, &pw, &pwlen);
-	if (ex)
+	if (ex) {
+		vl_wipe(&cfg, sizeof(cfg));
 		return ex;
+	}
+	vl_feedback_begin(&fb, "unlocking", &cfg);
+	vl_wipe(&cfg, sizeof(cfg));
 	r = vl_vault_open(v, cipherdir, vc.config, pw, pwlen, err, sizeof(err));
+	vl_feedback_end(&fb, r == 0);
 	vl_password_free(pw, pwlen);
 	if (r == -VL_EPASSWORD) {
 		wrong_password();
@@ -168,7 +188,8 @@ int vc_unlock(const char *cipherdir, struct vl_vault **v)
 	}
 	if (r < 0) {
 		vc_err("%s", err[0] ? err : strerror(-r));
-		return r == -ENOENT || r == -VL_EFORMAT || r == -EINVAL ? VL_EXIT_CONFIG : VL_EXIT_FAILURE;
+		return r == -ENOENT || r == -VL_EFORMAT || r == -EINVAL || r == -EBUSY ? VL_EXIT_CONFIG :
+											  VL_EXIT_FAILURE;
 	}
 	return VL_EXIT_OK;
 }
@@ -288,6 +309,7 @@ static int cmd_init(int argc, char **argv)
 		.scrypt_r = 8,
 		.scrypt_p = 1,
 	};
+	struct vl_feedback fb = { 0 };
 	uint8_t *master = NULL;
 	char *code = NULL; /* the recovery code is the master key: secure memory */
 	char err[512] = "";
@@ -304,7 +326,9 @@ static int cmd_init(int argc, char **argv)
 			continue;
 		switch (c) {
 		case 'h':
-			printf("usage: %s\n\nCreates a vault in the empty directory CIPHERDIR and prints its recovery code.\n",
+			printf("usage: %s\n\nCreates a vault in the empty directory CIPHERDIR and prints its recovery code.\n"
+			       "The password is asked twice on a terminal; from a pipe or file on standard input\n"
+			       "(or --passfile -) its first line is read, once.\n",
 			       init_usage);
 			return VL_EXIT_OK;
 		case O_BS:
@@ -360,7 +384,9 @@ static int cmd_init(int argc, char **argv)
 		ex = VL_EXIT_FAILURE;
 		goto out;
 	}
+	vl_feedback_begin(&fb, "deriving the key from the password", &cfg);
 	r = vl_vault_create(cipherdir, vc.config, &cfg, pw, pwlen, master, err, sizeof(err));
+	vl_feedback_end(&fb, r == 0);
 	if (r < 0) {
 		vc_err("%s", err[0] ? err : strerror(-r));
 		ex = r == -EINVAL ? VL_EXIT_USAGE : VL_EXIT_FAILURE;
@@ -512,6 +538,7 @@ static int cmd_passwd(int argc, char **argv)
 		{ 0 },
 	};
 	struct vl_pwsrc newsrc = { 0 };
+	struct vl_feedback fb = { 0 };
 	struct vl_config cfg;
 	char err[512] = "";
 	char *pw = NULL, *newpw = NULL;
@@ -528,7 +555,9 @@ static int cmd_passwd(int argc, char **argv)
 		switch (c) {
 		case 'h':
 			printf("usage: %s\n\nChanges the vault's password: new salt, new nonce, the whole config replaced.\n"
-			       "--recovery reads the recovery code (from the terminal, or stdin) instead of the old password.\n",
+			       "--recovery reads the recovery code (from the terminal, or all of stdin) instead of the old password.\n"
+			       "When standard input is not a terminal, each password not given by a file is the next\n"
+			       "line of stdin: the old password on line 1, the new one on line 2 (read once).\n",
 			       passwd_usage);
 			return VL_EXIT_OK;
 		case O_NEWPASS:
@@ -545,6 +574,14 @@ static int cmd_passwd(int argc, char **argv)
 		return vc_usage(passwd_usage);
 	if (recovery && (vc.pw.passfile || vc.pw.extpass)) {
 		vc_err("--recovery replaces the old password: give the new one with --new-passfile");
+		return VL_EXIT_USAGE;
+	}
+	/* Without a terminal, the recovery code takes all of stdin: no line is left for the
+	 * new password. */
+	if (recovery && !isatty(STDIN_FILENO) &&
+	    (!newsrc.passfile || vl_passfile_is_stdin(newsrc.passfile))) {
+		vc_err("--recovery reads the recovery code from standard input, which is not a "
+		       "terminal: give the new password with --new-passfile FILE");
 		return VL_EXIT_USAGE;
 	}
 	cipherdir = argv[optind];
@@ -576,7 +613,9 @@ static int cmd_passwd(int argc, char **argv)
 		ex = password_get(&vc.pw, "Old password: ", false, &pw, &pwlen);
 		if (ex)
 			goto out;
+		vl_feedback_begin(&fb, "checking the old password", &cfg);
 		r = vl_config_unwrap(&cfg, pw, pwlen, master);
+		vl_feedback_end(&fb, r == 0);
 		if (r == -EACCES) {
 			wrong_password();
 			ex = VL_EXIT_PASSWORD;
@@ -591,7 +630,9 @@ static int cmd_passwd(int argc, char **argv)
 	ex = password_get(&newsrc, "New password: ", true, &newpw, &newlen);
 	if (ex)
 		goto out;
+	vl_feedback_begin(&fb, "wrapping the key with the new password", &cfg);
 	r = vl_vault_rewrap(cipherdir, vc.config, &cfg, master, newpw, newlen, err, sizeof(err));
+	vl_feedback_end(&fb, r == 0);
 	if (r < 0) {
 		vc_err("%s", err[0] ? err : strerror(-r));
 		ex = VL_EXIT_FAILURE;
@@ -610,11 +651,12 @@ out:
 
 /* ---- info ---- */
 
-static const char info_usage[] = "veilctl info [--config FILE] CIPHERDIR";
+static const char info_usage[] = "veilctl info [--config FILE] CIPHERDIR|MOUNTPOINT";
 
 static int cmd_info(int argc, char **argv)
 {
 	static const struct option lo[] = { VC_COMMON_LONGOPTS, { 0 } };
+	char text[VL_VAULTINFO_MAX];
 	struct vl_config cfg;
 	const char *cipherdir;
 	int c, ex;
@@ -624,7 +666,9 @@ static int cmd_info(int argc, char **argv)
 		if (vc_common_opt(c, optarg))
 			continue;
 		if (c == 'h') {
-			printf("usage: %s\n\nShows a vault's settings; needs no password.\n", info_usage);
+			printf("usage: %s\n\nShows a vault's settings; needs no password. Given the MOUNTPOINT of a\n"
+			       "mounted vault, its daemon answers, with the mount's state.\n",
+			       info_usage);
 			return VL_EXIT_OK;
 		}
 		return vc_usage(info_usage);
@@ -632,6 +676,8 @@ static int cmd_info(int argc, char **argv)
 	if (argc - optind != 1)
 		return vc_usage(info_usage);
 	cipherdir = argv[optind];
+	if (vc_mounted_call(cipherdir, VL_CTL_INFO, NULL, &ex))
+		return ex;
 	ex = read_config(cipherdir, &cfg);
 	if (ex)
 		return ex;
@@ -640,20 +686,14 @@ static int cmd_info(int argc, char **argv)
 		printf("config: %s\n", vc.config);
 	else
 		printf("config: %s/%s\n", cipherdir, VL_CONFIG_FILE);
-	printf("format: %u\n"
-	       "features: none\n"
-	       "block_size: %u\n"
-	       "name_max: %u\n"
-	       "kdf: scrypt\n"
-	       "scrypt_log2_n: %u\n"
-	       "scrypt_r: %u\n"
-	       "scrypt_p: %u\n"
-	       "scrypt_memory: %llu MiB\n"
-	       "cipher: AES-256-GCM (contents), AES-256-SIV (names), HKDF-SHA256 subkeys\n",
-	       cfg.format, cfg.block_size, cfg.name_max, cfg.scrypt_log2_n, cfg.scrypt_r,
-	       cfg.scrypt_p, (unsigned long long)(128ull * cfg.scrypt_r << cfg.scrypt_log2_n) >> 20);
+	if (vl_vaultinfo_text(&cfg, text, sizeof(text)) < 0) {
+		vc_err("cannot format the settings");
+		ex = VL_EXIT_FAILURE;
+	} else {
+		fputs(text, stdout);
+	}
 	vl_wipe(&cfg, sizeof(cfg));
-	return VL_EXIT_OK;
+	return ex;
 }
 
 /* ---- speed ---- */
@@ -758,6 +798,10 @@ static int cmd_speed(int argc, char **argv)
 		goto out;
 	}
 	printf("%-10s %12s %12s\n", "block", "seal MB/s", "open MB/s");
+	fflush(stdout);
+	/* the block sizes, names, unlock; each row is cleared off the status line first */
+	vc_progress_begin("speed", "measurements",
+			  (one ? 1 : sizeof(sizes) / sizeof(sizes[0])) + 2, 0);
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		if (one && sizes[i] != one)
 			continue;
@@ -766,11 +810,13 @@ static int cmd_speed(int argc, char **argv)
 			vc_err("block size %u: %s", sizes[i], strerror(-r));
 			goto out;
 		}
+		vc_progress_clear();
 		if (sizes[i] >= 1048576)
 			printf("%-10s %12.1f %12.1f\n", "1M", s, o);
 		else
 			printf("%-10u %12.1f %12.1f\n", sizes[i] / 1024, s, o);
 		fflush(stdout);
+		vc_progress_item(1);
 	}
 	/* Names: a typical 20-byte file name. */
 	t0 = now();
@@ -795,7 +841,10 @@ static int cmd_speed(int argc, char **argv)
 	}
 	t = now();
 	o = (double)n / (t - t0);
+	vc_progress_clear();
 	printf("names: %.0f encrypted/s, %.0f decrypted/s\n", s, o);
+	fflush(stdout);
+	vc_progress_item(1);
 	t0 = now();
 	r = vl_scrypt((uint8_t *)kek, sizeof(kek), "password", 8, salt, sizeof(salt),
 		      VL_SCRYPT_DEFAULT_LOG2N, 8, 1);
@@ -804,10 +853,13 @@ static int cmd_speed(int argc, char **argv)
 		vc_err("scrypt failed: %s", strerror(-r));
 		goto out;
 	}
+	vc_progress_item(1);
+	vc_progress_end();
 	printf("unlock: %.2f s (scrypt N = 2^%d, r = 8, p = 1, the default cost)\n", t - t0,
 	       VL_SCRYPT_DEFAULT_LOG2N);
 	ex = VL_EXIT_OK;
 out:
+	vc_progress_end();
 	vl_wipe(master, sizeof(master));
 	vl_wipe(kek, sizeof(kek));
 	vl_keys_free(keys);
@@ -834,6 +886,7 @@ static const struct {
 	{ "conflicts", cmd_conflicts, "list sync conflict copies (--resolve-identical, --resolve-dirids)" },
 	{ "upgrade", cmd_upgrade, "convert a format-1 vault to format 2 in place (resumable)" },
 	{ "speed", cmd_speed, "measure encryption speed" },
+	{ "run", cmd_run, "run a command that alone sees the vault mounted" },
 };
 
 static void main_help(FILE *f)
@@ -842,7 +895,10 @@ static void main_help(FILE *f)
 		   "Commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-13s %s\n", commands[i].name, commands[i].what);
-	fprintf(f, "\n`veilctl COMMAND --help' describes a command; see veilctl(1).\n");
+	fprintf(f, "\nPasswords come from --passfile FILE (its first line), --extpass CMD, a no-echo prompt\n"
+		   "on a terminal, or the first line of standard input when it is not a terminal\n"
+		   "(--passfile - says so explicitly).\n"
+		   "\n`veilctl COMMAND --help' describes a command; see veilctl(1).\n");
 }
 
 int main(int argc, char **argv)

@@ -13,6 +13,7 @@
 #include "../crypto/common.h"
 #include "../crypto/config.h"
 #include "../crypto/names.h"
+#include "../fs/ctlproto.h"
 #include "../fs/dirs.h"
 #include "../fs/exitcodes.h"
 #include "../fs/password.h"
@@ -58,9 +59,13 @@ void vc_getopt_reset(void);
 /* Reads the config (exit 4 on a bad one), gets the password and unlocks CIPHERDIR.
  * Returns VL_EXIT_OK and *v, or the exit status after printing why. */
 int vc_unlock(const char *cipherdir, struct vl_vault **v);
+/* Reads and checks CIPHERDIR's config without unlocking it, as vc_unlock does first: exit
+ * status, after printing why. */
+int vc_check_config(const char *cipherdir);
 /* Reads CIPHERDIR's config (exit 4 on a bad one, with the message printed). */
 int vc_read_config(const char *cipherdir, struct vl_config *cfg);
-/* Gets the password from the common sources (exit 5 when there is none). */
+/* Gets the password from the common options' source (or the terminal, or stdin) into
+ * secure memory (vl_password_free it): exit status, after printing why. */
 int vc_password(const char *prompt, char **pw, size_t *len);
 /* Says "wrong password" the way every command does. */
 void vc_wrong_password(void);
@@ -100,6 +105,12 @@ int vc_subdir_open(struct vl_vault *v, int fd, const struct vl_dirinfo *di, cons
 int vc_dirent_ename(struct vl_vault *v, const struct vl_dirinfo *di, const struct vl_dirent *de,
 		    struct vl_ename *out);
 
+/* When target (the first operand of info, encrypt-path or decrypt-path) is the root of a
+ * mounted veilfs, asks its daemon over the control socket (no password), prints the answer
+ * or the error, and returns true with the exit status in *ex. False when target is not a
+ * veilfs mount: the command then treats it as a cipher directory. (tools/mounted.c) */
+bool vc_mounted_call(const char *target, enum vl_ctl_op op, const char *arg, int *ex);
+
 int cmd_fsck(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_cat(int argc, char **argv);
@@ -109,5 +120,6 @@ int cmd_encrypt_path(int argc, char **argv);
 int cmd_decrypt_path(int argc, char **argv);
 int cmd_conflicts(int argc, char **argv);
 int cmd_upgrade(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif

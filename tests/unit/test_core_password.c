@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* fs/password.c: --passfile, --extpass, and no source without a terminal. */
+/* fs/password.c: --passfile, --extpass, the tty prompt, and standard input (implicit when it
+ * is not a terminal, explicit with --passfile -). */
 #include "config.h"
 
 #include "tap.h"
@@ -46,8 +47,8 @@ static int check(const struct vl_pwsrc *src, const char *want, int want_r, char 
 /* Runs vl_password_get(confirm) in a child whose controlling terminal is a new pty, types
  * each answer after its prompt appears, and collects what the terminal showed in shown.
  * Returns 0 when the child got password want, 1 when it got -EINVAL (mismatch), -1 else. */
-static int tty_session(const char *first, const char *second, const char *want, char *shown,
-		       size_t cap)
+static int tty_session(const char *passfile, const char *first, const char *second,
+		       const char *want, char *shown, size_t cap)
 {
 	const char *answers[2] = { first, second };
 	const char *prompts[2] = { "Password: ", "Repeat password: " };
@@ -66,7 +67,7 @@ static int tty_session(const char *first, const char *second, const char *want, 
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		struct vl_pwsrc none = { NULL, NULL };
+		struct vl_pwsrc none = { passfile, NULL };
 		char e[256], *pw = NULL;
 		size_t len = 0;
 		int sfd, r;
@@ -101,11 +102,72 @@ static int tty_session(const char *first, const char *second, const char *want, 
 	return WEXITSTATUS(status) == 0 ? 0 : WEXITSTATUS(status) == 1 ? 1 : -1;
 }
 
+/* Makes stdin a pipe holding len bytes of content (closed: the reader sees their end), or
+ * /dev/null with devnull. 0 or -1. */
+static int stdin_from(const char *content, size_t len, bool devnull)
+{
+	int p[2];
+
+	if (devnull) {
+		int fd = open("/dev/null", O_RDONLY);
+
+		if (fd < 0 || dup2(fd, STDIN_FILENO) < 0)
+			return -1;
+		close(fd);
+		return 0;
+	}
+	if (len > 65536 || pipe(p) < 0)
+		return -1;
+	if (write(p[1], content, len) != (ssize_t)len)
+		return -1;
+	close(p[1]);
+	if (dup2(p[0], STDIN_FILENO) < 0)
+		return -1;
+	close(p[0]);
+	return 0;
+}
+
+/* Makes stdin a regular file holding content. */
+static int stdin_file(const char *content, size_t len)
+{
+	int fd = open(passfile(content, len), O_RDONLY);
+
+	if (fd < 0 || dup2(fd, STDIN_FILENO) < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+/* vl_password_get with confirm from the default source gives want. */
+static bool confirm_once(const char *want)
+{
+	char e[256], *pw = NULL;
+	size_t len = 0;
+	bool r;
+
+	r = vl_password_get(NULL, "New password: ", true, &pw, &len, e, sizeof(e)) == 0 &&
+	    len == strlen(want) && !memcmp(pw, want, len);
+	vl_password_free(pw, len);
+	return r;
+}
+
+/* vl_password_get from src gives a password of want_len bytes. */
+static bool check_len(const struct vl_pwsrc *src, size_t want_len)
+{
+	char e[256], *pw = NULL;
+	size_t len = 0;
+	bool r;
+
+	r = vl_password_get(src, "Password: ", false, &pw, &len, e, sizeof(e)) == 0 &&
+	    len == want_len;
+	vl_password_free(pw, len);
+	return r;
+}
+
 int main(void)
 {
 	struct vl_pwsrc src;
 	char err[256], big[2000];
-	int devnull;
 
 	if (vl_crypto_init() != 0) /* first: libcrypto allocates in the secure pool */
 		return 99;
@@ -152,25 +214,79 @@ int main(void)
 	{
 		char shown[1024];
 
-		ok(tty_session("s3cret\n", "s3cret\n", "s3cret", shown, sizeof(shown)) == 0,
+		ok(tty_session(NULL, "s3cret\n", "s3cret\n", "s3cret", shown, sizeof(shown)) == 0,
 		   "tty prompt: password asked twice and returned");
 		ok(strstr(shown, "Password: ") && strstr(shown, "Repeat password: ") &&
 			   !strstr(shown, "s3cret"),
 		   "tty prompt: both prompts shown, the password never echoed");
-		ok(tty_session("one\n", "two\n", "one", shown, sizeof(shown)) == 1,
+		ok(tty_session(NULL, "one\n", "two\n", "one", shown, sizeof(shown)) == 1,
 		   "tty prompt: different answers refused");
+		ok(tty_session("-", "t3rm\n", "t3rm\n", "t3rm", shown, sizeof(shown)) == 0 &&
+			   strstr(shown, "Repeat password: ") && !strstr(shown, "t3rm"),
+		   "--passfile - on a terminal: the same no-echo prompt, asked twice");
 	}
 
-	/* No source and stdin not a terminal. */
+	/* Standard input that is not a terminal: read without a source, or with --passfile -. */
 	memset(&src, 0, sizeof(src));
-	devnull = open("/dev/null", O_RDONLY);
-	if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0)
-		exit(99);
-	close(devnull);
-	ok(check(&src, NULL, -ENOTTY, err, sizeof(err)) &&
-		   !strcmp(err, "no password source: stdin is not a terminal; use --passfile or --extpass"),
-	   "no source, stdin not a tty: ENOTTY (%s)", err);
-	ok(check(NULL, NULL, -ENOTTY, err, sizeof(err)), "NULL source is the tty too");
+	ok(stdin_from("", 0, false) == 0 &&
+		   check(&src, NULL, -ENODATA, err, sizeof(err)) &&
+		   !strcmp(err, "no password: standard input is not a terminal and is empty; "
+				"pipe the password in, or use --passfile or --extpass"),
+	   "no source, stdin a pipe at its end: ENODATA (%s)", err);
+	ok(stdin_from("", 0, true) == 0 && check(NULL, NULL, -ENODATA, err, sizeof(err)),
+	   "NULL source, stdin /dev/null: ENODATA (%s)", err);
+	ok(stdin_from("piped\n", 6, false) == 0 && check(&src, "piped", 0, err, sizeof(err)),
+	   "no source, stdin a pipe: its first line");
+	ok(stdin_from("no newline", 10, false) == 0 && check(&src, "no newline", 0, err, sizeof(err)),
+	   "stdin without a newline at the end");
+	ok(stdin_from("old\nnew\n", 8, false) == 0 && check(&src, "old", 0, err, sizeof(err)) &&
+		   check(&src, "new", 0, err, sizeof(err)) && check(&src, NULL, -ENODATA, err, sizeof(err)),
+	   "one line per call: old, new, then the end");
+	ok(stdin_from("once\n", 5, false) == 0 && confirm_once("once") &&
+		   check(&src, NULL, -ENODATA, err, sizeof(err)),
+	   "confirm with stdin not a terminal: read once, one line");
+	ok(stdin_file("from a file\nrest\n", 17) == 0 && check(&src, "from a file", 0, err, sizeof(err)) &&
+		   check(&src, "rest", 0, err, sizeof(err)),
+	   "stdin a regular file: line by line too");
+	ok(stdin_from("\nsecond\n", 8, false) == 0 && check(&src, NULL, -EINVAL, err, sizeof(err)) &&
+		   strstr(err, "empty"),
+	   "an empty first line on stdin is refused, not skipped (%s)", err);
+	memset(big, 'b', sizeof(big));
+	big[VL_PASSWORD_MAX] = '\n';
+	ok(stdin_from(big, VL_PASSWORD_MAX + 1, false) == 0 && check_len(&src, VL_PASSWORD_MAX),
+	   "a %d-byte line on stdin is accepted whole", VL_PASSWORD_MAX);
+	big[VL_PASSWORD_MAX] = 'b';
+	big[VL_PASSWORD_MAX + 1] = '\n';
+	ok(stdin_from(big, VL_PASSWORD_MAX + 2, false) == 0 &&
+		   check(&src, NULL, -EINVAL, err, sizeof(err)) &&
+		   strstr(err, "longer than 1024 bytes"),
+	   "a %d-byte line on stdin is refused, not cut (%s)", VL_PASSWORD_MAX + 1, err);
+	src.passfile = "-";
+	ok(stdin_from("dash\n", 5, false) == 0 && check(&src, "dash", 0, err, sizeof(err)),
+	   "--passfile -: the first line of stdin");
+	ok(stdin_from("", 0, false) == 0 && check(&src, NULL, -ENODATA, err, sizeof(err)) &&
+		   !strcmp(err, "--passfile -: standard input is empty"),
+	   "--passfile - at the end of stdin: ENODATA (%s)", err);
+	src.passfile = "/dev/stdin";
+	ok(stdin_from("devstdin\n", 9, false) == 0 && check(&src, "devstdin", 0, err, sizeof(err)),
+	   "--passfile /dev/stdin: the same as -");
+	src.passfile = "-";
+	src.extpass = "echo x";
+	ok(stdin_from("dash\n", 5, false) == 0 && check(&src, NULL, -EINVAL, err, sizeof(err)),
+	   "--passfile - and --extpass together refused");
+	src.extpass = NULL;
+	{
+		char fifo[PATH_MAX + 8];
+
+		snprintf(fifo, sizeof(fifo), "%s/fifo", tmp);
+		src.passfile = fifo;
+		ok(mkfifo(fifo, 0600) == 0 && check(&src, NULL, -EINVAL, err, sizeof(err)) &&
+			   strstr(err, "use --passfile -"),
+		   "a FIFO as --passfile is refused, naming --passfile - (%s)", err);
+	}
+	ok(!vl_passfile_is_stdin(NULL) && !vl_passfile_is_stdin("--") &&
+		   !vl_passfile_is_stdin("./-") && vl_passfile_is_stdin("-"),
+	   "only - and /dev/stdin mean standard input");
 
 	tc_rmrf(tmp);
 	return done_testing();
