@@ -184,3 +184,12 @@ EXTRA_DIST += tests/t64-resolve-dirids-idfile.sh
 # read by t05 (owner: v2golden) ----
 TESTS += tests/t16-upgrade.sh
 EXTRA_DIST += tests/t16-upgrade.sh
+
+# ---- format 2 attacks: sync engines' and the storage side's changes made by hand, checked
+# through the mount, veilctl and fsck (owner: v2attack) ----
+TESTS += tests/t83-v2-engines-by-hand.sh tests/t84-v2-tamper.sh tests/t85-v2-crash-states.sh \
+	tests/t86-v2-deliveries-by-hand.sh
+EXTRA_DIST += tests/t83-v2-engines-by-hand.sh tests/t84-v2-tamper.sh tests/t85-v2-crash-states.sh \
+	tests/t86-v2-deliveries-by-hand.sh \
+	tests/v2attack-lib.sh tests/v2attack-manifest.py \
+	tests/v2attack-merge.py
