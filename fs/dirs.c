@@ -538,9 +538,13 @@ int vl_dir_long_entry_name(const struct vl_vault *v, int dirfd, const char *disk
 		r = -errno;
 	else if (S_ISDIR(st.st_mode))
 		r = vl_dir_long_name(v, fd, base, full);
-	else if (S_ISREG(st.st_mode))
+	else if (S_ISREG(st.st_mode)) {
 		r = long_file_name(v, fd, base, full);
-	else
+		/* Logged here, keyed by the file as a read of it logs: a lookup and a
+		 * listing of it make one line. The caller logs every other failure. */
+		if (r == -EXDEV)
+			vl_log_bad_block(fd, UINT64_MAX, VL_MISPLACED_TEXT);
+	} else
 		r = -EIO;
 	close(fd);
 	return r;
@@ -587,6 +591,8 @@ static int list_one(const struct vl_vault *v, int dfd, const uint8_t id[static V
 				return n;
 			if (is_v2(v) && n != -EXDEV && is_backing_dir(dfd, dname, d_type))
 				return -ENODATA;
+			if (n == -EXDEV && !is_backing_dir(dfd, dname, d_type))
+				return -EXDEV; /* logged by vl_dir_long_entry_name */
 			vl_log_bad_entry(dfd, dname, n == -ENOENT ? "missing long-name sidecar"
 						     : n == -EXDEV ? VL_OTHER_ENTRY_TEXT
 						     : is_v2(v) ? "long name that cannot be read from its entry"
@@ -671,6 +677,8 @@ static int list_conflict(const struct vl_vault *v, int dfd, const uint8_t id[sta
 				return n;
 			if (is_v2(v) && n != -EXDEV && is_backing_dir(dfd, dname, d_type))
 				return -ENODATA;
+			if (n == -EXDEV && !is_backing_dir(dfd, dname, d_type))
+				return -EXDEV; /* logged by vl_dir_long_entry_name */
 			vl_log_bad_entry(dfd, dname, n == -EXDEV ? VL_OTHER_ENTRY_TEXT
 						     : "conflict copy of a long name whose name cannot be read");
 			return n == -EXDEV ? -EXDEV : -ENOLINK;

@@ -179,7 +179,8 @@ int vl_dir_list2(const struct vl_vault *v, int dirfd, const struct vl_dirinfo *d
 /* Format 2: the full encoded name of the long-named entry disk (a long name, or a conflict
  * copy of one) in dirfd, read from the entry itself (a file's header or a directory's ID
  * file); its kind in *kind. Format 1: from its sidecar (the copy's own, else the original's).
- * Returns its length or -errno (-ENOENT: no full name can be read). */
+ * Returns its length or -errno (-ENOENT: no full name can be read; -EXDEV: an authentic header
+ * holding another entry's name, logged here for a file as a read of it logs). */
 int vl_dir_long_entry_name(const struct vl_vault *v, int dirfd, const char *disk, size_t disklen,
 			   char full[static VL_ENCNAME_MAX + 1], char sidecar[static VL_CONFLICT_NAME_MAX + 1])
 	VL_MUST_CHECK;

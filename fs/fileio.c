@@ -288,9 +288,7 @@ static int read_header(struct vl_content *c, int fd, uint8_t id[static VL_FILEID
 	} else {
 		r = vl_header2_parse(vl_vault_keys(c->v), hdr, (size_t)n, &h);
 		if (r == 0 && !header_fits(c, &h)) {
-			vl_log_bad_block(fd, UINT64_MAX,
-					 "misplaced (authentic, but bound to another directory or "
-					 "name: moved, copied or swapped here)");
+			vl_log_bad_block(fd, UINT64_MAX, VL_MISPLACED_TEXT);
 			r = -EIO;
 		}
 		if (r == 0) {

@@ -22,6 +22,10 @@ void vl_log_corrupt_block(int fd, uint64_t block);
 /* The same with the reason instead of "corrupt" (the header when block is UINT64_MAX): for
  * example "authentic but misplaced" for a header bound to another entry. */
 void vl_log_bad_block(int fd, uint64_t block, const char *why);
+/* The why of vl_log_bad_block for an authentic format-2 header bound elsewhere. One text,
+ * so that a lookup and a listing of the same file log one line (the key is the file). */
+#define VL_MISPLACED_TEXT \
+	"misplaced (authentic, but bound to another directory or name: moved, copied or swapped here)"
 /* Logs a problem with a ciphertext entry (undecryptable name, bad sidecar, ...) once. */
 void vl_log_bad_entry(int dirfd, const char *diskname, const char *what);
 /* How many repeated corruption/bad-entry reports were counted but not logged. */
