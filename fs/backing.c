@@ -7,17 +7,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "../crypto/secmem.h"
 #include "backing.h"
-
-/* Prefix of vl_write_atomic's temporary names: starts with '.', so it classifies as a
- * foreign name and listings skip it. */
-#define VL_TMP_PREFIX ".veilfs.tmp."
 
 int vl_dir_open(int dirfd, const char *name)
 {
@@ -122,28 +120,77 @@ static int rename_noreplace(int dirfd, const char *from, const char *to)
 	return 0;
 }
 
+int vl_tmp_name(char out[static VL_TMP_NAME_SIZE])
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t rnd[12];
+	size_t o = sizeof(VL_TMP_PREFIX) - 1;
+	int r = vl_random(rnd, sizeof(rnd));
+
+	if (r < 0)
+		return r;
+	memcpy(out, VL_TMP_PREFIX, o);
+	for (size_t i = 0; i < sizeof(rnd); i++) {
+		out[o++] = hex[rnd[i] >> 4];
+		out[o++] = hex[rnd[i] & 15];
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+int vl_copy_user_xattrs(int src, int dst)
+{
+	const size_t vmax = 65536; /* the kernel's limit for one value */
+	char *names = NULL;
+	uint8_t *val = NULL;
+	ssize_t n;
+	int r = 0;
+
+	n = flistxattr(src, NULL, 0);
+	if (n <= 0)
+		return n < 0 && errno != ENOTSUP ? -errno : 0;
+	names = malloc((size_t)n + 1);
+	val = malloc(vmax);
+	if (!names || !val) {
+		r = -ENOMEM;
+		goto out;
+	}
+	n = flistxattr(src, names, (size_t)n);
+	if (n < 0) {
+		r = -errno;
+		goto out;
+	}
+	names[n] = '\0';
+	for (char *s = names; s < names + n; s += strlen(s) + 1) {
+		ssize_t len;
+
+		if (strncmp(s, "user.", 5) != 0)
+			continue;
+		len = fgetxattr(src, s, val, vmax);
+		if (len < 0)
+			continue;
+		if (fsetxattr(dst, s, val, (size_t)len, 0) < 0) {
+			r = -errno;
+			break;
+		}
+	}
+out:
+	free(val);
+	free(names);
+	return r;
+}
+
 int vl_write_atomic(int dirfd, const char *name, const void *buf, size_t len, mode_t mode,
 		    bool noreplace)
 {
-	static const char hex[] = "0123456789abcdef";
-	char tmp[sizeof(VL_TMP_PREFIX) + 32];
-	uint8_t rnd[12];
+	char tmp[VL_TMP_NAME_SIZE];
 	bool made = false;
 	int fd = -1;
 	int r;
-	size_t i, p;
 
-	r = vl_random(rnd, sizeof(rnd));
+	r = vl_tmp_name(tmp);
 	if (r < 0)
 		return r;
-	p = strlen(VL_TMP_PREFIX);
-	memcpy(tmp, VL_TMP_PREFIX, p);
-	for (i = 0; i < sizeof(rnd); i++) {
-		tmp[p++] = hex[rnd[i] >> 4];
-		tmp[p++] = hex[rnd[i] & 15];
-	}
-	tmp[p] = '\0';
-
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0) {
 		r = -errno;

@@ -31,6 +31,18 @@ ssize_t vl_read_small(int dirfd, const char *name, void *buf, size_t cap) VL_MUS
  * dirfd. With noreplace, fails with -EEXIST instead of replacing. 0 or -errno. */
 int vl_write_atomic(int dirfd, const char *name, const void *buf, size_t len, mode_t mode,
 		    bool noreplace) VL_MUST_CHECK;
+/* Prefix of the temporary names that veilfs and veilctl write in the ciphertext directory:
+ * starts with '.', so it classifies as a foreign name and listings skip it; one left by a
+ * crash is removed by fsck --repair and by a resumed upgrade. */
+#define VL_TMP_PREFIX ".veilfs.tmp."
+/* The size of a buffer for vl_tmp_name: the prefix, 24 hex digits and the NUL. */
+#define VL_TMP_NAME_SIZE (sizeof(VL_TMP_PREFIX) + 24)
+/* A fresh temporary name (VL_TMP_PREFIX and 96 random bits in hex) in out. 0 or -errno. */
+int vl_tmp_name(char out[static VL_TMP_NAME_SIZE]) VL_MUST_CHECK;
+/* Copies the user.* extended attributes of the backing file src to dst as they are (their
+ * values are sealed to the file ID, which a copy keeps). Attributes that cannot be read are
+ * skipped. 0 or -errno. */
+int vl_copy_user_xattrs(int src, int dst) VL_MUST_CHECK;
 /* Returns the path of fd in the ciphertext tree for log messages only (readlink of
  * /proc/self/fd/N; "?" if unknown). Never used to open anything. */
 const char *vl_fd_path(int fd, char *buf, size_t cap);

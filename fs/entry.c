@@ -154,76 +154,13 @@ static int move_rename(const struct vl_vault *v, struct vl_move *m)
 	return 0;
 }
 
-/* Copies the backing user.* extended attributes of src to dst as they are (their values are
- * bound to the file ID, which a copy keeps). */
-static int copy_xattrs(int src, int dst)
-{
-	const size_t vmax = 65536;
-	char *names = NULL;
-	uint8_t *val = NULL;
-	ssize_t n;
-	int r = 0;
-
-	n = flistxattr(src, NULL, 0);
-	if (n <= 0)
-		return n < 0 && errno != ENOTSUP ? -errno : 0;
-	names = malloc((size_t)n + 1);
-	val = malloc(vmax);
-	if (!names || !val) {
-		r = -ENOMEM;
-		goto out;
-	}
-	n = flistxattr(src, names, (size_t)n);
-	if (n < 0) {
-		r = -errno;
-		goto out;
-	}
-	names[n] = '\0';
-	for (char *s = names; s < names + n; s += strlen(s) + 1) {
-		ssize_t len;
-
-		if (strncmp(s, "user.", 5) != 0)
-			continue;
-		len = fgetxattr(src, s, val, vmax);
-		if (len < 0)
-			continue;
-		if (fsetxattr(dst, s, val, (size_t)len, 0) < 0) {
-			r = -errno;
-			break;
-		}
-	}
-out:
-	free(val);
-	free(names);
-	return r;
-}
-
-/* A temporary name in the directory for a copy (".veilfs.tmp." + hex: junk to listings). */
-static int tmp_name(char out[static 48])
-{
-	static const char hex[] = "0123456789abcdef";
-	uint8_t rnd[12];
-	size_t o;
-	int r = vl_random(rnd, sizeof(rnd));
-
-	if (r < 0)
-		return r;
-	o = (size_t)snprintf(out, 48, ".veilfs.tmp.");
-	for (size_t i = 0; i < sizeof(rnd); i++) {
-		out[o++] = hex[rnd[i] >> 4];
-		out[o++] = hex[rnd[i] & 15];
-	}
-	out[o] = '\0';
-	return 0;
-}
-
 /* Format 2: the copy of FORMAT.md §3.5's last paragraph. */
 static int move_copy(const struct vl_vault *v, struct vl_move *m)
 {
 	struct vl_content *c = NULL;
 	struct vl_binding ob;
 	struct timespec ts[2];
-	char tmp[48];
+	char tmp[VL_TMP_NAME_SIZE];
 	bool made = false;
 	int src = -1, dst = -1, r;
 
@@ -231,7 +168,7 @@ static int move_copy(const struct vl_vault *v, struct vl_move *m)
 		return -EXDEV;
 	r = vl_ename_binding(v, m->sdi, m->src, &ob);
 	if (r == 0)
-		r = tmp_name(tmp);
+		r = vl_tmp_name(tmp);
 	if (r < 0)
 		return r;
 	src = openat(m->sfd, m->src->disk, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -250,7 +187,7 @@ static int move_copy(const struct vl_vault *v, struct vl_move *m)
 	if (r == 0)
 		r = vl_content_copy_rebound(c, src, dst, &m->nb);
 	if (r == 0)
-		r = copy_xattrs(src, dst);
+		r = vl_copy_user_xattrs(src, dst);
 	if (r < 0)
 		goto out;
 	if (geteuid() == 0 && fchown(dst, m->st.st_uid, m->st.st_gid) < 0)

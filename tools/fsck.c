@@ -528,7 +528,7 @@ static void hidden_name(struct fsck *f, int dfd, const struct vl_dirinfo *di, co
 	default:
 		break;
 	}
-	if (!strncmp(it->disk, ".veilfs.tmp.", 12)) {
+	if (!strncmp(it->disk, VL_TMP_PREFIX, strlen(VL_TMP_PREFIX))) {
 		struct stat st;
 
 		/* veilfs's own temporary (an ID file, a copy, an upgrade's file): one that is

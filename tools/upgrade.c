@@ -41,10 +41,6 @@
 static const char upgrade_usage[] =
 	"veilctl upgrade [--passfile FILE | --extpass CMD] [--config FILE] CIPHERDIR";
 
-/* The temporary names of conversions (and of fs/backing.c's atomic writes): junk to
- * listings (crypto/conflict.c). */
-#define VC_TMP_PREFIX ".veilfs.tmp."
-
 /* Directory levels converted, the root's included: as deep as veilctl import goes, for the
  * same reasons (tools/browse.c): no ordinary program can name paths that deep, and each
  * level's ID file is put in place by a rename, which the kernel makes slower the deeper the
@@ -167,64 +163,6 @@ static unsigned long count_names(int dfd)
 	return n;
 }
 
-/* Copies the user.* extended attributes of src to dst as they are (bound to the file ID,
- * which the upgrade keeps). */
-static int copy_xattrs(int src, int dst)
-{
-	char *names = NULL;
-	uint8_t *val = NULL;
-	ssize_t n;
-	int r = 0;
-
-	n = flistxattr(src, NULL, 0);
-	if (n <= 0)
-		return n < 0 && errno != ENOTSUP ? -errno : 0;
-	names = malloc((size_t)n + 1);
-	val = malloc(65536);
-	if (!names || !val) {
-		r = -ENOMEM;
-		goto out;
-	}
-	n = flistxattr(src, names, (size_t)n);
-	if (n < 0) {
-		r = -errno;
-		goto out;
-	}
-	names[n] = '\0';
-	for (char *s = names; s < names + n; s += strlen(s) + 1) {
-		ssize_t len;
-
-		if (strncmp(s, "user.", 5) != 0 || (len = fgetxattr(src, s, val, 65536)) < 0)
-			continue;
-		if (fsetxattr(dst, s, val, (size_t)len, 0) < 0) {
-			r = -errno;
-			break;
-		}
-	}
-out:
-	free(val);
-	free(names);
-	return r;
-}
-
-static int tmp_name(char out[static 48])
-{
-	static const char hex[] = "0123456789abcdef";
-	uint8_t rnd[12];
-	size_t o;
-	int r = vl_random(rnd, sizeof(rnd));
-
-	if (r < 0)
-		return r;
-	o = (size_t)snprintf(out, 48, VC_TMP_PREFIX);
-	for (size_t i = 0; i < sizeof(rnd); i++) {
-		out[o++] = hex[rnd[i] >> 4];
-		out[o++] = hex[rnd[i] & 15];
-	}
-	out[o] = '\0';
-	return 0;
-}
-
 /* Format-1 hard links met in one directory: the first name converted, by original inode. */
 struct links {
 	struct {
@@ -280,7 +218,7 @@ static void convert_file(struct up *u, int dfd, const struct vl_dirinfo *di, con
 	struct vl_binding b;
 	const char *first;
 	struct stat st;
-	char tmp[48];
+	char tmp[VL_TMP_NAME_SIZE];
 	int src = -1, dst = -1, r;
 	bool made = false;
 
@@ -303,7 +241,7 @@ static void convert_file(struct up *u, int dfd, const struct vl_dirinfo *di, con
 	default:
 		break;
 	}
-	r = tmp_name(tmp);
+	r = vl_tmp_name(tmp);
 	if (r < 0)
 		goto fail;
 	/* A later short name of a format-1 hard link in this directory: link it to the converted
@@ -328,7 +266,7 @@ static void convert_file(struct up *u, int dfd, const struct vl_dirinfo *di, con
 	}
 	made = true;
 	/* The attributes first: an empty file's are sealed again under its new ID. */
-	r = copy_xattrs(src, dst);
+	r = vl_copy_user_xattrs(src, dst);
 	if (r == 0)
 		r = vl_content_upgrade(u->v2, s, &b, src, dst);
 	vl_wipe(&b, sizeof(b));
@@ -617,7 +555,7 @@ static int up_enter(struct vc_walk *w, void *frame, const int fd[VC_WALK_TREES])
 			continue;
 		/* A temporary of an upgrade (or a write) that was killed: only this upgrade
 		 * writes the vault now, and the copy is whole elsewhere or redone below. */
-		if (!strncmp(d->d_name, VC_TMP_PREFIX, strlen(VC_TMP_PREFIX)) &&
+		if (!strncmp(d->d_name, VL_TMP_PREFIX, strlen(VL_TMP_PREFIX)) &&
 		    fstatat(dfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
 			if (unlinkat(dfd, d->d_name, 0) == 0)
 				u->tmps++;
