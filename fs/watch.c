@@ -51,6 +51,11 @@
 	 IN_ATTRIB | IN_EXCL_UNLINK | IN_ONLYDIR)
 #define VL_NAME_EVENTS	  (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO)
 #define VL_CONTENT_EVENTS (IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB)
+/* After the first event of a batch, the thread waits this long for more before it reads
+ * them all: one wakeup and one check per file for the bursts that local work makes (an
+ * untar: a create, writes, a close and two or three attribute changes per file), for a
+ * delay that stays far below the kernel's caches' timeouts (SYNC.md states it). */
+#define VL_WATCH_BATCH_MS 2
 /* Expected own name events kept at most (more: the events count as someone else's, which
  * costs an invalidation, never coherence). */
 #define VL_EXPECT_CAP 16384u
@@ -586,6 +591,13 @@ out:
 		vl_itable_forget(w->fs->table, dir, 1);
 }
 
+/* True for a named event that only says a file's contents or attributes changed. */
+static bool content_only(const struct inotify_event *ev)
+{
+	return ev && ev->len && (ev->mask & VL_CONTENT_EVENTS) &&
+	       !(ev->mask & (VL_NAME_EVENTS | IN_IGNORED | IN_Q_OVERFLOW));
+}
+
 static void *watch_main(void *arg)
 {
 	struct vl_watch *w = arg;
@@ -595,6 +607,7 @@ static void *watch_main(void *arg)
 	for (;;) {
 		struct pollfd p[2] = {{.fd = w->ifd, .events = POLLIN},
 				      {.fd = w->efd, .events = POLLIN}};
+		const struct inotify_event *prev = NULL;
 		ssize_t n;
 
 		if (poll(p, 2, -1) < 0) {
@@ -603,6 +616,9 @@ static void *watch_main(void *arg)
 			break;
 		}
 		if (p[1].revents)
+			break;
+		/* Let the burst arrive (or the stop: then at once). */
+		if (poll(&p[1], 1, VL_WATCH_BATCH_MS) > 0)
 			break;
 		n = read(w->ifd, buf, sizeof(buf));
 		if (n < 0) {
@@ -614,7 +630,12 @@ static void *watch_main(void *arg)
 		for (char *q = buf; q < buf + n;) {
 			const struct inotify_event *ev = (const struct inotify_event *)q;
 
-			handle(w, ev);
+			/* A content event right after one for the same name checks the
+			 * same file state (both are handled after the read): skip it. */
+			if (!content_only(ev) || !content_only(prev) || prev->wd != ev->wd ||
+			    strcmp(prev->name, ev->name) != 0)
+				handle(w, ev);
+			prev = ev;
 			q += sizeof(*ev) + ev->len;
 		}
 	}
