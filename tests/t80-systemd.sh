@@ -266,6 +266,7 @@ pid=$(main_pid)
 sysctl_user stop veilfs@v.service
 nok "stop with a process inside the mount still detaches it" mounted
 ok "and the daemon exits" daemon_gone "$pid"
+is "and the unit is inactive, not failed (SIGTERM is a clean stop: exit 0)" "inactive/success" "$(state)"
 kill "$busy" 2>/dev/null
 wait "$busy" 2>/dev/null
 [ "$vl_failed" -eq 0 ] || {
