@@ -144,7 +144,7 @@ EXTRA_DIST += tests/t82-control.sh tests/t82-feedback.sh
 # ---- packaging and login mounts: password on stdin, pam_mount, systemd, Debian package (owner: pkg) ----
 TESTS += tests/t80-password-stdin.sh tests/t80-pam-mount.sh tests/t80-systemd.sh tests/t80-install.sh
 EXTRA_DIST += tests/t80-password-stdin.sh tests/t80-pam-mount.sh tests/t80-systemd.sh \
-	tests/t80-install.sh tests/deb-test.sh
+	tests/t80-install.sh tests/deb-test.sh tests/pristine-install.sh
 # The unit tests only: no FUSE, no root, nothing changed outside the build tree. What a
 # package build runs (debian/rules). A new tests/unit/ program belongs in this list too.
 VL_UNIT_CHECK = $(VL_CORE_TESTS) tests/unit/test_kat tests/unit/test_format \
