@@ -1,5 +1,6 @@
 # fs/: the backing-I/O and vault library shared with tools/ (libveilcore.a), and the FUSE
-# daemon. Only fs/ops.c, fs/inode.c and fs/main.c include FUSE headers.
+# daemon. Only the daemon's files (fs/main.c, the FUSE layer fs/ops*.c and fs/watch.c)
+# include FUSE headers.
 noinst_LIBRARIES += libveilcore.a
 libveilcore_a_SOURCES = \
 	fs/backing.c fs/backing.h \
@@ -19,7 +20,7 @@ libveilcore_a_SOURCES = \
 VL_CORE_LIBS = libveilcore.a libveilcrypto.a $(CRYPTO_LIBS) $(XXHASH_LIBS)
 
 bin_PROGRAMS += veilfs
-veilfs_SOURCES = fs/main.c fs/ops.c fs/ops.h fs/inode.c fs/inode.h fs/watch.c fs/watch.h
+veilfs_SOURCES = fs/main.c fs/ops.c fs/ops.h fs/opsdir.c fs/opsxattr.c fs/opsint.h fs/inode.c fs/inode.h fs/watch.c fs/watch.h
 veilfs_CFLAGS = $(AM_CFLAGS) $(FUSE_CFLAGS)
 veilfs_LDADD = $(VL_CORE_LIBS) $(FUSE_LIBS)
 

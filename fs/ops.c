@@ -41,14 +41,13 @@
 #include "log.h"
 #include "object.h"
 #include "ops.h"
+#include "opsint.h"
 #include "vault.h"
 #include "watch.h"
 
 _Static_assert(sizeof(fuse_ino_t) >= sizeof(uintptr_t), "fuse_ino_t must hold a pointer");
 
 #define VL_NAME_MAX 255
-/* Largest backing xattr value: the kernel's XATTR_SIZE_MAX. */
-#define VL_XATTR_VALUE_MAX 65536
 
 /* An open regular file. */
 struct vl_fh {
@@ -62,31 +61,9 @@ struct vl_fh {
 	bool token_checked; /* format 2: the header's place token was checked (first write) */
 };
 
-/* One entry of a directory listing snapshot (taken at opendir). */
-struct vl_snapent {
-	char *name;  /* plaintext, then (one allocation) the on-disk name; "" for . and .. */
-	const char *disk;
-	struct vl_ename *names; /* conflict copies and other-ID names: their names, else NULL */
-	enum vl_kind kind;
-	unsigned char d_type;
-	uint64_t d_ino;
-};
-
-/* An open directory: the listing snapshot; offsets are indices + 1. */
-struct vl_dh {
-	struct vl_hlink link; /* first member */
-	struct vl_snapent *ents;
-	size_t n, cap;
-	struct vl_dirinfo di; /* the directory's IDs the snapshot was listed under */
-	/* Entries went out: a readdir at offset 0 is a rewind (rewinddir, or lseek to 0)
-	 * and lists the directory again, as POSIX wants. The kernel sends one readdir of a
-	 * handle at a time (f_pos_lock), so the snapshot needs no lock. */
-	bool served;
-};
-
 /* ---- small helpers ---- */
 
-static void handle_add(struct vl_fs *fs, struct vl_hlink *l, bool is_dir)
+void vl_op_handle_add(struct vl_fs *fs, struct vl_hlink *l, bool is_dir)
 {
 	l->is_dir = is_dir;
 	pthread_mutex_lock(&fs->hmutex);
@@ -98,7 +75,7 @@ static void handle_add(struct vl_fs *fs, struct vl_hlink *l, bool is_dir)
 	atomic_fetch_add(&fs->nhandles, 1);
 }
 
-static void handle_del(struct vl_fs *fs, struct vl_hlink *l)
+void vl_op_handle_del(struct vl_fs *fs, struct vl_hlink *l)
 {
 	pthread_mutex_lock(&fs->hmutex);
 	l->prev->next = l->next;
@@ -112,7 +89,7 @@ static struct vl_fs *fsof(fuse_req_t req)
 	return fuse_req_userdata(req);
 }
 
-static struct vl_inode *inode_of(fuse_req_t req, fuse_ino_t n)
+struct vl_inode *vl_op_inode_of(fuse_req_t req, fuse_ino_t n)
 {
 	if (n == FUSE_ROOT_ID)
 		return fsof(req)->root;
@@ -134,7 +111,7 @@ static double tmo(const struct vl_fs *fs)
 }
 
 /* Counts a request for --idle. */
-static struct vl_fs *enter(fuse_req_t req)
+struct vl_fs *vl_op_enter(fuse_req_t req)
 {
 	struct vl_fs *fs = fsof(req);
 
@@ -142,19 +119,19 @@ static struct vl_fs *enter(fuse_req_t req)
 	return fs;
 }
 
-static void proc_path(char buf[static 32], int fd)
+void vl_op_proc_path(char buf[static 32], int fd)
 {
 	snprintf(buf, 32, "/proc/self/fd/%d", fd);
 }
 
 /* Opens the inode's backing file for I/O (no *at() equivalent for an O_PATH fd). The
  * magic link is followed on purpose: it names the inode itself, never a path. */
-static int reopen(const struct vl_inode *in, int flags)
+int vl_op_reopen(const struct vl_inode *in, int flags)
 {
 	char p[32];
 	int fd;
 
-	proc_path(p, in->fd);
+	vl_op_proc_path(p, in->fd);
 	fd = open(p, flags | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
 }
@@ -162,10 +139,10 @@ static int reopen(const struct vl_inode *in, int flags)
 /* Opens for reading without touching atime when we may (owner or CAP_FOWNER). */
 static int reopen_noatime(const struct vl_inode *in)
 {
-	int fd = reopen(in, O_RDONLY | O_NOATIME);
+	int fd = vl_op_reopen(in, O_RDONLY | O_NOATIME);
 
 	if (fd == -EPERM)
-		fd = reopen(in, O_RDONLY);
+		fd = vl_op_reopen(in, O_RDONLY);
 	return fd;
 }
 
@@ -401,7 +378,7 @@ static int dir_lookup_di(struct vl_fs *fs, struct vl_inode *dir, struct vl_dirin
 }
 
 /* The same when the caller does not need the directory's info. */
-static int dir_lookup(struct vl_fs *fs, struct vl_inode *dir, const char *name, size_t len,
+int vl_op_dir_lookup(struct vl_fs *fs, struct vl_inode *dir, const char *name, size_t len,
 		      struct vl_ename *e, struct stat *st)
 {
 	struct vl_dirinfo *di = malloc(sizeof(*di));
@@ -518,9 +495,6 @@ out:
 	return r;
 }
 
-static int lookup_ename_st(struct vl_fs *fs, struct vl_inode *parent, const struct vl_ename *e,
-			   const struct stat *known, struct fuse_entry_param *ep);
-
 /* in (found in the table with one more lookup, attributes st) was changed by someone else
  * since our own last change: the kernel's inode of it holds a stale size (the writeback
  * cache never takes one from us again), so take it out of the table (the kernel's
@@ -575,16 +549,16 @@ static void note_parent(struct vl_fs *fs, struct vl_inode *parent, const struct 
 }
 
 /* Looks up the entry e of parent: one more lookup on the inode, attributes in ep. */
-static int lookup_ename(struct vl_fs *fs, struct vl_inode *parent, const struct vl_ename *e,
+int vl_op_lookup_ename(struct vl_fs *fs, struct vl_inode *parent, const struct vl_ename *e,
 			struct fuse_entry_param *ep)
 {
-	return lookup_ename_st(fs, parent, e, NULL, ep);
+	return vl_op_lookup_ename_st(fs, parent, e, NULL, ep);
 }
 
 /* The same, given the entry's attributes (fstatat of e->disk) when the caller has them: an
  * inode already in the table then costs no system call (a new one is opened, and its
  * attributes are taken again from the opened fd, which is what identifies it). */
-static int lookup_ename_st(struct vl_fs *fs, struct vl_inode *parent, const struct vl_ename *e,
+int vl_op_lookup_ename_st(struct vl_fs *fs, struct vl_inode *parent, const struct vl_ename *e,
 			   const struct stat *known, struct fuse_entry_param *ep)
 {
 	struct vl_inode *in = NULL;
@@ -649,10 +623,10 @@ static int lookup_name(struct vl_fs *fs, struct vl_inode *parent, const char *na
 	r = check_name(name, &len);
 	if (r < 0)
 		return r;
-	r = dir_lookup(fs, parent, name, len, &e, &st);
+	r = vl_op_dir_lookup(fs, parent, name, len, &e, &st);
 	if (r < 0)
 		return r;
-	return lookup_ename_st(fs, parent, &e, &st, ep);
+	return vl_op_lookup_ename_st(fs, parent, &e, &st, ep);
 }
 
 /* Writes a long name's sidecar (no-op for short names). vl_write_atomic fsyncs the
@@ -682,7 +656,7 @@ static void drop_sidecar(int dirfd, const struct vl_ename *e)
 }
 
 /* Undoes the lookup that a reply could not deliver. */
-static void unlookup(struct vl_fs *fs, fuse_ino_t ino)
+void vl_op_unlookup(struct vl_fs *fs, fuse_ino_t ino)
 {
 	struct vl_inode *in = (struct vl_inode *)(uintptr_t)ino;
 
@@ -695,7 +669,7 @@ static void reply_entry(fuse_req_t req, int r, const struct fuse_entry_param *ep
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else if (fuse_reply_entry(req, ep) != 0)
-		unlookup(fsof(req), ep->ino); /* the request was interrupted */
+		vl_op_unlookup(fsof(req), ep->ino); /* the request was interrupted */
 }
 
 /* Computes e for a new name of kind; -EEXIST when the name exists in any kind (a
@@ -753,7 +727,7 @@ static int give_to_caller(struct vl_fs *fs, fuse_req_t req, const struct vl_inod
 	if (fchownat(fd, "", ctx->uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
 		r = -errno;
 	if (r == 0 && (mode & 07000)) {
-		proc_path(p, fd);
+		vl_op_proc_path(p, fd);
 		if (chmod(p, mode & 07777) < 0)
 			r = -errno;
 	}
@@ -797,38 +771,38 @@ static void op_destroy(void *userdata)
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct vl_fs *fs = enter(req);
+	struct vl_fs *fs = vl_op_enter(req);
 	struct fuse_entry_param ep;
-	int r = lookup_name(fs, inode_of(req, parent), name, &ep);
+	int r = lookup_name(fs, vl_op_inode_of(req, parent), name, &ep);
 
 	reply_entry(req, r, &ep);
 }
 
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-	struct vl_fs *fs = enter(req);
+	struct vl_fs *fs = vl_op_enter(req);
 
 	if (ino != FUSE_ROOT_ID)
-		vl_itable_forget(fs->table, inode_of(req, ino), nlookup);
+		vl_itable_forget(fs->table, vl_op_inode_of(req, ino), nlookup);
 	fuse_reply_none(req);
 }
 
 static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
 {
-	struct vl_fs *fs = enter(req);
+	struct vl_fs *fs = vl_op_enter(req);
 
 	for (size_t i = 0; i < count; i++)
 		if (forgets[i].ino != FUSE_ROOT_ID)
-			vl_itable_forget(fs->table, inode_of(req, forgets[i].ino),
+			vl_itable_forget(fs->table, vl_op_inode_of(req, forgets[i].ino),
 					 forgets[i].nlookup);
 	fuse_reply_none(req);
 }
 
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct vl_fs *fs = enter(req);
+	struct vl_fs *fs = vl_op_enter(req);
 	struct stat st;
-	int r = inode_stat(fs, inode_of(req, ino), &st);
+	int r = inode_stat(fs, vl_op_inode_of(req, ino), &st);
 
 	if (r < 0)
 		fuse_reply_err(req, -r);
@@ -838,7 +812,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 
 /* After a change of our own to in's backing file (open as fd): records the state it left
  * (fs/watch.c tells ours from a sync client's by it). Caller holds in->lock for writing. */
-static void note_own(struct vl_inode *in, int fd)
+void vl_op_note_own(struct vl_inode *in, int fd)
 {
 	struct stat st;
 
@@ -879,7 +853,7 @@ static int truncate_inode(struct vl_fs *fs, struct vl_inode *in, int hfd, uint64
 	if (in->type != S_IFREG)
 		return -EINVAL;
 	if (fd < 0) {
-		fd = reopen(in, O_RDWR);
+		fd = vl_op_reopen(in, O_RDWR);
 		if (fd < 0)
 			return fd;
 	}
@@ -892,7 +866,7 @@ static int truncate_inode(struct vl_fs *fs, struct vl_inode *in, int hfd, uint64
 		c = tmp;
 	}
 	r = vl_content_truncate(c, fd, size);
-	note_own(in, fd);
+	vl_op_note_own(in, fd);
 out:
 	pthread_rwlock_unlock(&in->lock);
 	vl_content_free(tmp);
@@ -926,7 +900,7 @@ static int inode_chmod(const struct vl_inode *in, mode_t mode)
 #else
 	(void)no_fchmodat2;
 #endif
-	proc_path(p, in->fd);
+	vl_op_proc_path(p, in->fd);
 	return chmod(p, mode) < 0 ? -errno : 0;
 }
 
@@ -943,7 +917,7 @@ static int inode_utimens(const struct vl_inode *in, const struct timespec tv[2])
 			return -errno;
 		atomic_store_explicit(&no_empty_path, true, memory_order_relaxed);
 	}
-	proc_path(p, in->fd);
+	vl_op_proc_path(p, in->fd);
 	return utimensat(AT_FDCWD, p, tv, 0) < 0 ? -errno : 0;
 }
 
@@ -1005,8 +979,8 @@ static int do_setattr(struct vl_fs *fs, struct vl_inode *in, const struct stat *
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 		       struct fuse_file_info *fi)
 {
-	struct vl_fs *fs = enter(req);
-	struct vl_inode *in = inode_of(req, ino);
+	struct vl_fs *fs = vl_op_enter(req);
+	struct vl_inode *in = vl_op_inode_of(req, ino);
 	const struct vl_fh *h = fi && in->type == S_IFREG ? (struct vl_fh *)(uintptr_t)fi->fh : NULL;
 	struct stat st;
 	int r = do_setattr(fs, in, attr, valid, h);
@@ -1021,8 +995,8 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int va
 
 static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 {
-	struct vl_fs *fs = enter(req);
-	struct vl_inode *in = inode_of(req, ino);
+	struct vl_fs *fs = vl_op_enter(req);
+	struct vl_inode *in = vl_op_inode_of(req, ino);
 	struct vl_object *obj = NULL;
 	int fd = -1, r = -EINVAL;
 
@@ -1077,14 +1051,14 @@ static int do_mkdir(fuse_req_t req, struct vl_fs *fs, struct vl_inode *parent, c
 	if (r < 0)
 		vl_log(VL_LOG_WARN, "mkdir: cannot give the new directory to its caller: %s",
 		       strerror(-r));
-	return lookup_ename(fs, parent, &e, ep);
+	return vl_op_lookup_ename(fs, parent, &e, ep);
 }
 
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
-	struct vl_fs *fs = enter(req);
+	struct vl_fs *fs = vl_op_enter(req);
 	struct fuse_entry_param ep;
-	int r = do_mkdir(req, fs, inode_of(req, parent), name, mode, &ep);
+	int r = do_mkdir(req, fs, vl_op_inode_of(req, parent), name, mode, &ep);
 
 	reply_entry(req, r, &ep);
 }
@@ -1127,7 +1101,7 @@ static int make_object(fuse_req_t req, struct vl_fs *fs, struct vl_inode *parent
 		goto out;
 	close(fd);
 	fd = -1;
-	r = lookup_ename(fs, parent, &e, ep);
+	r = vl_op_lookup_ename(fs, parent, &e, ep);
 	if (r == 0)
 		made = false;
 out:
@@ -1145,7 +1119,7 @@ out:
 
 static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
 {
-	struct vl_fs *fs = enter(req);
+	struct vl_fs *fs = vl_op_enter(req);
 	struct fuse_entry_param ep;
 	struct vl_object *o = calloc(1, sizeof(*o));
 	size_t tlen = strlen(link);
@@ -1163,7 +1137,7 @@ static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, cons
 	o->tlen = tlen;
 	memcpy(o->target, link, tlen + 1);
 	/* The backing mode of a symlink object is never shown (symlinks show 0777). */
-	r = make_object(req, fs, inode_of(req, parent), name, o, 0600, &ep);
+	r = make_object(req, fs, vl_op_inode_of(req, parent), name, o, 0600, &ep);
 out:
 	free(o);
 	reply_entry(req, r, &ep);
@@ -1207,8 +1181,8 @@ static int create_file(fuse_req_t req, struct vl_fs *fs, struct vl_inode *parent
 
 static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
 {
-	struct vl_fs *fs = enter(req);
-	struct vl_inode *dir = inode_of(req, parent);
+	struct vl_fs *fs = vl_op_enter(req);
+	struct vl_inode *dir = vl_op_inode_of(req, parent);
 	struct fuse_entry_param ep;
 	struct vl_object *o = NULL;
 	struct vl_ename e;
@@ -1219,7 +1193,7 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 		r = create_file(req, fs, dir, name, mode, &e);
 		if (r >= 0) {
 			close(r);
-			r = lookup_ename(fs, dir, &e, &ep);
+			r = vl_op_lookup_ename(fs, dir, &e, &ep);
 		}
 		break;
 	case S_IFIFO:
@@ -1372,7 +1346,7 @@ static int do_rmdir(struct vl_fs *fs, struct vl_inode *parent, const char *name)
 	r = check_change(fs, name, &len);
 	if (r < 0)
 		return r;
-	r = dir_lookup(fs, parent, name, len, &e, &st);
+	r = vl_op_dir_lookup(fs, parent, name, len, &e, &st);
 	if (r < 0)
 		return r;
 	if (!S_ISDIR(st.st_mode))
@@ -1401,8 +1375,8 @@ out:
 
 static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct vl_fs *fs = enter(req);
-	int r = do_rmdir(fs, inode_of(req, parent), name);
+	struct vl_fs *fs = vl_op_enter(req);
+	int r = do_rmdir(fs, vl_op_inode_of(req, parent), name);
 
 	fuse_reply_err(req, -r);
 }
@@ -1441,7 +1415,7 @@ static int do_unlink(struct vl_fs *fs, struct vl_inode *parent, const char *name
 	if (fstatat(parent->fd, e.disk, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno != ENOENT)
 			return -errno;
-		r = dir_lookup(fs, parent, name, len, &e, &st);
+		r = vl_op_dir_lookup(fs, parent, name, len, &e, &st);
 		if (r < 0)
 			return r;
 	}
@@ -1463,8 +1437,8 @@ static int do_unlink(struct vl_fs *fs, struct vl_inode *parent, const char *name
 
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct vl_fs *fs = enter(req);
-	int r = do_unlink(fs, inode_of(req, parent), name);
+	struct vl_fs *fs = vl_op_enter(req);
+	int r = do_unlink(fs, vl_op_inode_of(req, parent), name);
 
 	fuse_reply_err(req, -r);
 }
@@ -1620,7 +1594,7 @@ static void swap_backing(struct vl_fs *fs, struct vl_inode *in, struct rn *x)
 		if (in->content)
 			vl_content_set_binding(in->content, in->bind);
 	}
-	note_own(in, in->fd);
+	vl_op_note_own(in, in->fd);
 out:
 	if (pfd >= 0)
 		close(pfd);
@@ -1640,7 +1614,7 @@ static void unlock_moved_file(struct vl_fs *fs, struct vl_inode *in, struct rn *
 	if (r == 0 && x->m.kind == VL_MOVE_REBIND && in->bind) {
 		b = in->bind;
 		*b = x->m.nb;
-		note_own(in, in->fd);
+		vl_op_note_own(in, in->fd);
 	} else if (r == 0 && x->m.kind == VL_MOVE_RENAME && in->bind &&
 		   vl_vault_format(fs->vault) >= VL_FORMAT_V2) {
 		/* Same binding parent; a conflict copy renamed over its original keeps it. */
@@ -1697,11 +1671,11 @@ static int do_exchange(struct vl_fs *fs, struct vl_inode *od, struct vl_inode *n
 	}
 	if (r == 0 && ia && xc.arebound && ia->bind) {
 		*ia->bind = xc.anb;
-		note_own(ia, ia->fd);
+		vl_op_note_own(ia, ia->fd);
 	}
 	if (r == 0 && ib && xc.brebound && ib->bind) {
 		*ib->bind = xc.bnb;
-		note_own(ib, ib->fd);
+		vl_op_note_own(ib, ib->fd);
 	}
 	if (second && second != first)
 		pthread_rwlock_unlock(&second->lock);
@@ -1899,8 +1873,8 @@ out:
 static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
 		      const char *newname, unsigned int flags)
 {
-	struct vl_fs *fs = enter(req);
-	int r = do_rename(fs, inode_of(req, parent), name, inode_of(req, newparent), newname, flags);
+	struct vl_fs *fs = vl_op_enter(req);
+	int r = do_rename(fs, vl_op_inode_of(req, parent), name, vl_op_inode_of(req, newparent), newname, flags);
 
 	fuse_reply_err(req, -r);
 }
@@ -1934,7 +1908,7 @@ static int do_link(struct vl_fs *fs, struct vl_inode *in, struct vl_inode *nd, c
 	/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the /proc link works for everyone. */
 	vl_watch_expect(fs->watch, nd, IN_CREATE, e.disk);
 	if (linkat(in->fd, "", nd->fd, e.disk, AT_EMPTY_PATH) < 0) {
-		proc_path(p, in->fd);
+		vl_op_proc_path(p, in->fd);
 		if (linkat(AT_FDCWD, p, nd->fd, e.disk, AT_SYMLINK_FOLLOW) < 0) {
 			r = -errno;
 			vl_watch_unexpect(fs->watch, nd, IN_CREATE, e.disk);
@@ -1944,14 +1918,14 @@ static int do_link(struct vl_fs *fs, struct vl_inode *in, struct vl_inode *nd, c
 		}
 	}
 	dir_changed(nd, ename_is_object(&e));
-	return lookup_ename(fs, nd, &e, ep);
+	return vl_op_lookup_ename(fs, nd, &e, ep);
 }
 
 static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
 {
-	struct vl_fs *fs = enter(req);
+	struct vl_fs *fs = vl_op_enter(req);
 	struct fuse_entry_param ep;
-	int r = do_link(fs, inode_of(req, ino), inode_of(req, newparent), newname, &ep);
+	int r = do_link(fs, vl_op_inode_of(req, ino), vl_op_inode_of(req, newparent), newname, &ep);
 
 	reply_entry(req, r, &ep);
 }
@@ -1997,9 +1971,9 @@ static int open_inode(struct vl_fs *fs, struct vl_inode *in, int flags, int fd,
 	if (fd < 0) {
 		/* Always read-write: a write of part of a block needs the old block, and the
 		 * writeback cache reads through write-only opens. */
-		fd = fs->readonly ? -EACCES : reopen(in, O_RDWR);
+		fd = fs->readonly ? -EACCES : vl_op_reopen(in, O_RDWR);
 		if (fd == -EACCES && acc == O_RDONLY && !(flags & O_TRUNC))
-			fd = reopen(in, O_RDONLY);
+			fd = vl_op_reopen(in, O_RDONLY);
 		if (fd < 0) {
 			free(h);
 			return fd;
@@ -2016,7 +1990,7 @@ static int open_inode(struct vl_fs *fs, struct vl_inode *in, int flags, int fd,
 	 * believes the size is 0: so do we. */
 	if (r == 0 && (flags & O_TRUNC)) {
 		r = vl_content_truncate(in->content, fd, 0);
-		note_own(in, fd);
+		vl_op_note_own(in, fd);
 	}
 	if (r == 0) {
 		in->nopen++;
@@ -2033,7 +2007,7 @@ static int open_inode(struct vl_fs *fs, struct vl_inode *in, int flags, int fd,
 		free(h);
 		return r;
 	}
-	handle_add(fs, &h->link, false);
+	vl_op_handle_add(fs, &h->link, false);
 	*out = h;
 	return 0;
 }
@@ -2055,14 +2029,14 @@ static void close_handle(struct vl_fs *fs, struct vl_inode *in, struct vl_fh *h)
 		in->content = NULL;
 	}
 	pthread_rwlock_unlock(&in->lock);
-	handle_del(fs, &h->link);
+	vl_op_handle_del(fs, &h->link);
 	free(h);
 }
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct vl_fs *fs = enter(req);
-	struct vl_inode *in = inode_of(req, ino);
+	struct vl_fs *fs = vl_op_enter(req);
+	struct vl_inode *in = vl_op_inode_of(req, ino);
 	struct vl_fh *h = NULL;
 	int r = open_inode(fs, in, fi->flags, -1, &h);
 
@@ -2088,31 +2062,31 @@ static int do_create(fuse_req_t req, struct vl_fs *fs, struct vl_inode *parent, 
 		r = lookup_name(fs, parent, name, ep);
 		if (r < 0)
 			return r;
-		r = open_inode(fs, inode_of(req, ep->ino), flags, -1, h);
+		r = open_inode(fs, vl_op_inode_of(req, ep->ino), flags, -1, h);
 		if (r < 0)
-			unlookup(fs, ep->ino);
+			vl_op_unlookup(fs, ep->ino);
 		return r;
 	}
 	if (fd < 0)
 		return fd;
-	r = lookup_ename(fs, parent, &e, ep);
+	r = vl_op_lookup_ename(fs, parent, &e, ep);
 	if (r < 0) {
 		close(fd);
 		return r;
 	}
-	r = open_inode(fs, inode_of(req, ep->ino), flags & ~O_TRUNC, fd, h);
+	r = open_inode(fs, vl_op_inode_of(req, ep->ino), flags & ~O_TRUNC, fd, h);
 	if (r < 0)
-		unlookup(fs, ep->ino); /* open_inode closed fd */
+		vl_op_unlookup(fs, ep->ino); /* open_inode closed fd */
 	return r;
 }
 
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		      struct fuse_file_info *fi)
 {
-	struct vl_fs *fs = enter(req);
+	struct vl_fs *fs = vl_op_enter(req);
 	struct fuse_entry_param ep;
 	struct vl_fh *h = NULL;
-	int r = do_create(req, fs, inode_of(req, parent), name, mode, fi->flags, &ep, &h);
+	int r = do_create(req, fs, vl_op_inode_of(req, parent), name, mode, fi->flags, &ep, &h);
 
 	if (r < 0) {
 		fuse_reply_err(req, -r);
@@ -2120,16 +2094,16 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	}
 	fi->fh = (uint64_t)(uintptr_t)h;
 	if (fuse_reply_create(req, &ep, fi) != 0) {
-		close_handle(fs, inode_of(req, ep.ino), h);
-		unlookup(fs, ep.ino);
+		close_handle(fs, vl_op_inode_of(req, ep.ino), h);
+		vl_op_unlookup(fs, ep.ino);
 	}
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
-	struct vl_fs *fs = enter(req);
-	struct vl_inode *in = inode_of(req, ino);
+	struct vl_fs *fs = vl_op_enter(req);
+	struct vl_inode *in = vl_op_inode_of(req, ino);
 	struct vl_fh *h = (struct vl_fh *)(uintptr_t)fi->fh;
 	ssize_t n = -ENOMEM;
 	void *buf = malloc(size ? size : 1);
@@ -2152,8 +2126,8 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
-	struct vl_fs *fs = enter(req);
-	struct vl_inode *in = inode_of(req, ino);
+	struct vl_fs *fs = vl_op_enter(req);
+	struct vl_inode *in = vl_op_inode_of(req, ino);
 	struct vl_fh *h = (struct vl_fh *)(uintptr_t)fi->fh;
 	uint64_t pos = (uint64_t)off;
 	ssize_t n = 0;
@@ -2183,7 +2157,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	}
 	if (n == 0) {
 		n = vl_content_write(in->content, h->fd, buf, size, pos);
-		note_own(in, h->fd);
+		vl_op_note_own(in, h->fd);
 	}
 	pthread_rwlock_unlock(&in->lock);
 	if (n < 0)
@@ -2196,7 +2170,7 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
 	(void)fi;
-	enter(req);
+	vl_op_enter(req);
 	/* Writes went to the backing file when they were made: nothing is buffered here, and
 	 * locks are kept by the kernel. ENOSYS makes the kernel stop sending FLUSH (one
 	 * round trip less per close(2)); it still writes dirty pages back and reports their
@@ -2206,9 +2180,9 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct vl_fs *fs = enter(req);
+	struct vl_fs *fs = vl_op_enter(req);
 
-	close_handle(fs, inode_of(req, ino), (struct vl_fh *)(uintptr_t)fi->fh);
+	close_handle(fs, vl_op_inode_of(req, ino), (struct vl_fh *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
 
@@ -2218,7 +2192,7 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
 	int r;
 
 	(void)ino;
-	enter(req);
+	vl_op_enter(req);
 	r = datasync ? fdatasync(h->fd) : fsync(h->fd);
 	fuse_reply_err(req, r < 0 ? errno : 0);
 }
@@ -2226,8 +2200,8 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
 static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
 			 struct fuse_file_info *fi)
 {
-	struct vl_fs *fs = enter(req);
-	struct vl_inode *in = inode_of(req, ino);
+	struct vl_fs *fs = vl_op_enter(req);
+	struct vl_inode *in = vl_op_inode_of(req, ino);
 	struct vl_fh *h = (struct vl_fh *)(uintptr_t)fi->fh;
 	uint64_t size, end;
 	int r;
@@ -2253,7 +2227,7 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, of
 		r = vl_content_size(in->content, h->fd, &size);
 	if (r == 0 && end > size) {
 		r = vl_content_truncate(in->content, h->fd, end);
-		note_own(in, h->fd);
+		vl_op_note_own(in, h->fd);
 	}
 	pthread_rwlock_unlock(&in->lock);
 	fuse_reply_err(req, -r);
@@ -2262,7 +2236,7 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, of
 static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 		     struct fuse_file_info *fi)
 {
-	struct vl_fs *fs = enter(req);
+	struct vl_fs *fs = vl_op_enter(req);
 	struct vl_fh *h = (struct vl_fh *)(uintptr_t)fi->fh;
 	uint64_t size;
 	int r;
@@ -2272,7 +2246,7 @@ static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
-	r = vl_content_size(inode_of(req, ino)->content, h->fd, &size);
+	r = vl_content_size(vl_op_inode_of(req, ino)->content, h->fd, &size);
 	if (r < 0) {
 		fuse_reply_err(req, -r);
 		return;
@@ -2284,289 +2258,9 @@ static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 		fuse_reply_lseek(req, whence == SEEK_DATA ? off : (off_t)size);
 }
 
-/* ---- directories ---- */
-
-static int snap_add(struct vl_dh *d, const char *name, const char *disk,
-		    const struct vl_ename *names, enum vl_kind kind, unsigned char d_type,
-		    uint64_t d_ino)
-{
-	size_t nl = strlen(name), dl = disk ? strlen(disk) : 0;
-	struct vl_snapent *s;
-
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 16;
-		struct vl_snapent *e = realloc(d->ents, cap * sizeof(*e));
-
-		if (!e)
-			return -ENOMEM;
-		d->ents = e;
-		d->cap = cap;
-	}
-	s = &d->ents[d->n];
-	s->name = malloc(nl + dl + 2);
-	if (!s->name)
-		return -ENOMEM;
-	memcpy(s->name, name, nl + 1);
-	memcpy(s->name + nl + 1, disk ? disk : "", dl + 1);
-	s->disk = s->name + nl + 1;
-	s->names = NULL;
-	if (names) {
-		s->names = malloc(sizeof(*names));
-		if (!s->names) {
-			free(s->name);
-			return -ENOMEM;
-		}
-		*s->names = *names;
-	}
-	s->kind = kind;
-	s->d_type = d_type;
-	s->d_ino = d_ino;
-	d->n++;
-	return 0;
-}
-
-/* The names of snapshot entry s, as vl_dir_lookup would give them, without encrypting
- * again: a short on-disk name is the full encoded name. A long name's full name is in its
- * sidecar, so it is computed (one encryption). */
-static int snap_ename(struct vl_fs *fs, const struct vl_dh *d, const struct vl_snapent *s,
-		      struct vl_ename *e)
-{
-	size_t dl = strlen(s->disk);
-
-	if (s->names) {
-		*e = *s->names;
-		return 0;
-	}
-	if (dl == 0 || vl_name_classify(s->disk, dl) != VL_ONDISK_SHORT)
-		return vl_ename_make(fs->vault, &d->di, s->name, strlen(s->name), s->kind, e);
-	memset(e, 0, sizeof(*e));
-	memcpy(e->full, s->disk, dl + 1);
-	e->fulllen = dl;
-	memcpy(e->disk, s->disk, dl + 1);
-	e->kind = s->kind;
-	return 0;
-}
-
-static int snap_cb(void *ctx, const struct vl_dirent *de)
-{
-	/* Object types are not known without reading each object: DT_UNKNOWN. */
-	return snap_add(ctx, de->name, de->disk, de->names, de->kind,
-			de->kind == VL_KIND_OBJECT ? DT_UNKNOWN : de->d_type, de->d_ino);
-}
-
-static void dh_clear(struct vl_dh *d)
-{
-	for (size_t i = 0; i < d->n; i++) {
-		free(d->ents[i].name);
-		free(d->ents[i].names);
-	}
-	d->n = 0;
-	d->served = false;
-}
-
-static void dh_free(struct vl_dh *d)
-{
-	if (!d)
-		return;
-	dh_clear(d);
-	free(d->ents);
-	free(d);
-}
-
-/* Lists directory in into d's snapshot (emptied first). 0 or -errno. */
-static int snap_fill(struct vl_fs *fs, struct vl_inode *in, struct vl_dh *d)
-{
-	struct stat st;
-	uint64_t up;
-	int dfd = -1, r;
-
-	dh_clear(d);
-	vl_watch_check_dirid(fs, in);
-	vl_inode_dirinfo(in, &d->di);
-	dfd = vl_dir_open(in->fd, ".");
-	if (dfd < 0) {
-		r = dfd;
-		goto out;
-	}
-	/* ".." of the root is outside the vault: it shows the root itself. */
-	up = in != fs->root && fstatat(in->fd, "..", &st, AT_SYMLINK_NOFOLLOW) == 0 ? st.st_ino :
-										   in->ino;
-	r = snap_add(d, ".", NULL, NULL, VL_KIND_PLAIN, DT_DIR, in->ino);
-	if (r == 0)
-		r = snap_add(d, "..", NULL, NULL, VL_KIND_PLAIN, DT_DIR, up);
-	if (r == 0) {
-		struct vl_listcb cb = { snap_cb, NULL };
-		struct vl_dirinfo *found = malloc(sizeof(*found));
-
-		r = found ? vl_dir_list2(fs->vault, dfd, &d->di, &cb, d, found) : -ENOMEM;
-		/* IDs that names of the directory proved for it (FORMAT.md §5.5): lookups use
-		 * them from now on. */
-		if (r == 0 && found->nalt > d->di.nalt && vl_inode_set_dirinfo(in, found) == 0)
-			d->di = *found;
-		free(found);
-	}
-out:
-	if (dfd >= 0)
-		close(dfd);
-	return r;
-}
-
-static int do_opendir(struct vl_fs *fs, struct vl_inode *in, struct vl_dh **out)
-{
-	struct vl_dh *d = calloc(1, sizeof(*d));
-	int r;
-
-	if (!d)
-		return -ENOMEM;
-	r = snap_fill(fs, in, d);
-	if (r < 0)
-		dh_free(d);
-	else
-		*out = d;
-	return r;
-}
-
-static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	struct vl_fs *fs = enter(req);
-	struct vl_dh *d = NULL;
-	int r = do_opendir(fs, inode_of(req, ino), &d);
-
-	if (r < 0) {
-		fuse_reply_err(req, -r);
-		return;
-	}
-	fi->fh = (uint64_t)(uintptr_t)d;
-	handle_add(fs, &d->link, true);
-	if (fuse_reply_open(req, fi) != 0) {
-		handle_del(fs, &d->link);
-		dh_free(d);
-	}
-}
-
-/* The lookup that readdirplus gives with entry s (names e). When the listed inode number
- * is already in the table (rm -rf lists what was just looked up), one fstatat of the name
- * finds it (identity from the name, not from the possibly stale listing); else open it. */
-static int snap_lookup(struct vl_fs *fs, struct vl_inode *dir, const struct vl_snapent *s,
-		       const struct vl_ename *e, struct fuse_entry_param *ep)
-{
-	struct stat st;
-
-	if (vl_itable_has(fs->table, dir->dev, (ino_t)s->d_ino)) {
-		if (fstatat(dir->fd, e->disk, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			return -errno;
-		return lookup_ename_st(fs, dir, e, &st, ep);
-	}
-	return lookup_ename(fs, dir, e, ep);
-}
-
-static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-		       struct fuse_file_info *fi, bool plus)
-{
-	struct vl_fs *fs = enter(req);
-	struct vl_inode *dir = inode_of(req, ino);
-	struct vl_dh *d = (struct vl_dh *)(uintptr_t)fi->fh;
-	char *buf = malloc(size ? size : 1), *p = buf;
-	size_t rem = size;
-
-	if (!buf) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	if (off == 0 && d->served) {
-		int r = snap_fill(fs, dir, d);
-
-		if (r < 0) {
-			free(buf);
-			fuse_reply_err(req, -r);
-			return;
-		}
-	}
-	for (size_t i = off < 0 ? d->n : (size_t)off; i < d->n; i++) {
-		const struct vl_snapent *s = &d->ents[i];
-		struct fuse_entry_param ep;
-		struct vl_ename e;
-		struct stat est;
-		size_t sz;
-
-		memset(&ep, 0, sizeof(ep));
-		ep.attr.st_ino = (ino_t)s->d_ino;
-		ep.attr.st_mode = (mode_t)s->d_type << 12;
-		if (!plus) {
-			sz = fuse_add_direntry(req, p, rem, s->name, &ep.attr, (off_t)(i + 1));
-		} else {
-			/* Every entry but . and .. carries a lookup. An entry whose lookup fails
-			 * (removed meanwhile, unreadable object) goes out without attributes. */
-			/* The names come from the snapshot (conflict copies and other-ID names
-			 * with their own); if the entry changed since, a full lookup. */
-			if (i >= 2 &&
-			    (snap_ename(fs, d, s, &e) < 0 || snap_lookup(fs, dir, s, &e, &ep) < 0) &&
-			    (dir_lookup(fs, dir, s->name, strlen(s->name), &e, &est) < 0 ||
-			     lookup_ename_st(fs, dir, &e, &est, &ep) < 0)) {
-				memset(&ep, 0, sizeof(ep));
-				ep.attr.st_ino = (ino_t)s->d_ino;
-				ep.attr.st_mode = (mode_t)s->d_type << 12;
-			}
-			sz = fuse_add_direntry_plus(req, p, rem, s->name, &ep, (off_t)(i + 1));
-		}
-		if (sz > rem) {
-			if (plus)
-				unlookup(fs, ep.ino);
-			break;
-		}
-		p += sz;
-		rem -= sz;
-	}
-	if (size - rem > 0)
-		d->served = true;
-	fuse_reply_buf(req, buf, size - rem);
-	free(buf);
-}
-
-static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-		       struct fuse_file_info *fi)
-{
-	do_readdir(req, ino, size, off, fi, false);
-}
-
-static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-			   struct fuse_file_info *fi)
-{
-	do_readdir(req, ino, size, off, fi, true);
-}
-
-static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	struct vl_fs *fs = enter(req);
-
-	struct vl_dh *d = (struct vl_dh *)(uintptr_t)fi->fh;
-
-	(void)ino;
-	handle_del(fs, &d->link);
-	dh_free(d);
-	fuse_reply_err(req, 0);
-}
-
-static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
-{
-	int dfd, r = 0;
-
-	(void)fi;
-	enter(req);
-	dfd = vl_dir_open(inode_of(req, ino)->fd, ".");
-	if (dfd < 0) {
-		r = dfd;
-	} else {
-		if ((datasync ? fdatasync(dfd) : fsync(dfd)) < 0)
-			r = -errno;
-		close(dfd);
-	}
-	fuse_reply_err(req, -r);
-}
-
 static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 {
-	struct vl_fs *fs = enter(req);
+	struct vl_fs *fs = vl_op_enter(req);
 	struct statvfs sv;
 
 	(void)ino;
@@ -2577,247 +2271,6 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	/* Any plaintext name of up to 255 bytes fits: longer encodings become long names. */
 	sv.f_namemax = VL_NAME_MAX;
 	fuse_reply_statfs(req, &sv);
-}
-
-/* ---- extended attributes (FORMAT.md §6) ---- */
-
-/* Only the user namespace is stored; security.*, trusted.* and system.* (ACLs) are not
- * supported on a vault. */
-static bool xattr_ours(const char *name)
-{
-	return strncmp(name, "user.", 5) == 0;
-}
-
-/* Encrypts an xattr name for the backing file. An encoding longer than the backing limit
- * (XATTR_NAME_MAX: plaintext names over about 135 bytes) cannot exist there: ENODATA for
- * lookups, ERANGE (as for any name too long) for setxattr. */
-static int xattr_encname(struct vl_fs *fs, const char *name, char *enc, size_t cap, bool set)
-{
-	int r = vl_xattr_name_encrypt(vl_vault_keys(fs->vault), name, strlen(name), enc, cap);
-
-	if (r == -ERANGE || r == -E2BIG || (r >= 0 && r > XATTR_NAME_MAX))
-		return set ? -ERANGE : -ENODATA;
-	return r < 0 ? r : 0;
-}
-
-/* The 16 bytes an xattr value is bound to: the directory ID, or the file ID (an empty
- * regular file gets its header first when create is set; without it, ENODATA). */
-static int xattr_binding(struct vl_fs *fs, struct vl_inode *in, bool create,
-			 uint8_t out[static VL_FILEID_LEN])
-{
-	struct vl_content *tmp = NULL, *c;
-	struct stat st;
-	int fd = -1, r;
-
-	if (in->type == S_IFDIR) {
-		vl_inode_dirid(in, out);
-		return 0;
-	}
-	pthread_rwlock_wrlock(&in->lock);
-	r = -errno;
-	if (fstatat(in->fd, "", &st, AT_EMPTY_PATH) < 0)
-		goto out;
-	r = -ENODATA;
-	if (st.st_size == 0 && !create)
-		goto out;
-	fd = reopen(in, create ? O_RDWR : O_RDONLY);
-	if (fd < 0) {
-		r = fd;
-		goto out;
-	}
-	c = in->content;
-	if (!c) {
-		r = vl_content_new(&tmp, fs->vault,
-				   in->is_object ? VL_STREAM_OBJECT : VL_STREAM_CONTENT, in->bind);
-		if (r < 0)
-			goto out;
-		c = tmp;
-	}
-	r = vl_content_file_id(c, fd, out);
-	if (create)
-		note_own(in, fd); /* an empty file got its header */
-out:
-	pthread_rwlock_unlock(&in->lock);
-	vl_content_free(tmp);
-	if (fd >= 0)
-		close(fd);
-	return r;
-}
-
-static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
-{
-	struct vl_fs *fs = enter(req);
-	struct vl_inode *in = inode_of(req, ino);
-	char enc[VL_XATTR_ENCNAME_MAX + 1];
-	uint8_t bind[VL_FILEID_LEN];
-	uint8_t *ct = NULL, *pt = NULL;
-	char p[32];
-	ssize_t n;
-	int r;
-
-	r = -EOPNOTSUPP;
-	if (!xattr_ours(name))
-		goto out;
-	r = xattr_encname(fs, name, enc, sizeof(enc), false);
-	if (r < 0)
-		goto out;
-	r = -ENOMEM;
-	ct = malloc(VL_XATTR_VALUE_MAX);
-	pt = malloc(VL_XATTR_VALUE_MAX);
-	if (!ct || !pt)
-		goto out;
-	proc_path(p, in->fd);
-	n = getxattr(p, enc, ct, VL_XATTR_VALUE_MAX);
-	if (n < 0) {
-		r = -errno;
-		goto out;
-	}
-	r = xattr_binding(fs, in, false, bind);
-	if (r == -ENODATA)
-		r = -EIO; /* a value bound to a header that is gone */
-	if (r < 0)
-		goto out;
-	r = vl_xattr_value_open(vl_vault_keys(fs->vault), bind, enc, ct, (size_t)n, pt,
-				VL_XATTR_VALUE_MAX);
-	if (r < 0)
-		goto out;
-	if (size && (size_t)r > size)
-		r = -ERANGE;
-out:
-	if (r < 0)
-		fuse_reply_err(req, -r);
-	else if (size == 0)
-		fuse_reply_xattr(req, (size_t)r);
-	else
-		fuse_reply_buf(req, (const char *)pt, (size_t)r);
-	if (pt)
-		vl_wipe(pt, VL_XATTR_VALUE_MAX);
-	free(pt);
-	free(ct);
-}
-
-static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
-			size_t size, int flags)
-{
-	struct vl_fs *fs = enter(req);
-	struct vl_inode *in = inode_of(req, ino);
-	char enc[VL_XATTR_ENCNAME_MAX + 1];
-	uint8_t bind[VL_FILEID_LEN];
-	uint8_t *ct = NULL;
-	char p[32];
-	int r;
-
-	r = -EOPNOTSUPP;
-	if (!xattr_ours(name))
-		goto out;
-	r = -EROFS;
-	if (fs->readonly)
-		goto out;
-	r = -E2BIG;
-	if (size > VL_XATTR_VALUE_MAX - VL_BLOCK_OVERHEAD)
-		goto out;
-	r = xattr_encname(fs, name, enc, sizeof(enc), true);
-	if (r < 0)
-		goto out;
-	r = xattr_binding(fs, in, true, bind);
-	if (r < 0)
-		goto out;
-	r = -ENOMEM;
-	ct = malloc(size + VL_BLOCK_OVERHEAD);
-	if (!ct)
-		goto out;
-	r = vl_xattr_value_seal(vl_vault_keys(fs->vault), bind, enc, (const uint8_t *)value, size,
-				ct, size + VL_BLOCK_OVERHEAD);
-	if (r < 0)
-		goto out;
-	proc_path(p, in->fd);
-	r = setxattr(p, enc, ct, (size_t)r, flags) < 0 ? -errno : 0;
-out:
-	free(ct);
-	fuse_reply_err(req, -r);
-}
-
-static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
-{
-	struct vl_fs *fs = enter(req);
-	struct vl_inode *in = inode_of(req, ino);
-	const size_t plen = strlen(VL_XATTR_PREFIX);
-	char *raw = NULL, *outb = NULL;
-	size_t total = 0;
-	ssize_t n;
-	char p[32];
-	int r = 0;
-
-	proc_path(p, in->fd);
-	for (;;) {
-		n = listxattr(p, NULL, 0);
-		if (n < 0) {
-			r = -errno;
-			goto out;
-		}
-		free(raw);
-		raw = malloc((size_t)n + 1);
-		outb = realloc(outb, (size_t)n + 1);
-		if (!raw || !outb) {
-			r = -ENOMEM;
-			goto out;
-		}
-		n = listxattr(p, raw, (size_t)n);
-		if (n >= 0)
-			break;
-		if (errno != ERANGE) { /* ERANGE: the list grew meanwhile, retry */
-			r = -errno;
-			goto out;
-		}
-	}
-	/* Plaintext names are shorter than their encodings: outb (n + 1 bytes) holds them. */
-	for (char *s = raw; s < raw + n; s += strlen(s) + 1) {
-		char name[256];
-		int len;
-
-		if (strncmp(s, VL_XATTR_PREFIX, plen) != 0)
-			continue;
-		len = vl_xattr_name_decrypt(vl_vault_keys(fs->vault), s, strlen(s), name,
-					    sizeof(name));
-		if (len < 0 || !xattr_ours(name))
-			continue; /* not decryptable: not shown */
-		memcpy(outb + total, name, (size_t)len + 1);
-		total += (size_t)len + 1;
-	}
-	if (size && total > size)
-		r = -ERANGE;
-out:
-	if (r < 0)
-		fuse_reply_err(req, -r);
-	else if (size == 0)
-		fuse_reply_xattr(req, total);
-	else
-		fuse_reply_buf(req, outb, total);
-	free(raw);
-	free(outb);
-}
-
-static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
-{
-	struct vl_fs *fs = enter(req);
-	struct vl_inode *in = inode_of(req, ino);
-	char enc[VL_XATTR_ENCNAME_MAX + 1];
-	char p[32];
-	int r;
-
-	r = -EOPNOTSUPP;
-	if (!xattr_ours(name))
-		goto out;
-	r = -EROFS;
-	if (fs->readonly)
-		goto out;
-	r = xattr_encname(fs, name, enc, sizeof(enc), false);
-	if (r < 0)
-		goto out;
-	proc_path(p, in->fd);
-	r = removexattr(p, enc) < 0 ? -errno : 0;
-out:
-	fuse_reply_err(req, -r);
 }
 
 const struct fuse_lowlevel_ops vl_fuse_ops = {
@@ -2842,16 +2295,16 @@ const struct fuse_lowlevel_ops vl_fuse_ops = {
 	.flush = op_flush,
 	.release = op_release,
 	.fsync = op_fsync,
-	.opendir = op_opendir,
-	.readdir = op_readdir,
-	.readdirplus = op_readdirplus,
-	.releasedir = op_releasedir,
-	.fsyncdir = op_fsyncdir,
+	.opendir = vl_op_opendir,
+	.readdir = vl_op_readdir,
+	.readdirplus = vl_op_readdirplus,
+	.releasedir = vl_op_releasedir,
+	.fsyncdir = vl_op_fsyncdir,
 	.statfs = op_statfs,
-	.setxattr = op_setxattr,
-	.getxattr = op_getxattr,
-	.listxattr = op_listxattr,
-	.removexattr = op_removexattr,
+	.setxattr = vl_op_setxattr,
+	.getxattr = vl_op_getxattr,
+	.listxattr = vl_op_listxattr,
+	.removexattr = vl_op_removexattr,
 	.create = op_create,
 	.fallocate = op_fallocate,
 	.lseek = op_lseek,
@@ -2935,7 +2388,7 @@ void vl_fs_free(struct vl_fs *fs)
 
 		fs->handles.next = l->next;
 		if (l->is_dir) {
-			dh_free((struct vl_dh *)l);
+			vl_op_dh_free((struct vl_dh *)l);
 		} else {
 			close(((struct vl_fh *)l)->fd);
 			free(l);
