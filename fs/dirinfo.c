@@ -629,22 +629,16 @@ int vl_dirinfo_relocate(const struct vl_vault *v, int dfd, const uint8_t oparent
 	return r < 0 ? r : done;
 }
 
-int vl_dirinfo_write_alt(const struct vl_vault *v, int dfd, const uint8_t id[static VL_DIRID_LEN],
-			 const struct vl_place *np, const uint8_t ptoken[static VL_TOKEN_LEN])
+/* Writes an ID file of one place (id at np, with ptoken) atomically as name in dfd; with
+ * noreplace, an existing name is left as it is (-EEXIST). 0 or -errno. */
+static int write_idfile(const struct vl_vault *v, int dfd, const char *name,
+			const uint8_t id[static VL_DIRID_LEN], const struct vl_place *np,
+			const uint8_t ptoken[static VL_TOKEN_LEN], bool noreplace)
 {
-	static const char hex[] = "0123456789abcdef";
-	char name[sizeof(VL_DIRID_FILE) + 5 + 16];
 	uint8_t buf[VL_IDFILE_MAX];
 	struct vl_idfile f;
-	size_t o;
-	int len, r;
+	int len;
 
-	o = (size_t)snprintf(name, sizeof(name), "%s.alt-", VL_DIRID_FILE);
-	for (int i = 0; i < 8; i++) {
-		name[o++] = hex[id[i] >> 4];
-		name[o++] = hex[id[i] & 15];
-	}
-	name[o] = '\0';
 	memset(&f, 0, sizeof(f));
 	memcpy(f.id, id, VL_DIRID_LEN);
 	memcpy(f.ptoken, ptoken, VL_TOKEN_LEN);
@@ -653,7 +647,24 @@ int vl_dirinfo_write_alt(const struct vl_vault *v, int dfd, const uint8_t id[sta
 	len = vl_idfile_build(vl_vault_keys(v), &f, buf, sizeof(buf));
 	if (len < 0)
 		return len;
-	r = vl_write_atomic(dfd, name, buf, (size_t)len, VL_DIRID_MODE, true);
+	return vl_write_atomic(dfd, name, buf, (size_t)len, VL_DIRID_MODE, noreplace);
+}
+
+int vl_dirinfo_write_alt(const struct vl_vault *v, int dfd, const uint8_t id[static VL_DIRID_LEN],
+			 const struct vl_place *np, const uint8_t ptoken[static VL_TOKEN_LEN])
+{
+	static const char hex[] = "0123456789abcdef";
+	char name[sizeof(VL_DIRID_FILE) + 5 + 16];
+	size_t o;
+	int r;
+
+	o = (size_t)snprintf(name, sizeof(name), "%s.alt-", VL_DIRID_FILE);
+	for (int i = 0; i < 8; i++) {
+		name[o++] = hex[id[i] >> 4];
+		name[o++] = hex[id[i] & 15];
+	}
+	name[o] = '\0';
+	r = write_idfile(v, dfd, name, id, np, ptoken, true);
 	return r == -EEXIST ? 0 : r;
 }
 
@@ -687,17 +698,5 @@ int vl_dirinfo_write_named(const struct vl_vault *v, int dfd, const char *name,
 			   const uint8_t id[static VL_DIRID_LEN], const struct vl_place *np,
 			   const uint8_t ptoken[static VL_TOKEN_LEN])
 {
-	uint8_t buf[VL_IDFILE_MAX];
-	struct vl_idfile f;
-	int len;
-
-	memset(&f, 0, sizeof(f));
-	memcpy(f.id, id, VL_DIRID_LEN);
-	memcpy(f.ptoken, ptoken, VL_TOKEN_LEN);
-	f.place[0] = *np;
-	f.nplaces = 1;
-	len = vl_idfile_build(vl_vault_keys(v), &f, buf, sizeof(buf));
-	if (len < 0)
-		return len;
-	return vl_write_atomic(dfd, name, buf, (size_t)len, VL_DIRID_MODE, false);
+	return write_idfile(v, dfd, name, id, np, ptoken, false);
 }
