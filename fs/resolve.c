@@ -223,6 +223,26 @@ static int derived_child(const struct vl_vault *v, const uint8_t pid[static VL_D
 	return vl_dirid_derive(vl_vault_keys(v), pid, e->full, e->fulllen, out->id);
 }
 
+/* The start of a walk from the root: a copy of path in *copy, the root's fd in *curfd and
+ * its info in *cur, room for the next level's info in *nxt. 0 or -errno (err filled in);
+ * the caller frees what was set in either case. */
+static int walk_begin(const struct vl_vault *v, const char *path, char **copy, int *curfd,
+		      struct vl_dirinfo **cur, struct vl_dirinfo **nxt, char *err, size_t errcap)
+{
+	*copy = strdup(path);
+	*cur = malloc(sizeof(**cur));
+	*nxt = malloc(sizeof(**nxt));
+	if (!*copy || !*cur || !*nxt)
+		return -ENOMEM;
+	*curfd = vl_dir_open(vl_vault_rootfd(v), ".");
+	if (*curfd < 0) {
+		vl_seterr(err, errcap, "cannot open the cipher directory: %s", strerror(-*curfd));
+		return *curfd;
+	}
+	**cur = *vl_vault_root_info(v);
+	return 0;
+}
+
 int vl_path_encrypt(const struct vl_vault *v, const char *plainpath, char **out, char *err,
 		    size_t errcap)
 {
@@ -232,20 +252,9 @@ int vl_path_encrypt(const struct vl_vault *v, const char *plainpath, char **out,
 	int curfd = -1, r;
 
 	*out = NULL;
-	copy = strdup(plainpath);
-	cur = malloc(sizeof(*cur));
-	nxt = malloc(sizeof(*nxt));
-	if (!copy || !cur || !nxt) {
-		r = -ENOMEM;
+	r = walk_begin(v, plainpath, &copy, &curfd, &cur, &nxt, err, errcap);
+	if (r < 0)
 		goto out;
-	}
-	curfd = vl_dir_open(vl_vault_rootfd(v), ".");
-	if (curfd < 0) {
-		r = curfd;
-		vl_seterr(err, errcap, "cannot open the cipher directory: %s", strerror(-r));
-		goto out;
-	}
-	*cur = *vl_vault_root_info(v);
 	pos = copy;
 	while ((comp = next_comp(&pos))) {
 		struct vl_ename e;
@@ -421,20 +430,9 @@ int vl_path_decrypt(const struct vl_vault *v, const char *prefix, const char *ci
 		if (pl && !strncmp(arg, prefix, pl) && arg[pl] == '/')
 			arg += pl + 1;
 	}
-	copy = strdup(arg);
-	cur = malloc(sizeof(*cur));
-	nxt = malloc(sizeof(*nxt));
-	if (!copy || !cur || !nxt) {
-		r = -ENOMEM;
+	r = walk_begin(v, arg, &copy, &curfd, &cur, &nxt, err, errcap);
+	if (r < 0)
 		goto out;
-	}
-	curfd = vl_dir_open(vl_vault_rootfd(v), ".");
-	if (curfd < 0) {
-		r = curfd;
-		vl_seterr(err, errcap, "cannot open the cipher directory: %s", strerror(-r));
-		goto out;
-	}
-	*cur = *vl_vault_root_info(v);
 	pos = copy;
 	for (comp = next_comp(&pos); comp; comp = next) {
 		char name[256];
